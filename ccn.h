@@ -1,0 +1,1164 @@
+/* ccn.h - v0.1.0 - columnar recurrent networks that learn online, one step at a time
+                    https://arxiv.org/abs/2103.05787 (ColoR)  https://arxiv.org/abs/2302.05326 (CCN)
+
+   A single-header C99 library (also compiles as C++) for recurrent networks made of columns,
+   each with a scalar recurrent state, trained online with gradients that are exact or nearly
+   exact at a cost linear in the number of parameters. MIT licence: see the end of the file.
+
+   USAGE
+       In exactly ONE C or C++ file:           Everywhere else:
+           #define CCN_IMPLEMENTATION              #include "ccn.h"
+           #include "ccn.h"
+       Link with -lm.
+
+   CONFIGURATION MACROS (define before the #include)
+       [all]  must be identical in every file that includes ccn.h
+       [impl] read only in the file that defines CCN_IMPLEMENTATION
+
+       CCN_DOUBLE          [all]  ccn_real is double instead of float
+       CCN_API             [all]  prefix of every public declaration (default: extern)
+       CCN_STATIC          [impl] every function becomes static (private to that file)
+       CCN_ASSERT(c)       [impl] hot-path precondition checks; default assert(c), off under NDEBUG
+       CCN_MALLOC(sz,user) [impl] default allocation when a NULL ccn_allocator is passed;
+       CCN_FREE(p,user)    [impl]   define both or neither (default malloc/free)
+
+   ---------------------------------------------------------------------------------------------
+   OVERVIEW
+
+   A net is n columns and a linear readout. Column i has a scalar state h_i (an lstm column also
+   a scalar cell c_i). One step, in the order the data flows (and the order of this file):
+
+     1. features   phi_i(t): the raw input x(t) (shared, no parameters), or a private ReLU
+                   layer (1 or 2 layers of width W) owned by column i;
+     2. columns    z_i(t) = [ phi_i(t) ; links ], then the column's kind (CCN_TANH, CCN_GATED,
+                   CCN_LSTM) maps z_i(t) and its own previous state to h_i(t);
+                   a link is a foreign entry: h_j(t-1) (state link) or phi_j(t)[k] (feature
+                   link), drawn once at creation so that a column has on average `links` of them;
+     3. traces     the gradient method updates its sensitivities of the new state;
+     4. readout    y(t) = W_out h(t) + b_out.
+
+   Kinds (z is the column's input, h' its previous state, one weight vector, u and b per gate):
+     tanh   h = tanh(w.z + u h' + b)
+     gated  f = sigma(w_f.z + u_f h' + b_f), g = tanh(w_g.z + u_g h' + b_g), h = f h' + (1-f) g
+     lstm   i,f,o = sigma(w_q.z + u_q h' + b_q), g = tanh(...), c = f c' + i g, h = o tanh(c)
+
+   Gradient methods (ccn_config.method):
+     CCN_COLOR    one trace per parameter (two for lstm): the derivative of its own column's
+                  state, treating every foreign input as a constant. O(parameters) per step.
+                  Exact when no column reads another (links = 0); biased, gracefully, with links.
+     CCN_RTRL     exact real-time recurrent learning: the derivative of every state with
+                  respect to every parameter. O(states x parameters) memory, slow; the reference.
+     CCN_FORWARD  no traces: inference only.
+
+   QUICK START
+       ccn_config cfg = {0};                 // C++: ccn_config cfg = {};
+       cfg.n_inputs = 4; cfg.n_outputs = 1; cfg.n_columns = 16;
+       cfg.kind = CCN_GATED; cfg.step_size = 0.01;
+       ccn_net *net;
+       if (ccn_create(&cfg, NULL, &net) != CCN_OK) ...;
+       for (;;) {
+           ccn_real y[1];
+           ccn_step(net, x, y);              // forward + trace update
+           ccn_learn(net, target);           // one SGD step on 1/2 |y - target|^2
+       }
+       ccn_destroy(net);
+
+   Low level: ccn_accumulate_gradient(net, dl_dy, grad) adds this step's gradient for a
+   caller-given dL/dy to a buffer instead of applying it; ccn_params() exposes the parameters,
+   ccn_column_info() their layout.
+
+   PARAMETER LAYOUT
+   One flat vector, no padding. For each column i in order, a contiguous block:
+     [ W1 (W x m, row-major) b1 (W) [ W2 (W x W) b2 (W) ] ]     only with feature layers
+     [ w_q (|z_i|) u_q b_q ] for each gate q                    tanh: a; gated: f g; lstm: i f o g
+   then the readout: W_out (outputs x n, row-major: W_out[r*n + i]), b_out (outputs).
+   z_i is [ own features (W, or the m inputs) ; links in ccn_links() order ].
+
+   MEMORY
+   A net is one contiguous block from the allocator (ccn_allocator, NULL = CCN_MALLOC/CCN_FREE),
+   sized by ccn_memory_size(). The per-step calls never allocate. Reals per parameter:
+   ColoR 2 (params, traces) + 1 for lstm + the gradient buffer 1; RTRL (2 x states + 2) per
+   parameter.
+
+   ERRORS
+   Fallible calls return a ccn_result (ccn_result_string() names it). Bad configuration is a
+   runtime error, never an assert; on error no net is returned and nothing is leaked. There is
+   no printing, no errno, no global state. Misuse on the hot path (NULL pointers) is CCN_ASSERT.
+
+   THREADS
+   No global or static mutable state: different nets may be used from different threads at once.
+   One net must not be used by two threads at the same time.
+
+   RANDOMNESS
+   Each net owns a xoshiro256** generator seeded by splitmix64 from ccn_config.seed (0 is an
+   ordinary seed). Links are drawn first, then the parameters in layout order; uniform reals come
+   from the top mantissa bits of the integers, so a seed gives the same net on every platform.
+   Arithmetic after that is IEEE: bit-identical runs on one binary; across compilers, results
+   agree to rounding unless both compile with the same contraction (-ffp-contract=off).
+
+   NUMERICS
+   Default initialisation: column and feature parameters U(-k, k) with k = 1/sqrt(fan-in)
+   (the fan-in of a gate counts z, u and b), or k = init_scale when set; readout 0.
+   relu'(0) is taken as 0.
+*/
+#ifndef CCN_H_INCLUDED
+#define CCN_H_INCLUDED
+
+#define CCN_VERSION_MAJOR 0
+#define CCN_VERSION_MINOR 1
+#define CCN_VERSION_PATCH 0
+#define CCN_VERSION_NUMBER (CCN_VERSION_MAJOR * 10000 + CCN_VERSION_MINOR * 100 + CCN_VERSION_PATCH)
+#define CCN_VERSION_STRING "0.1.0"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef CCN_DOUBLE
+typedef double ccn_real;
+#else
+typedef float ccn_real;
+#endif
+#define CCN_R(x) ((ccn_real)(x))
+
+#ifndef CCN_API
+#if defined(CCN_STATIC) && (defined(__GNUC__) || defined(__clang__))
+#define CCN_API static __attribute__((unused))
+#elif defined(CCN_STATIC)
+#define CCN_API static
+#else
+#define CCN_API extern
+#endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ccn_result {
+    CCN_OK = 0,
+    CCN_ERR_NULL_ARGUMENT,   /* a required pointer was NULL                                  */
+    CCN_ERR_BAD_SIZE,        /* n_inputs, n_columns, n_outputs or feature_width not > 0      */
+    CCN_ERR_TOO_LARGE,       /* a dimension above CCN_MAX_DIM or a size that overflows       */
+    CCN_ERR_BAD_KIND,        /* kind is not CCN_TANH, CCN_GATED or CCN_LSTM                 */
+    CCN_ERR_BAD_METHOD,      /* method is not CCN_COLOR, CCN_RTRL or CCN_FORWARD            */
+    CCN_ERR_BAD_FEATURES,    /* feature_layers not 0, 1 or 2                                 */
+    CCN_ERR_BAD_LINKS,       /* links negative, not finite, more than there are candidates,
+                                or requested with a single column                           */
+    CCN_ERR_BAD_STEP_SIZE,   /* step_size negative or not finite                             */
+    CCN_ERR_BAD_INIT_SCALE,  /* init_scale negative or not finite                            */
+    CCN_ERR_OUT_OF_MEMORY,   /* the allocator returned NULL                                  */
+    CCN_ERR_NO_GRADIENT      /* a learning call on a CCN_FORWARD net                         */
+} ccn_result;
+
+enum { CCN_TANH = 1, CCN_GATED = 2, CCN_LSTM = 3 };              /* ccn_config.kind   */
+enum { CCN_COLOR = 1, CCN_RTRL = 2, CCN_FORWARD = 3 };           /* ccn_config.method */
+enum { CCN_LINK_STATE = 0, CCN_LINK_FEATURE = 1 };               /* ccn_link.type     */
+#define CCN_MAX_DIM (1 << 24) /* largest n_inputs, n_outputs, n_columns, feature_width */
+
+/* Zero-initialise, then set what you need. Fields whose zero is never meaningful take the
+   default shown; where zero means something (feature_layers, links, seed) it means zero. */
+typedef struct ccn_config {
+    int n_inputs;        /* m > 0, required                                              */
+    int n_outputs;       /* 0 -> 1                                                       */
+    int n_columns;       /* n > 0, required                                              */
+    int kind;            /* 0 -> CCN_TANH                                                */
+    int method;          /* 0 -> CCN_COLOR                                               */
+    int feature_layers;  /* private ReLU layers per column: 0 (none), 1 or 2             */
+    int feature_width;   /* W, 0 -> 5; used only with feature_layers > 0                 */
+    double links;        /* expected foreign links per column (state and feature links)  */
+    double step_size;    /* SGD step size of ccn_learn*, 0 -> 0.001                      */
+    double init_scale;   /* column weights U(-s, s); 0 -> 1/sqrt(fan-in)                 */
+    uint64_t seed;       /* any value, 0 included                                        */
+} ccn_config;
+
+typedef struct ccn_allocator {
+    void *(*alloc)(size_t size, void *user);
+    void (*free)(void *ptr, size_t size, void *user);
+    void *user;
+} ccn_allocator;
+
+typedef struct ccn_rng { uint64_t s[4]; } ccn_rng;
+
+typedef struct ccn_link {
+    int type;     /* CCN_LINK_STATE: h_column(t-1); CCN_LINK_FEATURE: phi_column(t)[feature] */
+    int column;   /* the foreign column read                                              */
+    int feature;  /* feature index for CCN_LINK_FEATURE, else 0                           */
+} ccn_link;
+
+/* Where column i's parameters live in ccn_params(): all offsets are absolute indices. */
+typedef struct ccn_column_info {
+    size_t param_offset, param_count;      /* the whole block                              */
+    size_t feature_offset, feature_count;  /* feature-layer parameters (count 0 if none)   */
+    size_t gate_offset;                    /* first gate block                             */
+    size_t gate_stride;                    /* one gate block: |z| + 2 (w, u, b)            */
+    int n_gates;                           /* 1 tanh, 2 gated, 4 lstm                      */
+    int z_len;                             /* |z_i| = own + links                          */
+    int own_len;                           /* W with feature layers, else m                */
+    int n_links;
+} ccn_column_info;
+
+typedef struct ccn_net ccn_net;
+
+/* ---- version and errors ------------------------------------------------------------------ */
+CCN_API int ccn_version(void);                      /* CCN_VERSION_NUMBER of the implementation */
+CCN_API const char *ccn_result_string(ccn_result r); /* static text, never NULL               */
+
+/* ---- configuration and lifetime ------------------------------------------------------------ */
+/* Applies the defaults to *cfg into *out and validates the result. */
+CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out);
+/* Bytes the net takes (one block), or an error for a bad configuration. */
+CCN_API ccn_result ccn_memory_size(const ccn_config *cfg, size_t *out_bytes);
+/* Creates a net (one allocation). alloc may be NULL. On error *out is NULL and nothing leaks. */
+CCN_API ccn_result ccn_create(const ccn_config *cfg, const ccn_allocator *alloc, ccn_net **out);
+CCN_API void ccn_destroy(ccn_net *net);             /* NULL is a no-op                        */
+CCN_API const ccn_config *ccn_get_config(const ccn_net *net); /* resolved configuration      */
+
+/* ---- one step ------------------------------------------------------------------------------ */
+/* Reads x (n_inputs), advances the state and the traces, writes y (n_outputs) unless NULL. */
+CCN_API void ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y);
+/* Zeroes the recurrent state, the traces and the step count; the parameters are untouched. */
+CCN_API void ccn_reset_state(ccn_net *net);
+
+/* ---- gradients and learning (after ccn_step) ------------------------------------------------- */
+/* grad[k] += dL_t/dtheta_k for the loss whose derivative at this step's output is dl_dy
+   (n_outputs). grad has ccn_param_count() entries; NULL means the net's own ccn_grad(). */
+CCN_API ccn_result ccn_accumulate_gradient(ccn_net *net, const ccn_real *dl_dy, ccn_real *grad);
+/* One SGD step, theta -= step_size * dL_t/dtheta, for a caller-given dL/dy. */
+CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy);
+/* One SGD step on 1/2 |y - target|^2 (dL/dy = y - target). */
+CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target);
+
+/* ---- access ------------------------------------------------------------------------------- */
+CCN_API size_t ccn_param_count(const ccn_net *net);
+CCN_API ccn_real *ccn_params(ccn_net *net);         /* mutable; layout above               */
+CCN_API ccn_real *ccn_grad(ccn_net *net);           /* the net's gradient buffer           */
+CCN_API void ccn_zero_grad(ccn_net *net);
+CCN_API size_t ccn_readout_offset(const ccn_net *net); /* index of W_out in ccn_params()  */
+/* Layout of column `column`'s parameters; out of range gives all zeros. */
+CCN_API void ccn_column_info_get(const ccn_net *net, int column, ccn_column_info *out);
+/* Column that owns parameter k, or -1 for the readout (and for k out of range). */
+CCN_API int ccn_param_owner(const ccn_net *net, size_t k);
+/* Column `column`'s links in z order; *count gets their number. */
+CCN_API const ccn_link *ccn_links(const ccn_net *net, int column, int *count);
+CCN_API const ccn_real *ccn_state(const ccn_net *net);  /* h (n_columns)                   */
+CCN_API const ccn_real *ccn_cell(const ccn_net *net);   /* c (n_columns), NULL unless lstm */
+CCN_API const ccn_real *ccn_output(const ccn_net *net); /* y of the last step (n_outputs)   */
+CCN_API uint64_t ccn_step_count(const ccn_net *net);
+
+/* ---- randomness (the same generator the nets use) ----------------------------------------- */
+CCN_API void ccn_rng_seed(ccn_rng *rng, uint64_t seed);
+CCN_API uint64_t ccn_rng_next(ccn_rng *rng);
+CCN_API double ccn_rng_uniform(ccn_rng *rng); /* [0, 1), 53 bits, identical everywhere */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CCN_H_INCLUDED */
+
+/* ============================ stop here if you only want the API ============================ */
+
+#if defined(CCN_IMPLEMENTATION) && !defined(CCN__IMPLEMENTATION_DONE)
+#define CCN__IMPLEMENTATION_DONE
+
+#include <string.h>
+#include <math.h>
+
+#if defined(CCN_MALLOC) != defined(CCN_FREE)
+#error "ccn.h: define both CCN_MALLOC and CCN_FREE, or neither"
+#endif
+#ifndef CCN_MALLOC
+#include <stdlib.h>
+#define CCN_MALLOC(sz, user) ((void)(user), malloc(sz))
+#define CCN_FREE(p, user) ((void)(user), free(p))
+#endif
+#ifndef CCN_ASSERT
+#include <assert.h>
+#define CCN_ASSERT(c) assert(c)
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CCN__RESTRICT __restrict__
+#elif defined(_MSC_VER)
+#define CCN__RESTRICT __restrict
+#else
+#define CCN__RESTRICT
+#endif
+
+#ifdef CCN_DOUBLE
+#define CCN__EXP(x) exp(x)
+#define CCN__TANH(x) tanh(x)
+#else
+#define CCN__EXP(x) expf(x)
+#define CCN__TANH(x) tanhf(x)
+#endif
+
+#define CCN__ALIGN 64 /* every array of a net starts on a cache line */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ============================================================================================
+   Version, errors
+   ============================================================================================ */
+
+CCN_API int ccn_version(void) { return CCN_VERSION_NUMBER; }
+
+CCN_API const char *ccn_result_string(ccn_result r) {
+    switch (r) {
+    case CCN_OK: return "ok";
+    case CCN_ERR_NULL_ARGUMENT: return "a required pointer was NULL";
+    case CCN_ERR_BAD_SIZE: return "n_inputs, n_columns, n_outputs and feature_width must be > 0";
+    case CCN_ERR_TOO_LARGE: return "a dimension exceeds CCN_MAX_DIM or the net's size overflows";
+    case CCN_ERR_BAD_KIND: return "kind must be CCN_TANH, CCN_GATED or CCN_LSTM";
+    case CCN_ERR_BAD_METHOD: return "method must be CCN_COLOR, CCN_RTRL or CCN_FORWARD";
+    case CCN_ERR_BAD_FEATURES: return "feature_layers must be 0, 1 or 2";
+    case CCN_ERR_BAD_LINKS:
+        return "links must be finite, >= 0, at most the candidates, and need two columns";
+    case CCN_ERR_BAD_STEP_SIZE: return "step_size must be finite and >= 0";
+    case CCN_ERR_BAD_INIT_SCALE: return "init_scale must be finite and >= 0";
+    case CCN_ERR_OUT_OF_MEMORY: return "the allocator returned NULL";
+    case CCN_ERR_NO_GRADIENT: return "the net was created with CCN_FORWARD: it keeps no gradient";
+    }
+    return "unknown ccn_result";
+}
+
+/* ============================================================================================
+   Randomness: splitmix64 seeding, xoshiro256** generation
+   ============================================================================================ */
+
+static uint64_t ccn__splitmix64(uint64_t *x) {
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+CCN_API void ccn_rng_seed(ccn_rng *rng, uint64_t seed) {
+    int k;
+    for (k = 0; k < 4; ++k) rng->s[k] = ccn__splitmix64(&seed);
+}
+
+static uint64_t ccn__rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+CCN_API uint64_t ccn_rng_next(ccn_rng *rng) {
+    uint64_t *s = rng->s;
+    uint64_t result = ccn__rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = ccn__rotl(s[3], 45);
+    return result;
+}
+
+CCN_API double ccn_rng_uniform(ccn_rng *rng) {
+    return (double)(ccn_rng_next(rng) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* ============================================================================================
+   Configuration and the net's block
+   ============================================================================================ */
+
+struct ccn_net {
+    ccn_config cfg;              /* resolved                                                   */
+    ccn_allocator alloc;
+    void *block;                 /* what the allocator returned (the net sits aligned inside)  */
+    size_t bytes;                /* its size                                                   */
+    int n, m, o;                 /* columns, inputs, outputs                                   */
+    int W, L;                    /* feature width (0 without feature layers), feature layers   */
+    int G;                       /* gates per column                                           */
+    int own_len;                 /* W with feature layers, else m                              */
+    size_t feat_count;           /* feature parameters per column                              */
+    size_t p;                    /* all parameters                                             */
+    size_t readout;              /* offset of W_out                                            */
+    uint64_t steps;
+    ccn_rng rng;
+
+    size_t *col_off;             /* n + 1 block offsets; col_off[n] == readout                 */
+    int *zlen;                   /* n                                                          */
+    int *link_off;               /* n + 1, into links                                          */
+    ccn_link *links;
+
+    ccn_real *theta, *grad;      /* p                                                          */
+    ccn_real *eh, *ec;           /* ColoR traces dh_i/dtheta and (lstm) dc_i/dtheta, p each    */
+    ccn_real *h, *c, *h_prev, *c_prev; /* n each; c, c_prev only for lstm                       */
+    ccn_real *hid, *phi;         /* n x W: first ReLU layer and features                       */
+    ccn_real *y;                 /* o                                                          */
+    ccn_real *dl_dh;             /* n                                                          */
+    ccn_real *tail;              /* [link values ; h' ; 1] of the column being stepped         */
+    ccn_real *fscratch;          /* feature-layer scratch: 2 x feat_count + 4 x W              */
+    ccn_real *S, *S_new;         /* exact RTRL: rows of p; row i = dh_i, row n + i = dc_i      */
+    ccn_real *Jphi;              /* exact RTRL: n x W rows of feat_count                       */
+};
+
+CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out) {
+    ccn_config r;
+    if (!cfg || !out) return CCN_ERR_NULL_ARGUMENT;
+    r = *cfg;
+    if (r.n_outputs == 0) r.n_outputs = 1;
+    if (r.kind == 0) r.kind = CCN_TANH;
+    if (r.method == 0) r.method = CCN_COLOR;
+    if (r.feature_width == 0) r.feature_width = 5;
+    if (r.step_size == 0.0) r.step_size = 0.001;
+    if (r.n_inputs <= 0 || r.n_outputs <= 0 || r.n_columns <= 0 || r.feature_width <= 0)
+        return CCN_ERR_BAD_SIZE;
+    if (r.n_inputs > CCN_MAX_DIM || r.n_outputs > CCN_MAX_DIM || r.n_columns > CCN_MAX_DIM ||
+        r.feature_width > CCN_MAX_DIM)
+        return CCN_ERR_TOO_LARGE;
+    if (r.kind != CCN_TANH && r.kind != CCN_GATED && r.kind != CCN_LSTM) return CCN_ERR_BAD_KIND;
+    if (r.method != CCN_COLOR && r.method != CCN_RTRL && r.method != CCN_FORWARD)
+        return CCN_ERR_BAD_METHOD;
+    if (r.feature_layers < 0 || r.feature_layers > 2) return CCN_ERR_BAD_FEATURES;
+    if (!(r.step_size >= 0.0 && r.step_size <= 1e300)) return CCN_ERR_BAD_STEP_SIZE;
+    if (!(r.init_scale >= 0.0 && r.init_scale <= 1e300)) return CCN_ERR_BAD_INIT_SCALE;
+    if (!(r.links >= 0.0 && r.links <= 1e300)) return CCN_ERR_BAD_LINKS;
+    if (r.links > 0.0) {
+        double candidates = (double)(r.n_columns - 1) *
+                            (1.0 + (r.feature_layers > 0 ? (double)r.feature_width : 0.0));
+        if (r.n_columns < 2 || r.links > candidates) return CCN_ERR_BAD_LINKS;
+    }
+    *out = r;
+    return CCN_OK;
+}
+
+static int ccn__gates(int kind) { return kind == CCN_TANH ? 1 : kind == CCN_GATED ? 2 : 4; }
+
+/* a*b and a+b with overflow detection: 0 on overflow */
+static int ccn__mul(size_t a, size_t b, size_t *out) {
+    if (a != 0 && b > (size_t)-1 / a) return 0;
+    *out = a * b;
+    return 1;
+}
+static int ccn__add(size_t a, size_t b, size_t *out) {
+    if (b > (size_t)-1 - a) return 0;
+    *out = a + b;
+    return 1;
+}
+
+/* Links: every other column's previous state, and (with feature layers) each of its features,
+   is a candidate, taken with probability links / candidates, in this order: for j = 0..n-1,
+   j != i, the state of j then its features 0..W-1. */
+static size_t ccn__link_candidates(const ccn_config *c) {
+    return (size_t)(c->n_columns - 1) * (1 + (c->feature_layers > 0 ? (size_t)c->feature_width : 0));
+}
+
+/* The block's layout. How many links a column has sizes its parameter block, so the plan replays
+   the link draws (same generator, same order as ccn__draw_links) to count them. */
+typedef struct ccn__plan {
+    size_t off_col_off, off_zlen, off_link_off, off_links, off_theta, off_grad, off_eh, off_ec,
+        off_h, off_c, off_h_prev, off_c_prev, off_hid, off_phi, off_y, off_dl_dh, off_tail,
+        off_fscratch, off_S, off_S_new, off_Jphi, total;
+    size_t p, readout, feat_count, n_links;
+    size_t max_tail;
+} ccn__plan;
+
+static int ccn__plan_layout(const ccn_config *c, ccn__plan *pl) {
+    size_t n = (size_t)c->n_columns, m = (size_t)c->n_inputs, o = (size_t)c->n_outputs;
+    size_t W = c->feature_layers > 0 ? (size_t)c->feature_width : 0, G = (size_t)ccn__gates(c->kind);
+    size_t own = W ? W : m, ns = c->kind == CCN_LSTM ? 2 : 1, p = 0, fc = 0, t, i, k, rows;
+    size_t candidates = c->links > 0.0 ? ccn__link_candidates(c) : 0, at = 0;
+    size_t real = sizeof(ccn_real);
+    double prob = candidates ? c->links / (double)candidates : 0.0;
+    ccn_rng rng;
+    memset(pl, 0, sizeof *pl);
+    ccn_rng_seed(&rng, c->seed);
+    if (c->feature_layers >= 1 && !ccn__mul(W, m + 1, &fc)) return 0;
+    if (c->feature_layers == 2 && (!ccn__mul(W, W + 1, &t) || !ccn__add(fc, t, &fc))) return 0;
+    pl->max_tail = 2;
+    for (i = 0; i < n; ++i) {
+        size_t nl = 0, blk;
+        for (k = 0; k < candidates; ++k) nl += ccn_rng_uniform(&rng) < prob;
+        pl->n_links += nl;
+        if (nl + 2 > pl->max_tail) pl->max_tail = nl + 2;
+        if (!ccn__add(own, nl + 2, &t) || !ccn__mul(t, G, &blk) || !ccn__add(blk, fc, &blk) ||
+            !ccn__add(p, blk, &p))
+            return 0;
+    }
+    pl->readout = p;
+    if (!ccn__mul(o, n + 1, &t) || !ccn__add(p, t, &p)) return 0;
+    pl->p = p;
+    pl->feat_count = fc;
+
+#define CCN__PLACE(field, count, size)                                                          \
+    do {                                                                                         \
+        size_t bytes_;                                                                           \
+        if (!ccn__mul((count), (size), &bytes_)) return 0;                                      \
+        pl->field = at;                                                                          \
+        if (!ccn__add(at, bytes_, &at) || !ccn__add(at, CCN__ALIGN - 1, &at)) return 0;         \
+        at &= ~(size_t)(CCN__ALIGN - 1);                                                         \
+    } while (0)
+    CCN__PLACE(off_col_off, 1, sizeof(ccn_net)); /* the struct itself sits first */
+    CCN__PLACE(off_col_off, n + 1, sizeof(size_t));
+    CCN__PLACE(off_zlen, n, sizeof(int));
+    CCN__PLACE(off_link_off, n + 1, sizeof(int));
+    CCN__PLACE(off_links, pl->n_links, sizeof(ccn_link));
+    CCN__PLACE(off_theta, p, real);
+    CCN__PLACE(off_grad, p, real);
+    if (c->method == CCN_COLOR) {
+        CCN__PLACE(off_eh, p, real);
+        if (ns == 2) CCN__PLACE(off_ec, p, real);
+    }
+    CCN__PLACE(off_h, n, real);
+    CCN__PLACE(off_h_prev, n, real);
+    if (ns == 2) {
+        CCN__PLACE(off_c, n, real);
+        CCN__PLACE(off_c_prev, n, real);
+    }
+    if (W) {
+        CCN__PLACE(off_hid, n * W, real);
+        CCN__PLACE(off_phi, n * W, real);
+    }
+    CCN__PLACE(off_y, o, real);
+    CCN__PLACE(off_dl_dh, n, real);
+    CCN__PLACE(off_tail, pl->max_tail, real);
+    CCN__PLACE(off_fscratch, 2 * fc + 4 * W, real);
+    if (c->method == CCN_RTRL) {
+        if (!ccn__mul(n * ns, p, &rows)) return 0;
+        CCN__PLACE(off_S, rows, real);
+        CCN__PLACE(off_S_new, rows, real);
+        if (W) {
+            if (!ccn__mul(n * W, fc, &rows)) return 0;
+            CCN__PLACE(off_Jphi, rows, real);
+        }
+    }
+#undef CCN__PLACE
+    return ccn__add(at, CCN__ALIGN, &pl->total); /* room to align the block's start */
+}
+
+CCN_API ccn_result ccn_memory_size(const ccn_config *cfg, size_t *out_bytes) {
+    ccn_config c;
+    ccn__plan pl;
+    ccn_result r;
+    if (!out_bytes) return CCN_ERR_NULL_ARGUMENT;
+    if ((r = ccn_config_resolve(cfg, &c)) != CCN_OK) return r;
+    if (!ccn__plan_layout(&c, &pl)) return CCN_ERR_TOO_LARGE;
+    *out_bytes = pl.total;
+    return CCN_OK;
+}
+
+static void ccn__draw_links(ccn_net *net) {
+    size_t candidates = net->cfg.links > 0.0 ? ccn__link_candidates(&net->cfg) : 0;
+    double prob = candidates ? net->cfg.links / (double)candidates : 0.0;
+    int i, j, k, at = 0;
+    for (i = 0; i < net->n; ++i) {
+        net->link_off[i] = at;
+        if (!candidates) continue;
+        for (j = 0; j < net->n; ++j) {
+            if (j == i) continue;
+            for (k = -1; k < net->W; ++k) { /* -1: the state link, then the features */
+                if (ccn_rng_uniform(&net->rng) < prob) {
+                    net->links[at].type = k < 0 ? CCN_LINK_STATE : CCN_LINK_FEATURE;
+                    net->links[at].column = j;
+                    net->links[at].feature = k < 0 ? 0 : k;
+                    ++at;
+                }
+            }
+        }
+    }
+    net->link_off[net->n] = at;
+}
+
+static void ccn__fill_uniform(ccn_rng *rng, ccn_real *v, size_t count, double scale) {
+    size_t k;
+    for (k = 0; k < count; ++k) v[k] = (ccn_real)((2.0 * ccn_rng_uniform(rng) - 1.0) * scale);
+}
+
+static void ccn__init_params(ccn_net *net) {
+    int i, q;
+    double s = net->cfg.init_scale;
+    memset(net->theta, 0, net->p * sizeof(ccn_real)); /* the readout starts at 0 */
+    for (i = 0; i < net->n; ++i) {
+        ccn_real *blk = net->theta + net->col_off[i];
+        size_t stride = (size_t)net->zlen[i] + 2;
+        if (net->L >= 1) {
+            size_t n1 = (size_t)net->W * ((size_t)net->m + 1);
+            ccn__fill_uniform(&net->rng, blk, n1, s > 0 ? s : 1.0 / sqrt((double)net->m + 1.0));
+            if (net->L == 2)
+                ccn__fill_uniform(&net->rng, blk + n1, (size_t)net->W * ((size_t)net->W + 1),
+                                  s > 0 ? s : 1.0 / sqrt((double)net->W + 1.0));
+        }
+        for (q = 0; q < net->G; ++q)
+            ccn__fill_uniform(&net->rng, blk + net->feat_count + (size_t)q * stride, stride,
+                              s > 0 ? s : 1.0 / sqrt((double)stride));
+    }
+}
+
+CCN_API ccn_result ccn_create(const ccn_config *cfg, const ccn_allocator *alloc, ccn_net **out) {
+    ccn_config c;
+    ccn__plan pl;
+    ccn_result r;
+    ccn_allocator a;
+    unsigned char *block, *base;
+    ccn_net *net;
+    int i;
+    if (!out) return CCN_ERR_NULL_ARGUMENT;
+    *out = NULL;
+    if ((r = ccn_config_resolve(cfg, &c)) != CCN_OK) return r;
+    if (!ccn__plan_layout(&c, &pl)) return CCN_ERR_TOO_LARGE;
+    if (alloc && (!alloc->alloc || !alloc->free)) return CCN_ERR_NULL_ARGUMENT;
+    if (alloc) a = *alloc;
+    else {
+        a.alloc = NULL;
+        a.free = NULL;
+        a.user = NULL;
+    }
+    block = (unsigned char *)(a.alloc ? a.alloc(pl.total, a.user) : CCN_MALLOC(pl.total, a.user));
+    if (!block) return CCN_ERR_OUT_OF_MEMORY;
+    memset(block, 0, pl.total);
+    base = block + ((CCN__ALIGN - ((uintptr_t)block & (CCN__ALIGN - 1))) & (CCN__ALIGN - 1));
+    net = (ccn_net *)(void *)base;
+    net->cfg = c;
+    net->alloc = a;
+    net->block = block;
+    net->bytes = pl.total;
+    net->n = c.n_columns;
+    net->m = c.n_inputs;
+    net->o = c.n_outputs;
+    net->L = c.feature_layers;
+    net->W = c.feature_layers > 0 ? c.feature_width : 0;
+    net->G = ccn__gates(c.kind);
+    net->own_len = net->W ? net->W : net->m;
+    net->feat_count = pl.feat_count;
+    net->p = pl.p;
+    net->readout = pl.readout;
+#define CCN__AT(type, off) ((type *)(void *)(base + pl.off))
+    net->col_off = CCN__AT(size_t, off_col_off);
+    net->zlen = CCN__AT(int, off_zlen);
+    net->link_off = CCN__AT(int, off_link_off);
+    net->links = CCN__AT(ccn_link, off_links);
+    net->theta = CCN__AT(ccn_real, off_theta);
+    net->grad = CCN__AT(ccn_real, off_grad);
+    net->eh = pl.off_eh ? CCN__AT(ccn_real, off_eh) : NULL;
+    net->ec = pl.off_ec ? CCN__AT(ccn_real, off_ec) : NULL;
+    net->h = CCN__AT(ccn_real, off_h);
+    net->h_prev = CCN__AT(ccn_real, off_h_prev);
+    net->c = pl.off_c ? CCN__AT(ccn_real, off_c) : NULL;
+    net->c_prev = pl.off_c_prev ? CCN__AT(ccn_real, off_c_prev) : NULL;
+    net->hid = pl.off_hid ? CCN__AT(ccn_real, off_hid) : NULL;
+    net->phi = pl.off_phi ? CCN__AT(ccn_real, off_phi) : NULL;
+    net->y = CCN__AT(ccn_real, off_y);
+    net->dl_dh = CCN__AT(ccn_real, off_dl_dh);
+    net->tail = CCN__AT(ccn_real, off_tail);
+    net->fscratch = CCN__AT(ccn_real, off_fscratch);
+    net->S = pl.off_S ? CCN__AT(ccn_real, off_S) : NULL;
+    net->S_new = pl.off_S_new ? CCN__AT(ccn_real, off_S_new) : NULL;
+    net->Jphi = pl.off_Jphi ? CCN__AT(ccn_real, off_Jphi) : NULL;
+#undef CCN__AT
+
+    ccn_rng_seed(&net->rng, c.seed);
+    ccn__draw_links(net);
+    {
+        size_t off = 0;
+        for (i = 0; i < net->n; ++i) {
+            net->zlen[i] = net->own_len + net->link_off[i + 1] - net->link_off[i];
+            net->col_off[i] = off;
+            off += net->feat_count + (size_t)net->G * ((size_t)net->zlen[i] + 2);
+        }
+        net->col_off[net->n] = off;
+        CCN_ASSERT(off == net->readout);
+    }
+    ccn__init_params(net);
+    *out = net;
+    return CCN_OK;
+}
+
+CCN_API void ccn_destroy(ccn_net *net) {
+    if (!net) return;
+    if (net->alloc.free) net->alloc.free(net->block, net->bytes, net->alloc.user);
+    else CCN_FREE(net->block, net->alloc.user);
+}
+
+CCN_API const ccn_config *ccn_get_config(const ccn_net *net) { return &net->cfg; }
+
+/* ============================================================================================
+   1. Features: the private ReLU layers. phi = relu(W2 relu(W1 x + b1) + b2), or one layer.
+   ccn__feature_vjp is the one definition of their derivative: sum_k g[k] dphi[k]/dtheta.
+   ColoR uses it with the gate-weighted g; exact RTRL uses it with unit vectors (Jacobian rows).
+   ============================================================================================ */
+
+static ccn_real ccn__dot(const ccn_real *CCN__RESTRICT a, const ccn_real *CCN__RESTRICT b, int len) {
+    ccn_real s = 0;
+    int k;
+    for (k = 0; k < len; ++k) s += a[k] * b[k];
+    return s;
+}
+
+static void ccn__feature_forward(ccn_net *net, int col, const ccn_real *x) {
+    const ccn_real *w = net->theta + net->col_off[col];
+    ccn_real *hid = net->hid + (size_t)col * (size_t)net->W, *phi = net->phi + (size_t)col * (size_t)net->W;
+    ccn_real *first = net->L == 2 ? hid : phi;
+    int W = net->W, m = net->m, k;
+    const ccn_real *b1 = w + (size_t)W * (size_t)m;
+    for (k = 0; k < W; ++k) {
+        ccn_real a = ccn__dot(w + (size_t)k * (size_t)m, x, m) + b1[k];
+        first[k] = a > 0 ? a : CCN_R(0);
+    }
+    if (net->L == 2) {
+        const ccn_real *w2 = b1 + W, *b2 = w2 + (size_t)W * (size_t)W;
+        for (k = 0; k < W; ++k) {
+            ccn_real a = ccn__dot(w2 + (size_t)k * (size_t)W, hid, W) + b2[k];
+            phi[k] = a > 0 ? a : CCN_R(0);
+        }
+    }
+}
+
+/* out[0..feat_count) = sum_k g[k] * dphi_col[k] / d(feature params of col). d1 is W scratch. */
+static void ccn__feature_vjp(const ccn_net *net, int col, const ccn_real *x, const ccn_real *g,
+                             ccn_real *CCN__RESTRICT out, ccn_real *CCN__RESTRICT d1) {
+    size_t W = (size_t)net->W, m = (size_t)net->m, n1 = W * m, k, l;
+    const ccn_real *w = net->theta + net->col_off[col];
+    const ccn_real *hid = net->hid + (size_t)col * W, *phi = net->phi + (size_t)col * W;
+    if (net->L == 1) {
+        for (k = 0; k < W; ++k) d1[k] = phi[k] > 0 ? g[k] : CCN_R(0);
+    } else {
+        const ccn_real *w2 = w + n1 + W;
+        ccn_real *o2 = out + n1 + W; /* W2, then b2 */
+        for (k = 0; k < W; ++k) d1[k] = 0;
+        for (k = 0; k < W; ++k) {
+            ccn_real d2 = phi[k] > 0 ? g[k] : CCN_R(0);
+            for (l = 0; l < W; ++l) {
+                o2[k * W + l] = d2 * hid[l];
+                d1[l] += d2 * w2[k * W + l];
+            }
+            o2[W * W + k] = d2;
+        }
+        for (l = 0; l < W; ++l) d1[l] = hid[l] > 0 ? d1[l] : CCN_R(0);
+    }
+    for (k = 0; k < W; ++k) {
+        ccn_real *row = out + k * m;
+        for (l = 0; l < m; ++l) row[l] = d1[k] * x[l];
+        out[n1 + k] = d1[k];
+    }
+}
+
+/* ============================================================================================
+   2. Columns. Each kind's kernel maps the gate pre-activations a[] and the previous own state
+   (h', c') to the new state, and returns the local derivatives both gradient methods are built
+   on (the one definition of each kind's derivative):
+     B[q] = (dh/da_q, dc/da_q)        with the previous state held fixed
+     M    = (dh/dh', dh/dc', dc/dh', dc/dc')   through every path inside the column, u included
+   so that for any parameter theta, with D_q(theta) = d a_q / d theta holding the own previous
+   state fixed:  d s/d theta = M d s'/d theta + sum_q B[q] D_q(theta).
+   ============================================================================================ */
+
+typedef struct ccn__local {
+    ccn_real Bh[4], Bc[4];          /* per gate                                             */
+    ccn_real hh, hc, ch, cc;        /* M                                                    */
+} ccn__local;
+
+static ccn_real ccn__sigmoid(ccn_real a) { return CCN_R(1) / (CCN_R(1) + CCN__EXP(-a)); }
+
+/* tanh column: h = tanh(a) */
+static void ccn__tanh_cell(const ccn_real *a, const ccn_real *u, ccn_real hp, ccn_real *h,
+                           ccn__local *d) {
+    ccn_real hn = CCN__TANH(a[0]), da = CCN_R(1) - hn * hn;
+    (void)hp;
+    *h = hn;
+    d->Bh[0] = da;
+    d->hh = da * u[0];
+}
+
+/* gated column: f = sigma(a_f), g = tanh(a_g), h = f h' + (1 - f) g */
+static void ccn__gated_cell(const ccn_real *a, const ccn_real *u, ccn_real hp, ccn_real *h,
+                            ccn__local *d) {
+    ccn_real f = ccn__sigmoid(a[0]), g = CCN__TANH(a[1]);
+    *h = f * hp + (CCN_R(1) - f) * g;
+    d->Bh[0] = (hp - g) * f * (CCN_R(1) - f);
+    d->Bh[1] = (CCN_R(1) - f) * (CCN_R(1) - g * g);
+    d->hh = f + d->Bh[0] * u[0] + d->Bh[1] * u[1];
+}
+
+/* lstm column, gates i f o g: c = f c' + i g, h = o tanh(c) */
+static void ccn__lstm_cell(const ccn_real *a, const ccn_real *u, ccn_real hp, ccn_real cp,
+                           ccn_real *h, ccn_real *c, ccn__local *d) {
+    ccn_real i = ccn__sigmoid(a[0]), f = ccn__sigmoid(a[1]), o = ccn__sigmoid(a[2]);
+    ccn_real g = CCN__TANH(a[3]), cn = f * cp + i * g, tc = CCN__TANH(cn);
+    ccn_real dh_dc = o * (CCN_R(1) - tc * tc), dh_dao = tc * o * (CCN_R(1) - o);
+    ccn_real dc_dh = 0;
+    int q;
+    (void)hp;
+    *c = cn;
+    *h = o * tc;
+    d->Bc[0] = g * i * (CCN_R(1) - i);
+    d->Bc[1] = cp * f * (CCN_R(1) - f);
+    d->Bc[2] = 0;
+    d->Bc[3] = i * (CCN_R(1) - g * g);
+    for (q = 0; q < 4; ++q) {
+        d->Bh[q] = dh_dc * d->Bc[q];
+        dc_dh += d->Bc[q] * u[q];
+    }
+    d->Bh[2] += dh_dao;
+    d->cc = f;
+    d->ch = dc_dh;
+    d->hc = dh_dc * f;
+    d->hh = dh_dc * dc_dh + dh_dao * u[2];
+}
+
+/* One column's forward: z = [own ; links], tail = [link values ; h' ; 1]. Returns the local
+   derivatives in *d and leaves the tail in net->tail for the trace update. */
+static void ccn__column_forward(ccn_net *net, int col, const ccn_real *own, ccn__local *d) {
+    const ccn_real *blk = net->theta + net->col_off[col] + net->feat_count;
+    size_t stride = (size_t)net->zlen[col] + 2;
+    int own_len = net->own_len, tail_len = net->zlen[col] - own_len + 2, q, k;
+    const ccn_link *lk = net->links + net->link_off[col];
+    ccn_real *tail = net->tail, a[4], u[4];
+    for (k = 0; k < tail_len - 2; ++k)
+        tail[k] = lk[k].type == CCN_LINK_STATE
+                      ? net->h_prev[lk[k].column]
+                      : net->phi[(size_t)lk[k].column * (size_t)net->W + (size_t)lk[k].feature];
+    tail[tail_len - 2] = net->h_prev[col];
+    tail[tail_len - 1] = 1;
+    for (q = 0; q < net->G; ++q) {
+        const ccn_real *w = blk + (size_t)q * stride;
+        a[q] = ccn__dot(w, own, own_len) + ccn__dot(w + own_len, tail, tail_len);
+        u[q] = w[stride - 2];
+    }
+    switch (net->cfg.kind) {
+    case CCN_TANH: ccn__tanh_cell(a, u, net->h_prev[col], &net->h[col], d); break;
+    case CCN_GATED: ccn__gated_cell(a, u, net->h_prev[col], &net->h[col], d); break;
+    default:
+        ccn__lstm_cell(a, u, net->h_prev[col], net->c_prev[col], &net->h[col], &net->c[col], d);
+        break;
+    }
+}
+
+/* ============================================================================================
+   3a. ColoR: the own-column trace update, e(t) = M e(t-1) + sum_q B[q] D_q, every foreign input
+   a constant. For a gate's block [w_q ; u_q ; b_q] the direct term is [z ; h' ; 1] itself, so
+   each block is two contiguous loops (own segment, tail).
+   ============================================================================================ */
+
+static void ccn__trace1(ccn_real *CCN__RESTRICT e, const ccn_real *CCN__RESTRICT z, int len,
+                        ccn_real mhh, ccn_real b) {
+    int k;
+    for (k = 0; k < len; ++k) e[k] = mhh * e[k] + b * z[k];
+}
+
+static void ccn__trace2(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT ec,
+                        const ccn_real *CCN__RESTRICT z, int len, const ccn__local *d, int q) {
+    ccn_real hh = d->hh, hc = d->hc, ch = d->ch, cc = d->cc, bh = d->Bh[q], bc = d->Bc[q];
+    int k;
+    for (k = 0; k < len; ++k) {
+        ccn_real H = eh[k], C = ec[k];
+        eh[k] = hh * H + hc * C + bh * z[k];
+        ec[k] = ch * H + cc * C + bc * z[k];
+    }
+}
+
+static void ccn__color_update(ccn_net *net, int col, const ccn_real *own, const ccn_real *x,
+                              const ccn__local *d) {
+    size_t off = net->col_off[col], stride = (size_t)net->zlen[col] + 2, fc = net->feat_count, k;
+    int own_len = net->own_len, tail_len = net->zlen[col] - own_len + 2, q, two = net->ec != NULL;
+    ccn_real *eh = net->eh + off, *ec = two ? net->ec + off : NULL;
+    if (fc) { /* feature parameters: the immediate term goes through phi_col */
+        const ccn_real *blk = net->theta + off + fc;
+        ccn_real *imm_h = net->fscratch, *imm_c = imm_h + fc, *gh = imm_c + fc, *gc = gh + net->W,
+                 *d1 = gc + net->W;
+        int j;
+        for (j = 0; j < net->W; ++j) {
+            ccn_real sh = 0, sc = 0;
+            for (q = 0; q < net->G; ++q) {
+                sh += d->Bh[q] * blk[(size_t)q * stride + (size_t)j];
+                sc += d->Bc[q] * blk[(size_t)q * stride + (size_t)j];
+            }
+            gh[j] = sh;
+            gc[j] = sc;
+        }
+        ccn__feature_vjp(net, col, x, gh, imm_h, d1);
+        if (two) {
+            ccn__feature_vjp(net, col, x, gc, imm_c, d1);
+            for (k = 0; k < fc; ++k) {
+                ccn_real H = eh[k], C = ec[k];
+                eh[k] = d->hh * H + d->hc * C + imm_h[k];
+                ec[k] = d->ch * H + d->cc * C + imm_c[k];
+            }
+        } else {
+            for (k = 0; k < fc; ++k) eh[k] = d->hh * eh[k] + imm_h[k];
+        }
+    }
+    for (q = 0; q < net->G; ++q) {
+        size_t b = fc + (size_t)q * stride;
+        if (two) {
+            ccn__trace2(eh + b, ec + b, own, own_len, d, q);
+            ccn__trace2(eh + b + own_len, ec + b + own_len, net->tail, tail_len, d, q);
+        } else {
+            ccn__trace1(eh + b, own, own_len, d->hh, d->Bh[q]);
+            ccn__trace1(eh + b + own_len, net->tail, tail_len, d->hh, d->Bh[q]);
+        }
+    }
+}
+
+/* ============================================================================================
+   3b. Exact RTRL, the reference: S(t) = dF/dtheta + dF/ds(t-1) S(t-1) over every state and every
+   parameter, built from the same local derivatives (M, B) as ColoR plus every foreign path:
+   state links through S(t-1), feature links and own features through the feature Jacobians.
+   ============================================================================================ */
+
+static void ccn__axpy(ccn_real *CCN__RESTRICT y, const ccn_real *CCN__RESTRICT x, ccn_real a, size_t len) {
+    size_t k;
+    if (a == 0) return;
+    for (k = 0; k < len; ++k) y[k] += a * x[k];
+}
+
+static void ccn__rtrl_features(ccn_net *net, const ccn_real *x) {
+    size_t fc = net->feat_count;
+    ccn_real *g = net->fscratch, *d1 = g + net->W;
+    int j, k;
+    for (j = 0; j < net->n; ++j)
+        for (k = 0; k < net->W; ++k) {
+            int l;
+            for (l = 0; l < net->W; ++l) g[l] = (ccn_real)(l == k);
+            ccn__feature_vjp(net, j, x, g, net->Jphi + ((size_t)j * (size_t)net->W + (size_t)k) * fc, d1);
+        }
+}
+
+static void ccn__rtrl_update(ccn_net *net, int col, const ccn_real *own, const ccn__local *d) {
+    size_t p = net->p, off = net->col_off[col], fc = net->feat_count, stride = (size_t)net->zlen[col] + 2;
+    int n = net->n, two = net->c != NULL, s, ns = two ? 2 : 1, q, k;
+    int own_len = net->own_len, n_links = net->zlen[col] - own_len;
+    const ccn_real *blk = net->theta + off + fc;
+    const ccn_link *lk = net->links + net->link_off[col];
+    for (s = 0; s < ns; ++s) {
+        ccn_real *row = net->S_new + (size_t)(s * n + col) * p;
+        const ccn_real *Bq = s == 0 ? d->Bh : d->Bc;
+        const ccn_real *prev_h = net->S + (size_t)col * p;
+        ccn_real mh = s == 0 ? d->hh : d->ch, mc = s == 0 ? d->hc : d->cc;
+        size_t t;
+        /* through the own previous state */
+        for (t = 0; t < p; ++t) row[t] = mh * prev_h[t];
+        if (two) ccn__axpy(row, net->S + (size_t)(n + col) * p, mc, p);
+        /* direct terms: the gate blocks read [z ; h' ; 1] */
+        for (q = 0; q < net->G; ++q) {
+            ccn_real *r = row + off + fc + (size_t)q * stride;
+            for (k = 0; k < own_len; ++k) r[k] += Bq[q] * own[k];
+            for (k = 0; k < n_links + 2; ++k) r[own_len + k] += Bq[q] * net->tail[k];
+        }
+        /* own features: dphi_col/dtheta through every gate's weight on them */
+        if (fc)
+            for (k = 0; k < own_len; ++k) {
+                ccn_real coef = 0;
+                for (q = 0; q < net->G; ++q) coef += Bq[q] * blk[(size_t)q * stride + (size_t)k];
+                ccn__axpy(row + off, net->Jphi + ((size_t)col * (size_t)net->W + (size_t)k) * fc, coef, fc);
+            }
+        /* links: foreign states through S(t-1), foreign features through their Jacobians */
+        for (k = 0; k < n_links; ++k) {
+            ccn_real coef = 0;
+            int j = lk[k].column;
+            for (q = 0; q < net->G; ++q) coef += Bq[q] * blk[(size_t)q * stride + (size_t)(own_len + k)];
+            if (lk[k].type == CCN_LINK_STATE) ccn__axpy(row, net->S + (size_t)j * p, coef, p);
+            else
+                ccn__axpy(row + net->col_off[j],
+                          net->Jphi + ((size_t)j * (size_t)net->W + (size_t)lk[k].feature) * fc, coef, fc);
+        }
+    }
+}
+
+/* ============================================================================================
+   4. One step: features, columns (with their trace update), readout.
+   ============================================================================================ */
+
+CCN_API void ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
+    int i, r;
+    ccn__local d;
+    CCN_ASSERT(net && x);
+    memcpy(net->h_prev, net->h, (size_t)net->n * sizeof(ccn_real));
+    if (net->c) memcpy(net->c_prev, net->c, (size_t)net->n * sizeof(ccn_real));
+    if (net->L)
+        for (i = 0; i < net->n; ++i) ccn__feature_forward(net, i, x);
+    if (net->S && net->L) ccn__rtrl_features(net, x);
+    memset(&d, 0, sizeof d);
+    for (i = 0; i < net->n; ++i) {
+        const ccn_real *own = net->L ? net->phi + (size_t)i * (size_t)net->W : x;
+        ccn__column_forward(net, i, own, &d);
+        if (net->eh) ccn__color_update(net, i, own, x, &d);
+        else if (net->S) ccn__rtrl_update(net, i, own, &d);
+    }
+    if (net->S) {
+        ccn_real *t = net->S;
+        net->S = net->S_new;
+        net->S_new = t;
+    }
+    for (r = 0; r < net->o; ++r)
+        net->y[r] = ccn__dot(net->theta + net->readout + (size_t)r * (size_t)net->n, net->h, net->n) +
+                    net->theta[net->readout + (size_t)net->o * (size_t)net->n + (size_t)r];
+    if (y) memcpy(y, net->y, (size_t)net->o * sizeof(ccn_real));
+    ++net->steps;
+}
+
+CCN_API void ccn_reset_state(ccn_net *net) {
+    size_t n = (size_t)net->n;
+    CCN_ASSERT(net);
+    memset(net->h, 0, n * sizeof(ccn_real));
+    memset(net->h_prev, 0, n * sizeof(ccn_real));
+    if (net->c) {
+        memset(net->c, 0, n * sizeof(ccn_real));
+        memset(net->c_prev, 0, n * sizeof(ccn_real));
+    }
+    memset(net->y, 0, (size_t)net->o * sizeof(ccn_real));
+    if (net->eh) memset(net->eh, 0, net->p * sizeof(ccn_real));
+    if (net->ec) memset(net->ec, 0, net->p * sizeof(ccn_real));
+    if (net->S) {
+        size_t rows = n * (net->c ? 2u : 1u) * net->p;
+        memset(net->S, 0, rows * sizeof(ccn_real));
+        memset(net->S_new, 0, rows * sizeof(ccn_real));
+    }
+    net->steps = 0;
+}
+
+/* ============================================================================================
+   5. Gradients and learning. dL/dh_i = sum_r dL/dy_r W_out[r][i]; a column parameter's gradient
+   is dL/dh . dh/dtheta (ColoR: its own column's trace; RTRL: every column's row of S).
+   ============================================================================================ */
+
+static void ccn__dl_dh(ccn_net *net, const ccn_real *dl_dy) {
+    const ccn_real *wout = net->theta + net->readout;
+    int i, r;
+    for (i = 0; i < net->n; ++i) net->dl_dh[i] = 0;
+    for (r = 0; r < net->o; ++r) ccn__axpy(net->dl_dh, wout + (size_t)r * (size_t)net->n, dl_dy[r], (size_t)net->n);
+}
+
+/* g[k] += scale * dL/dtheta_k over every parameter (readout included). */
+static void ccn__gradient(ccn_net *net, const ccn_real *dl_dy, ccn_real *g, ccn_real scale) {
+    size_t n = (size_t)net->n;
+    int i, r;
+    ccn__dl_dh(net, dl_dy);
+    if (net->eh) {
+        for (i = 0; i < net->n; ++i)
+            ccn__axpy(g + net->col_off[i], net->eh + net->col_off[i], scale * net->dl_dh[i],
+                      net->col_off[i + 1] - net->col_off[i]);
+    } else {
+        for (i = 0; i < net->n; ++i)
+            ccn__axpy(g, net->S + (size_t)i * net->p, scale * net->dl_dh[i], net->readout);
+    }
+    for (r = 0; r < net->o; ++r) {
+        ccn__axpy(g + net->readout + (size_t)r * n, net->h, scale * dl_dy[r], n);
+        g[net->readout + (size_t)net->o * n + (size_t)r] += scale * dl_dy[r];
+    }
+}
+
+CCN_API ccn_result ccn_accumulate_gradient(ccn_net *net, const ccn_real *dl_dy, ccn_real *grad) {
+    if (!net || !dl_dy) return CCN_ERR_NULL_ARGUMENT;
+    if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
+    ccn__gradient(net, dl_dy, grad ? grad : net->grad, CCN_R(1));
+    return CCN_OK;
+}
+
+CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy) {
+    if (!net || !dl_dy) return CCN_ERR_NULL_ARGUMENT;
+    if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
+    if (net->eh) {
+        /* ColoR: the gradient never needs materialising; the readout update waits until every
+           column has read its W_out entry */
+        ccn_real alpha = (ccn_real)net->cfg.step_size;
+        size_t n = (size_t)net->n;
+        int i, r;
+        ccn__dl_dh(net, dl_dy);
+        for (i = 0; i < net->n; ++i)
+            ccn__axpy(net->theta + net->col_off[i], net->eh + net->col_off[i], -alpha * net->dl_dh[i],
+                      net->col_off[i + 1] - net->col_off[i]);
+        for (r = 0; r < net->o; ++r) {
+            ccn__axpy(net->theta + net->readout + (size_t)r * n, net->h, -alpha * dl_dy[r], n);
+            net->theta[net->readout + (size_t)net->o * n + (size_t)r] -= alpha * dl_dy[r];
+        }
+    } else {
+        /* exact RTRL: the gradient goes through the net's buffer, which this call zeroes */
+        memset(net->grad, 0, net->p * sizeof(ccn_real));
+        ccn__gradient(net, dl_dy, net->grad, CCN_R(1));
+        ccn__axpy(net->theta, net->grad, -(ccn_real)net->cfg.step_size, net->p);
+    }
+    return CCN_OK;
+}
+
+CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target) {
+    ccn_real e[64];
+    int r;
+    if (!net || !target) return CCN_ERR_NULL_ARGUMENT;
+    if (net->o > 64) { /* rare: reuse dl_dh's neighbour-free path through the gradient buffer */
+        ccn_result res;
+        for (r = 0; r < net->o; ++r) net->y[r] -= target[r];
+        res = ccn_learn_with_error(net, net->y);
+        for (r = 0; r < net->o; ++r) net->y[r] += target[r];
+        return res;
+    }
+    for (r = 0; r < net->o; ++r) e[r] = net->y[r] - target[r];
+    return ccn_learn_with_error(net, e);
+}
+
+/* ============================================================================================
+   6. Access
+   ============================================================================================ */
+
+CCN_API size_t ccn_param_count(const ccn_net *net) { return net->p; }
+CCN_API ccn_real *ccn_params(ccn_net *net) { return net->theta; }
+CCN_API ccn_real *ccn_grad(ccn_net *net) { return net->grad; }
+CCN_API void ccn_zero_grad(ccn_net *net) { memset(net->grad, 0, net->p * sizeof(ccn_real)); }
+CCN_API size_t ccn_readout_offset(const ccn_net *net) { return net->readout; }
+CCN_API const ccn_real *ccn_state(const ccn_net *net) { return net->h; }
+CCN_API const ccn_real *ccn_cell(const ccn_net *net) { return net->c; }
+CCN_API const ccn_real *ccn_output(const ccn_net *net) { return net->y; }
+CCN_API uint64_t ccn_step_count(const ccn_net *net) { return net->steps; }
+
+CCN_API void ccn_column_info_get(const ccn_net *net, int column, ccn_column_info *out) {
+    memset(out, 0, sizeof *out);
+    if (column < 0 || column >= net->n) return;
+    out->param_offset = net->col_off[column];
+    out->param_count = net->col_off[column + 1] - net->col_off[column];
+    out->feature_offset = net->col_off[column];
+    out->feature_count = net->feat_count;
+    out->gate_offset = net->col_off[column] + net->feat_count;
+    out->gate_stride = (size_t)net->zlen[column] + 2;
+    out->n_gates = net->G;
+    out->z_len = net->zlen[column];
+    out->own_len = net->own_len;
+    out->n_links = net->link_off[column + 1] - net->link_off[column];
+}
+
+CCN_API int ccn_param_owner(const ccn_net *net, size_t k) {
+    int lo = 0, hi = net->n;
+    if (k >= net->readout) return -1;
+    while (hi - lo > 1) { /* col_off is increasing: the last block starting at or before k */
+        int mid = (lo + hi) / 2;
+        if (net->col_off[mid] <= k) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
+
+CCN_API const ccn_link *ccn_links(const ccn_net *net, int column, int *count) {
+    if (column < 0 || column >= net->n) {
+        if (count) *count = 0;
+        return NULL;
+    }
+    if (count) *count = net->link_off[column + 1] - net->link_off[column];
+    return net->links + net->link_off[column];
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CCN_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------------------------
+MIT License
+
+Copyright (c) 2026 the ccn.h authors
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software and
+associated documentation files (the "Software"), to deal in the Software without restriction,
+including without limitation the rights to use, copy, modify, merge, publish, distribute,
+sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or
+substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT
+NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND
+NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM,
+DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT
+OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+------------------------------------------------------------------------------------------------
+*/

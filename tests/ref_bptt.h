@@ -1,0 +1,576 @@
+/*
+ * ref_bptt.h -- independent, deliberately plain reference implementation of
+ * the columnar recurrent network (forward pass, loss, and full
+ * backpropagation through time), in double precision.
+ *
+ * It is written from the mathematical specification only and is used by the
+ * test suite as ground truth for gradients.  Speed is irrelevant; clarity is
+ * the point.  Header-only; every function is static.  Valid C99 and C++11.
+ *
+ * The network
+ * -----------
+ *   m inputs x(t), n columns, o outputs, kind in {0 tanh, 1 gated, 2 lstm}.
+ *   Column i has scalar state h_i (lstm: also cell c_i); h = c = 0 before t=0.
+ *
+ *   features (per column, L = feature_layers, W = feature_width):
+ *     L = 0: phi_i = x                                   (m entries)
+ *     L = 1: phi_i = relu(W1_i x + b1_i)                 (W entries)
+ *     L = 2: phi_i = relu(W2_i relu(W1_i x + b1_i) + b2_i)
+ *     relu'(0) = 0.
+ *
+ *   input of column i:  z_i(t) = [ phi_i(t) ; cascade ; links ]
+ *     cascade: h_j(t) for every j with stage[j] < stage[i], increasing j
+ *     links  : in list order; type 0 -> h_j(t-1), type 1 -> phi_j(t)[k]
+ *
+ *   gates (pre-activation a_q = w_q . z + u_q h_prev + b_q):
+ *     tanh : h = tanh(a)
+ *     gated: f = sig(a_f), g = tanh(a_g), h = f h_prev + (1-f) g
+ *     lstm : i,f,o = sig(a_.), g = tanh(a_g), c = f c_prev + i g, h = o tanh(c)
+ *
+ *   readout: y_r(t) = sum_i W_out[r*n+i] h_i(t) + b_out[r]
+ *   loss   : sum_t sum_r 0.5 (y_r(t) - target_r(t))^2
+ *
+ * Parameter vector theta (no padding):
+ *   for each column i: [W1 (W*m, row-major), b1 (W)] if L>=1,
+ *                      [W2 (W*W, row-major), b2 (W)] if L==2,
+ *                      then per gate q (kind's order): w_q (|z_i|), u_q, b_q
+ *   then W_out (o*n, row-major), b_out (o).
+ *
+ * Invalid networks (bad kind/sizes, decreasing stages, bad links, feature
+ * links with L == 0, state links to the column itself) are rejected:
+ * ref_param_count returns -1, the other functions return NaN without touching
+ * grad / y_out.  T == 0 gives 0 and a zero gradient.
+ */
+#ifndef REF_BPTT_H
+#define REF_BPTT_H
+
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+#if defined(__GNUC__)
+#define REF_STATIC static __attribute__((unused))
+#else
+#define REF_STATIC static
+#endif
+
+typedef struct ref_link { int type; int column; int feature; } ref_link;  /* type 0 state, 1 feature */
+
+typedef struct ref_net {
+    int kind;            /* 0 tanh, 1 gated, 2 lstm */
+    int n_inputs, n_outputs, n_columns;
+    int feature_layers;  /* 0, 1, 2 */
+    int feature_width;   /* W, used when feature_layers > 0 */
+    const int *stage;    /* n_columns entries, or NULL = all stage 0 */
+    const int *n_links;  /* n_columns entries, or NULL = no links */
+    const ref_link *const *links; /* links[i] points at n_links[i] entries (may be NULL when n_links[i] == 0) */
+} ref_net;
+
+/* ------------------------------------------------------------------------ */
+/* small helpers                                                             */
+/* ------------------------------------------------------------------------ */
+
+REF_STATIC double ref_sigmoid(double a) { return 1.0 / (1.0 + exp(-a)); }
+REF_STATIC double ref_relu(double a) { return a > 0.0 ? a : 0.0; }
+REF_STATIC double ref_relu_deriv(double a) { return a > 0.0 ? 1.0 : 0.0; }  /* relu'(0) = 0 */
+
+REF_STATIC double ref_nan(void) { return (double)NAN; }   /* NAN is a float constant */
+
+REF_STATIC int ref_num_gates(int kind) { return kind == 0 ? 1 : (kind == 1 ? 2 : 4); }
+
+REF_STATIC int ref_stage_of(const ref_net *net, int i) { return net->stage ? net->stage[i] : 0; }
+REF_STATIC int ref_links_of(const ref_net *net, int i) { return net->n_links ? net->n_links[i] : 0; }
+REF_STATIC const ref_link *ref_link_at(const ref_net *net, int i, int k) { return &net->links[i][k]; }
+
+/* Size of the column's own feature segment. */
+REF_STATIC int ref_own_size(const ref_net *net)
+{
+    return net->feature_layers >= 1 ? net->feature_width : net->n_inputs;
+}
+
+/* Number of cascade entries of column i: columns j with stage[j] < stage[i]. */
+REF_STATIC int ref_cascade_size(const ref_net *net, int i)
+{
+    int j, count = 0;
+    for (j = 0; j < net->n_columns; ++j)
+        if (ref_stage_of(net, j) < ref_stage_of(net, i)) ++count;
+    return count;
+}
+
+/* |z_i| */
+REF_STATIC int ref_z_size(const ref_net *net, int i)
+{
+    return ref_own_size(net) + ref_cascade_size(net, i) + ref_links_of(net, i);
+}
+
+/* Number of feature-layer parameters of one column. */
+REF_STATIC long ref_feature_param_count(const ref_net *net)
+{
+    long W = net->feature_width, m = net->n_inputs, count = 0;
+    if (net->feature_layers >= 1) count += W * m + W;
+    if (net->feature_layers == 2) count += W * W + W;
+    return count;
+}
+
+/* Number of parameters of column i's block (features + gates). */
+REF_STATIC long ref_column_param_count(const ref_net *net, int i)
+{
+    return ref_feature_param_count(net)
+         + (long)ref_num_gates(net->kind) * ((long)ref_z_size(net, i) + 2);
+}
+
+/* Returns 1 if the network description is valid, 0 otherwise. */
+REF_STATIC int ref_net_valid(const ref_net *net)
+{
+    int i, k;
+    if (!net) return 0;
+    if (net->kind < 0 || net->kind > 2) return 0;
+    if (net->n_inputs < 1 || net->n_outputs < 1 || net->n_columns < 1) return 0;
+    if (net->feature_layers < 0 || net->feature_layers > 2) return 0;
+    if (net->feature_layers > 0 && net->feature_width < 1) return 0;
+    for (i = 1; i < net->n_columns; ++i)
+        if (ref_stage_of(net, i) < ref_stage_of(net, i - 1)) return 0;
+    for (i = 0; i < net->n_columns; ++i) {
+        int nl = ref_links_of(net, i);
+        if (nl < 0) return 0;
+        if (nl > 0 && (!net->links || !net->links[i])) return 0;
+        for (k = 0; k < nl; ++k) {
+            const ref_link *lk = ref_link_at(net, i, k);
+            if (lk->column < 0 || lk->column >= net->n_columns) return 0;
+            if (lk->type == 0) {
+                if (lk->column == i) return 0;
+            } else if (lk->type == 1) {
+                if (net->feature_layers < 1) return 0;
+                if (lk->feature < 0 || lk->feature >= net->feature_width) return 0;
+            } else {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+REF_STATIC long ref_param_count(const ref_net *net)
+{
+    long total = 0;
+    int i;
+    if (!ref_net_valid(net)) return -1;
+    for (i = 0; i < net->n_columns; ++i) total += ref_column_param_count(net, i);
+    total += (long)net->n_outputs * net->n_columns + net->n_outputs;
+    return total;
+}
+
+REF_STATIC void *ref_alloc(long n_doubles)
+{
+    size_t bytes = (size_t)(n_doubles > 0 ? n_doubles : 1) * sizeof(double);
+    void *p = calloc(1, bytes);
+    if (!p) abort();
+    return p;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The tape: everything the forward pass computes, for all T steps.          */
+/*                                                                           */
+/* Per step t and column i, a record (offsets relative to the record start): */
+/*   a1   [W]      first feature layer pre-activation    (L >= 1)            */
+/*   a2   [W]      second feature layer pre-activation   (L == 2)            */
+/*   phi  [own]    features phi_i(t)                                         */
+/*   z    [|z_i|]  column input                                              */
+/*   act  [G]      gate activations (after sigmoid / tanh), kind's order     */
+/*   st   [4]      h(t), c(t), h(t-1), c(t-1)                                */
+/* Each step additionally stores y(t) [o] after the column records.          */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ref_tape {
+    int T;
+    long step_size;     /* doubles per step */
+    long *col_rec;      /* record offset of column i within a step */
+    long *col_param;    /* parameter offset of column i's block */
+    long out_param;     /* parameter offset of W_out */
+    long y_off;         /* offset of y within a step */
+    long rec_a1, rec_a2, rec_phi, rec_z; /* offsets within a column record (same for every column) */
+    double *data;       /* T * step_size */
+} ref_tape;
+
+/* Offsets within column i's record that depend on |z_i|. */
+REF_STATIC long ref_rec_act(const ref_tape *tp, const ref_net *net, int i) { return tp->rec_z + ref_z_size(net, i); }
+REF_STATIC long ref_rec_st(const ref_tape *tp, const ref_net *net, int i) { return ref_rec_act(tp, net, i) + ref_num_gates(net->kind); }
+
+REF_STATIC double *ref_rec(const ref_tape *tp, int t, int i) { return tp->data + (long)t * tp->step_size + tp->col_rec[i]; }
+REF_STATIC double *ref_rec_y(const ref_tape *tp, int t) { return tp->data + (long)t * tp->step_size + tp->y_off; }
+
+REF_STATIC void ref_tape_init(ref_tape *tp, const ref_net *net, int T)
+{
+    int i;
+    long W = net->feature_width, off = 0, poff = 0;
+    int n = net->n_columns;
+    tp->T = T;
+    tp->col_rec = (long *)malloc((size_t)n * sizeof(long));
+    tp->col_param = (long *)malloc((size_t)n * sizeof(long));
+    if (!tp->col_rec || !tp->col_param) abort();
+    tp->rec_a1 = 0;
+    tp->rec_a2 = tp->rec_a1 + (net->feature_layers >= 1 ? W : 0);
+    tp->rec_phi = tp->rec_a2 + (net->feature_layers == 2 ? W : 0);
+    tp->rec_z = tp->rec_phi + ref_own_size(net);
+    for (i = 0; i < n; ++i) {
+        tp->col_rec[i] = off;
+        off += ref_rec_st(tp, net, i) + 4;
+        tp->col_param[i] = poff;
+        poff += ref_column_param_count(net, i);
+    }
+    tp->y_off = off;
+    tp->step_size = off + net->n_outputs;
+    tp->out_param = poff;
+    tp->data = (double *)ref_alloc((long)T * tp->step_size);
+}
+
+REF_STATIC void ref_tape_free(ref_tape *tp)
+{
+    free(tp->col_rec);
+    free(tp->col_param);
+    free(tp->data);
+    tp->col_rec = NULL; tp->col_param = NULL; tp->data = NULL;
+}
+
+/* Runs the forward pass for T steps from zero state, filling the tape. */
+REF_STATIC void ref_run_forward(const ref_net *net, const double *theta, int T, const double *x, ref_tape *tp)
+{
+    int n = net->n_columns, m = net->n_inputs, o = net->n_outputs;
+    int L = net->feature_layers, W = net->feature_width;
+    int own = ref_own_size(net), G = ref_num_gates(net->kind);
+    int t, i, j, k, l, q, r;
+
+    for (t = 0; t < T; ++t) {
+        const double *xt = x + (long)t * m;
+
+        /* 1. features of every column (they depend on x(t) only) */
+        for (i = 0; i < n; ++i) {
+            double *rec = ref_rec(tp, t, i);
+            double *a1 = rec + tp->rec_a1, *a2 = rec + tp->rec_a2, *phi = rec + tp->rec_phi;
+            const double *P = theta + tp->col_param[i];
+            if (L == 0) {
+                for (l = 0; l < m; ++l) phi[l] = xt[l];
+            } else {
+                const double *W1 = P, *b1 = P + (long)W * m;
+                for (k = 0; k < W; ++k) {
+                    double s = b1[k];
+                    for (l = 0; l < m; ++l) s += W1[(long)k * m + l] * xt[l];
+                    a1[k] = s;
+                }
+                if (L == 1) {
+                    for (k = 0; k < W; ++k) phi[k] = ref_relu(a1[k]);
+                } else {
+                    const double *W2 = b1 + W, *b2 = W2 + (long)W * W;
+                    for (k = 0; k < W; ++k) {
+                        double s = b2[k];
+                        for (l = 0; l < W; ++l) s += W2[(long)k * W + l] * ref_relu(a1[l]);
+                        a2[k] = s;
+                        phi[k] = ref_relu(s);
+                    }
+                }
+            }
+        }
+
+        /* 2. columns in column order */
+        for (i = 0; i < n; ++i) {
+            double *rec = ref_rec(tp, t, i);
+            double *phi = rec + tp->rec_phi, *z = rec + tp->rec_z;
+            double *act = rec + ref_rec_act(tp, net, i), *st = rec + ref_rec_st(tp, net, i);
+            int zs = ref_z_size(net, i), nl = ref_links_of(net, i), pos = 0;
+            const double *gates = theta + tp->col_param[i] + ref_feature_param_count(net);
+            double hp, cp, pre[4];
+
+            /* previous state of this column */
+            if (t > 0) {
+                const double *stp = ref_rec(tp, t - 1, i) + ref_rec_st(tp, net, i);
+                hp = stp[0]; cp = stp[1];
+            } else {
+                hp = 0.0; cp = 0.0;
+            }
+
+            /* z = [ own ; cascade ; links ] */
+            for (k = 0; k < own; ++k) z[pos++] = phi[k];
+            for (j = 0; j < n; ++j)
+                if (ref_stage_of(net, j) < ref_stage_of(net, i))
+                    z[pos++] = ref_rec(tp, t, j)[ref_rec_st(tp, net, j) + 0];   /* h_j(t) */
+            for (k = 0; k < nl; ++k) {
+                const ref_link *lk = ref_link_at(net, i, k);
+                if (lk->type == 0)
+                    z[pos++] = t > 0 ? ref_rec(tp, t - 1, lk->column)[ref_rec_st(tp, net, lk->column) + 0] : 0.0;
+                else
+                    z[pos++] = ref_rec(tp, t, lk->column)[tp->rec_phi + lk->feature];
+            }
+
+            /* gate pre-activations */
+            for (q = 0; q < G; ++q) {
+                const double *w = gates + (long)q * (zs + 2);
+                double s = w[zs + 1];                     /* b_q */
+                for (k = 0; k < zs; ++k) s += w[k] * z[k];
+                s += w[zs] * hp;                          /* u_q h_prev */
+                pre[q] = s;
+            }
+
+            /* cell */
+            st[2] = hp; st[3] = cp;
+            if (net->kind == 0) {
+                act[0] = tanh(pre[0]);
+                st[0] = act[0];
+                st[1] = 0.0;
+            } else if (net->kind == 1) {
+                act[0] = ref_sigmoid(pre[0]);             /* f */
+                act[1] = tanh(pre[1]);                    /* g */
+                st[0] = act[0] * hp + (1.0 - act[0]) * act[1];
+                st[1] = 0.0;
+            } else {
+                act[0] = ref_sigmoid(pre[0]);             /* i */
+                act[1] = ref_sigmoid(pre[1]);             /* f */
+                act[2] = ref_sigmoid(pre[2]);             /* o */
+                act[3] = tanh(pre[3]);                    /* g */
+                st[1] = act[1] * cp + act[0] * act[3];
+                st[0] = act[2] * tanh(st[1]);
+            }
+        }
+
+        /* 3. readout */
+        {
+            const double *Wout = theta + tp->out_param, *bout = Wout + (long)o * n;
+            double *y = ref_rec_y(tp, t);
+            for (r = 0; r < o; ++r) {
+                double s = bout[r];
+                for (i = 0; i < n; ++i) s += Wout[(long)r * n + i] * ref_rec(tp, t, i)[ref_rec_st(tp, net, i)];
+                y[r] = s;
+            }
+        }
+    }
+}
+
+/* Backward pass over a filled tape.  dy is T*o: dObjective/dy_r(t).
+ * grad (ref_param_count entries) is overwritten with dObjective/dtheta. */
+REF_STATIC void ref_run_backward(const ref_net *net, const double *theta, int T, const double *x,
+                                 const ref_tape *tp, const double *dy, double *grad)
+{
+    int n = net->n_columns, m = net->n_inputs, o = net->n_outputs;
+    int L = net->feature_layers, W = net->feature_width;
+    int own = ref_own_size(net), G = ref_num_gates(net->kind);
+    int t, i, j, k, l, q, r, zmax = 0;
+    long p = ref_param_count(net);
+    const double *Wout = theta + tp->out_param;
+    double *gWout = grad + tp->out_param, *gbout = gWout + (long)o * n;
+
+    /* adjoints */
+    double *dh_next = (double *)ref_alloc(n);   /* dObj/dh_i(t) from step t+1 */
+    double *dc_next = (double *)ref_alloc(n);   /* dObj/dc_i(t) from step t+1 */
+    double *dh_cur = (double *)ref_alloc(n);    /* dObj/dh_i(t), total */
+    double *dc_cur = (double *)ref_alloc(n);
+    double *dh_prev = (double *)ref_alloc(n);   /* accumulates dObj/dh_i(t-1) */
+    double *dc_prev = (double *)ref_alloc(n);
+    double *dphi = (double *)ref_alloc((long)n * own);  /* dObj/dphi_i(t)[k] */
+    double *dz, *dr1;
+
+    for (i = 0; i < n; ++i) if (ref_z_size(net, i) > zmax) zmax = ref_z_size(net, i);
+    dz = (double *)ref_alloc(zmax);
+    dr1 = (double *)ref_alloc(W > 0 ? W : 1);
+
+    for (k = 0; k < p; ++k) grad[k] = 0.0;
+
+    for (t = T - 1; t >= 0; --t) {
+        const double *xt = x + (long)t * m;
+        const double *dyt = dy + (long)t * o;
+
+        /* readout */
+        for (i = 0; i < n; ++i) {
+            double hi = ref_rec(tp, t, i)[ref_rec_st(tp, net, i)];
+            dh_cur[i] = dh_next[i];
+            dc_cur[i] = dc_next[i];
+            for (r = 0; r < o; ++r) {
+                dh_cur[i] += dyt[r] * Wout[(long)r * n + i];
+                gWout[(long)r * n + i] += dyt[r] * hi;
+            }
+        }
+        for (r = 0; r < o; ++r) gbout[r] += dyt[r];
+
+        for (i = 0; i < n; ++i) { dh_prev[i] = 0.0; dc_prev[i] = 0.0; }
+        for (k = 0; k < n * own; ++k) dphi[k] = 0.0;
+
+        /* columns in reverse order: every reader of h_i(t) (cascade) has a
+         * larger index and has already added its contribution to dh_cur[i]. */
+        for (i = n - 1; i >= 0; --i) {
+            const double *rec = ref_rec(tp, t, i);
+            const double *z = rec + tp->rec_z;
+            const double *act = rec + ref_rec_act(tp, net, i), *st = rec + ref_rec_st(tp, net, i);
+            int zs = ref_z_size(net, i), nl = ref_links_of(net, i), pos;
+            long goff = tp->col_param[i] + ref_feature_param_count(net);
+            const double *gates = theta + goff;
+            double *ggates = grad + goff;
+            double dh = dh_cur[i], hp = st[2], cp = st[3];
+            double da[4], dhp = 0.0, dcp = 0.0;
+
+            if (net->kind == 0) {
+                double h = act[0];
+                da[0] = dh * (1.0 - h * h);
+            } else if (net->kind == 1) {
+                double f = act[0], g = act[1];
+                double df = dh * (hp - g), dg = dh * (1.0 - f);
+                dhp += dh * f;
+                da[0] = df * f * (1.0 - f);
+                da[1] = dg * (1.0 - g * g);
+            } else {
+                double ig = act[0], f = act[1], og = act[2], g = act[3];
+                double tc = tanh(st[1]);
+                double dog = dh * tc;
+                double dc = dc_cur[i] + dh * og * (1.0 - tc * tc);
+                double dig = dc * g, df = dc * cp, dg = dc * ig;
+                dcp += dc * f;
+                da[0] = dig * ig * (1.0 - ig);
+                da[1] = df * f * (1.0 - f);
+                da[2] = dog * og * (1.0 - og);
+                da[3] = dg * (1.0 - g * g);
+            }
+
+            for (k = 0; k < zs; ++k) dz[k] = 0.0;
+            for (q = 0; q < G; ++q) {
+                const double *w = gates + (long)q * (zs + 2);
+                double *gw = ggates + (long)q * (zs + 2);
+                for (k = 0; k < zs; ++k) {
+                    gw[k] += da[q] * z[k];
+                    dz[k] += da[q] * w[k];
+                }
+                gw[zs] += da[q] * hp;
+                gw[zs + 1] += da[q];
+                dhp += da[q] * w[zs];
+            }
+            dh_prev[i] += dhp;
+            dc_prev[i] += dcp;
+
+            /* distribute dz over z = [ own ; cascade ; links ] */
+            pos = 0;
+            for (k = 0; k < own; ++k) dphi[(long)i * own + k] += dz[pos++];  /* (ignored when L == 0) */
+            for (j = 0; j < n; ++j)
+                if (ref_stage_of(net, j) < ref_stage_of(net, i))
+                    dh_cur[j] += dz[pos++];
+            for (k = 0; k < nl; ++k) {
+                const ref_link *lk = ref_link_at(net, i, k);
+                if (lk->type == 0)
+                    dh_prev[lk->column] += dz[pos++];
+                else
+                    dphi[(long)lk->column * own + lk->feature] += dz[pos++];
+            }
+        }
+
+        /* feature layers (all readers of phi_i(t) have been processed) */
+        if (L >= 1) {
+            for (i = 0; i < n; ++i) {
+                const double *rec = ref_rec(tp, t, i);
+                const double *a1 = rec + tp->rec_a1, *a2 = rec + tp->rec_a2;
+                const double *P = theta + tp->col_param[i];
+                double *gP = grad + tp->col_param[i];
+                double *gW1 = gP, *gb1 = gP + (long)W * m;
+                const double *dp = dphi + (long)i * own;
+                /* dr1 = dObj/d relu(a1) */
+                if (L == 1) {
+                    for (k = 0; k < W; ++k) dr1[k] = dp[k];
+                } else {
+                    const double *W2 = P + (long)W * m + W;
+                    double *gW2 = gb1 + W, *gb2 = gW2 + (long)W * W;
+                    for (l = 0; l < W; ++l) dr1[l] = 0.0;
+                    for (k = 0; k < W; ++k) {
+                        double da2 = dp[k] * ref_relu_deriv(a2[k]);
+                        for (l = 0; l < W; ++l) {
+                            gW2[(long)k * W + l] += da2 * ref_relu(a1[l]);
+                            dr1[l] += da2 * W2[(long)k * W + l];
+                        }
+                        gb2[k] += da2;
+                    }
+                }
+                for (k = 0; k < W; ++k) {
+                    double da1 = dr1[k] * ref_relu_deriv(a1[k]);
+                    for (l = 0; l < m; ++l) gW1[(long)k * m + l] += da1 * xt[l];
+                    gb1[k] += da1;
+                }
+            }
+        }
+
+        for (i = 0; i < n; ++i) { dh_next[i] = dh_prev[i]; dc_next[i] = dc_prev[i]; }
+    }
+
+    free(dh_next); free(dc_next); free(dh_cur); free(dc_cur);
+    free(dh_prev); free(dc_prev); free(dphi); free(dz); free(dr1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Public API                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Runs T steps from zero state; x is T*m (x[t*m + l]); target T*o.
+ * Returns the loss.  y_out (T*o) may be NULL. */
+REF_STATIC double ref_forward(const ref_net *net, const double *theta, int T, const double *x,
+                              const double *target, double *y_out)
+{
+    ref_tape tp;
+    double loss = 0.0;
+    int t, r, o;
+    if (!ref_net_valid(net) || T < 0) return ref_nan();
+    o = net->n_outputs;
+    ref_tape_init(&tp, net, T);
+    ref_run_forward(net, theta, T, x, &tp);
+    for (t = 0; t < T; ++t) {
+        const double *y = ref_rec_y(&tp, t);
+        for (r = 0; r < o; ++r) {
+            double e = y[r] - target[(long)t * o + r];
+            loss += 0.5 * e * e;
+            if (y_out) y_out[(long)t * o + r] = y[r];
+        }
+    }
+    ref_tape_free(&tp);
+    return loss;
+}
+
+/* Same forward, then full backpropagation through time; writes dL/dtheta
+ * (ref_param_count entries, overwritten) to grad.  Returns the loss. */
+REF_STATIC double ref_bptt(const ref_net *net, const double *theta, int T, const double *x,
+                           const double *target, double *grad)
+{
+    ref_tape tp;
+    double loss = 0.0, *dy;
+    int t, r, o;
+    if (!ref_net_valid(net) || T < 0) return ref_nan();
+    o = net->n_outputs;
+    ref_tape_init(&tp, net, T);
+    ref_run_forward(net, theta, T, x, &tp);
+    dy = (double *)ref_alloc((long)T * o);
+    for (t = 0; t < T; ++t) {
+        const double *y = ref_rec_y(&tp, t);
+        for (r = 0; r < o; ++r) {
+            double e = y[r] - target[(long)t * o + r];
+            loss += 0.5 * e * e;
+            dy[(long)t * o + r] = e;      /* dL/dy_r(t) */
+        }
+    }
+    ref_run_backward(net, theta, T, x, &tp, dy, grad);
+    free(dy);
+    ref_tape_free(&tp);
+    return loss;
+}
+
+/* Gradient of the linear functional F = sum_t sum_r dLdy[t*o + r] * y_r(t)
+ * with respect to theta (written to grad, overwritten).  Returns F. */
+REF_STATIC double ref_bptt_weighted(const ref_net *net, const double *theta, int T, const double *x,
+                                    const double *dLdy, double *grad)
+{
+    ref_tape tp;
+    double F = 0.0;
+    int t, r, o;
+    if (!ref_net_valid(net) || T < 0) return ref_nan();
+    o = net->n_outputs;
+    ref_tape_init(&tp, net, T);
+    ref_run_forward(net, theta, T, x, &tp);
+    for (t = 0; t < T; ++t) {
+        const double *y = ref_rec_y(&tp, t);
+        for (r = 0; r < o; ++r) F += dLdy[(long)t * o + r] * y[r];
+    }
+    ref_run_backward(net, theta, T, x, &tp, dLdy, grad);
+    ref_tape_free(&tp);
+    return F;
+}
+
+#endif /* REF_BPTT_H */

@@ -1,0 +1,506 @@
+/*
+ * ref_selftest.c -- standalone check of ref_bptt.h (not part of the suite).
+ *
+ *   gcc -std=c99 -O2 -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
+ *       -Wdouble-promotion -Werror tests/ref_selftest.c -lm && ./a.out
+ *
+ * 1. Hand-written forward passes (hard-coded parameter offsets) for two small
+ *    networks, compared with ref_forward: checks the layout, z ordering
+ *    (own ; cascade ; links), gate orders and cell equations.
+ * 2. ref_bptt vs. 7-point central finite differences of ref_forward's loss for
+ *    every kind x feature_layers {0,1,2} x links {none, state, feature, both}
+ *    x stages {1, 3}, T = 30.
+ * 3. ref_bptt_weighted vs. finite differences of sum_t,r w[t,r] y_r(t), and
+ *    vs. ref_bptt with w = y - target.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include "ref_bptt.h"
+
+static unsigned long long rng_state = 0x9E3779B97F4A7C15ULL;
+static double urand(void) /* uniform in [-1, 1) */
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) * (2.0 / 9007199254740992.0) - 1.0;
+}
+
+static int failures = 0;
+
+static void check(int ok, const char *what)
+{
+    if (!ok) { printf("FAIL: %s\n", what); ++failures; }
+}
+
+/* ---------------------------------------------------------------- */
+/* 1. hand-written forward passes                                    */
+/* ---------------------------------------------------------------- */
+
+static double sig(double a) { return 1.0 / (1.0 + exp(-a)); }
+static double relu(double a) { return a > 0.0 ? a : 0.0; }
+
+static double dot(const double *w, const double *z, int n)
+{
+    double s = 0.0;
+    int k;
+    for (k = 0; k < n; ++k) s += w[k] * z[k];
+    return s;
+}
+
+/* 2-layer features, m = 2, W = 2, parameters at p */
+static void feat2(const double *p, const double *x, double *phi)
+{
+    double r1[2];
+    int k;
+    for (k = 0; k < 2; ++k) r1[k] = relu(p[k * 2 + 0] * x[0] + p[k * 2 + 1] * x[1] + p[4 + k]);
+    for (k = 0; k < 2; ++k) phi[k] = relu(p[6 + k * 2 + 0] * r1[0] + p[6 + k * 2 + 1] * r1[1] + p[10 + k]);
+}
+
+/* 1-layer features, m = 2, W = 3, parameters at p */
+static void feat1(const double *p, const double *x, double *phi)
+{
+    int k;
+    for (k = 0; k < 3; ++k) phi[k] = relu(p[k * 2 + 0] * x[0] + p[k * 2 + 1] * x[1] + p[6 + k]);
+}
+
+/* lstm cell, gate blocks of size zs + 2 at p, order i f o g */
+static void lstm_cell(const double *p, int zs, const double *z, double *h, double *c)
+{
+    const int B = zs + 2;
+    double ig = sig(dot(p + 0 * B, z, zs) + p[0 * B + zs] * *h + p[0 * B + zs + 1]);
+    double fg = sig(dot(p + 1 * B, z, zs) + p[1 * B + zs] * *h + p[1 * B + zs + 1]);
+    double og = sig(dot(p + 2 * B, z, zs) + p[2 * B + zs] * *h + p[2 * B + zs + 1]);
+    double gg = tanh(dot(p + 3 * B, z, zs) + p[3 * B + zs] * *h + p[3 * B + zs + 1]);
+    *c = fg * *c + ig * gg;
+    *h = og * tanh(*c);
+}
+
+/* gated cell, order f g */
+static double gated_cell(const double *p, int zs, const double *z, double hp)
+{
+    const int B = zs + 2;
+    double fg = sig(dot(p + 0 * B, z, zs) + p[0 * B + zs] * hp + p[0 * B + zs + 1]);
+    double gg = tanh(dot(p + 1 * B, z, zs) + p[1 * B + zs] * hp + p[1 * B + zs + 1]);
+    return fg * hp + (1.0 - fg) * gg;
+}
+
+static void hand_checks(void)
+{
+    /* A: lstm, m=2, n=3, o=1, L=2, W=2, stages {0,1,1}
+     *    column 0 links: [state 2]
+     *    column 2 links: [state 1, feature (0,1)]
+     *  per column features: 4+2+4+2 = 12
+     *  col 0: |z| = 2+0+1 = 3 -> 4*5 = 20 -> 32   (params   0.. 31)
+     *  col 1: |z| = 2+1+0 = 3 -> 4*5 = 20 -> 32   (params  32.. 63)
+     *  col 2: |z| = 2+1+2 = 5 -> 4*7 = 28 -> 40   (params  64..103)
+     *  W_out 104..106, b_out 107 -> 108 */
+    {
+        static const int stage[3] = {0, 1, 1};
+        static const int nl[3] = {1, 0, 2};
+        static const ref_link l0[1] = {{0, 2, 0}};
+        static const ref_link l2[2] = {{0, 1, 0}, {1, 0, 1}};
+        const ref_link *links[3];
+        ref_net net;
+        double theta[108], x[3 * 2], target[3], y[3], yh[3];
+        double h[3] = {0, 0, 0}, c[3] = {0, 0, 0}, loss = 0.0, loss_ref, maxd = 0.0;
+        int k, t;
+        links[0] = l0; links[1] = NULL; links[2] = l2;
+        memset(&net, 0, sizeof net);
+        net.kind = 2; net.n_inputs = 2; net.n_outputs = 1; net.n_columns = 3;
+        net.feature_layers = 2; net.feature_width = 2;
+        net.stage = stage; net.n_links = nl; net.links = links;
+        check(ref_param_count(&net) == 108, "param count A");
+        for (k = 0; k < 108; ++k) theta[k] = 0.8 * urand();
+        for (k = 0; k < 6; ++k) x[k] = urand();
+        for (k = 0; k < 3; ++k) target[k] = urand();
+        for (t = 0; t < 3; ++t) {
+            double phi0[2], phi1[2], phi2[2], z[5], hprev[3];
+            memcpy(hprev, h, sizeof h);
+            feat2(theta + 0, x + 2 * t, phi0);
+            feat2(theta + 32, x + 2 * t, phi1);
+            feat2(theta + 64, x + 2 * t, phi2);
+            /* col 0: [phi0 ; h2(t-1)] */
+            z[0] = phi0[0]; z[1] = phi0[1]; z[2] = hprev[2];
+            lstm_cell(theta + 0 + 12, 3, z, &h[0], &c[0]);
+            /* col 1: [phi1 ; h0(t)] */
+            z[0] = phi1[0]; z[1] = phi1[1]; z[2] = h[0];
+            lstm_cell(theta + 32 + 12, 3, z, &h[1], &c[1]);
+            /* col 2: [phi2 ; h0(t) ; h1(t-1), phi0[1]] */
+            z[0] = phi2[0]; z[1] = phi2[1]; z[2] = h[0]; z[3] = hprev[1]; z[4] = phi0[1];
+            lstm_cell(theta + 64 + 12, 5, z, &h[2], &c[2]);
+            yh[t] = theta[104] * h[0] + theta[105] * h[1] + theta[106] * h[2] + theta[107];
+            loss += 0.5 * (yh[t] - target[t]) * (yh[t] - target[t]);
+        }
+        loss_ref = ref_forward(&net, theta, 3, x, target, y);
+        for (t = 0; t < 3; ++t) if (fabs(y[t] - yh[t]) > maxd) maxd = fabs(y[t] - yh[t]);
+        printf("hand check A (lstm, L=2, cascade, state+feature links): |dy| = %.3g, |dloss| = %.3g\n",
+               maxd, fabs(loss - loss_ref));
+        check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, "hand check A");
+    }
+
+    /* B: gated, m=2, n=3, o=2, L=1, W=3, stages {0,0,1}
+     *    column 1 links: [feature (2,0), state 0]
+     *  features: 6+3 = 9
+     *  col 0: |z| = 3+0+0 = 3 -> 2*5 = 10 -> 19  (0..18)
+     *  col 1: |z| = 3+0+2 = 5 -> 2*7 = 14 -> 23  (19..41)
+     *  col 2: |z| = 3+2+0 = 5 -> 2*7 = 14 -> 23  (42..64)
+     *  W_out 65..70 (2x3), b_out 71..72 -> 73 */
+    {
+        static const int stage[3] = {0, 0, 1};
+        static const int nl[3] = {0, 2, 0};
+        static const ref_link l1[2] = {{1, 2, 0}, {0, 0, 0}};
+        const ref_link *links[3];
+        ref_net net;
+        double theta[73], x[4 * 2], target[4 * 2], y[4 * 2], yh[4 * 2];
+        double h[3] = {0, 0, 0}, loss = 0.0, loss_ref, maxd = 0.0;
+        int k, t, r;
+        links[0] = NULL; links[1] = l1; links[2] = NULL;
+        memset(&net, 0, sizeof net);
+        net.kind = 1; net.n_inputs = 2; net.n_outputs = 2; net.n_columns = 3;
+        net.feature_layers = 1; net.feature_width = 3;
+        net.stage = stage; net.n_links = nl; net.links = links;
+        check(ref_param_count(&net) == 73, "param count B");
+        for (k = 0; k < 73; ++k) theta[k] = 0.8 * urand();
+        for (k = 0; k < 8; ++k) { x[k] = urand(); target[k] = urand(); }
+        for (t = 0; t < 4; ++t) {
+            double phi0[3], phi1[3], phi2[3], z[5], hprev[3];
+            memcpy(hprev, h, sizeof h);
+            feat1(theta + 0, x + 2 * t, phi0);
+            feat1(theta + 19, x + 2 * t, phi1);
+            feat1(theta + 42, x + 2 * t, phi2);
+            z[0] = phi0[0]; z[1] = phi0[1]; z[2] = phi0[2];
+            h[0] = gated_cell(theta + 0 + 9, 3, z, hprev[0]);
+            z[0] = phi1[0]; z[1] = phi1[1]; z[2] = phi1[2]; z[3] = phi2[0]; z[4] = hprev[0];
+            h[1] = gated_cell(theta + 19 + 9, 5, z, hprev[1]);
+            z[0] = phi2[0]; z[1] = phi2[1]; z[2] = phi2[2]; z[3] = h[0]; z[4] = h[1];
+            h[2] = gated_cell(theta + 42 + 9, 5, z, hprev[2]);
+            for (r = 0; r < 2; ++r) {
+                yh[2 * t + r] = theta[65 + 3 * r + 0] * h[0] + theta[65 + 3 * r + 1] * h[1]
+                              + theta[65 + 3 * r + 2] * h[2] + theta[71 + r];
+                loss += 0.5 * (yh[2 * t + r] - target[2 * t + r]) * (yh[2 * t + r] - target[2 * t + r]);
+            }
+        }
+        loss_ref = ref_forward(&net, theta, 4, x, target, y);
+        for (k = 0; k < 8; ++k) if (fabs(y[k] - yh[k]) > maxd) maxd = fabs(y[k] - yh[k]);
+        printf("hand check B (gated, L=1, cascade, feature+state links): |dy| = %.3g, |dloss| = %.3g\n",
+               maxd, fabs(loss - loss_ref));
+        check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, "hand check B");
+    }
+
+    /* C: tanh, m=2, n=2, o=1, L=0, stages {0,1}; column 0 links [state 1]
+     *  col 0: |z| = 2+0+1 = 3 -> 5 (0..4); col 1: |z| = 2+1 = 3 -> 5 (5..9); W_out 10..11, b_out 12 */
+    {
+        static const int stage[2] = {0, 1};
+        static const int nl[2] = {1, 0};
+        static const ref_link l0[1] = {{0, 1, 0}};
+        const ref_link *links[2];
+        ref_net net;
+        double theta[13], x[5 * 2], target[5], y[5], yh[5];
+        double h[2] = {0, 0}, loss = 0.0, loss_ref, maxd = 0.0;
+        int k, t;
+        links[0] = l0; links[1] = NULL;
+        memset(&net, 0, sizeof net);
+        net.kind = 0; net.n_inputs = 2; net.n_outputs = 1; net.n_columns = 2;
+        net.feature_layers = 0; net.feature_width = 0;
+        net.stage = stage; net.n_links = nl; net.links = links;
+        check(ref_param_count(&net) == 13, "param count C");
+        for (k = 0; k < 13; ++k) theta[k] = 0.8 * urand();
+        for (k = 0; k < 10; ++k) x[k] = urand();
+        for (k = 0; k < 5; ++k) target[k] = urand();
+        for (t = 0; t < 5; ++t) {
+            const double *xt = x + 2 * t;
+            double h1prev = h[1];
+            h[0] = tanh(theta[0] * xt[0] + theta[1] * xt[1] + theta[2] * h1prev + theta[3] * h[0] + theta[4]);
+            h[1] = tanh(theta[5] * xt[0] + theta[6] * xt[1] + theta[7] * h[0] + theta[8] * h[1] + theta[9]);
+            yh[t] = theta[10] * h[0] + theta[11] * h[1] + theta[12];
+            loss += 0.5 * (yh[t] - target[t]) * (yh[t] - target[t]);
+        }
+        loss_ref = ref_forward(&net, theta, 5, x, target, y);
+        for (k = 0; k < 5; ++k) if (fabs(y[k] - yh[k]) > maxd) maxd = fabs(y[k] - yh[k]);
+        printf("hand check C (tanh, L=0, cascade, state link): |dy| = %.3g, |dloss| = %.3g\n",
+               maxd, fabs(loss - loss_ref));
+        check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, "hand check C");
+    }
+
+    /* invalid descriptions are rejected */
+    {
+        static const int bad_stage[2] = {1, 0};
+        static const int nl[2] = {1, 0};
+        static const ref_link self_link[1] = {{0, 0, 0}};
+        static const ref_link feat_link[1] = {{1, 1, 0}};
+        const ref_link *links[2];
+        ref_net net;
+        memset(&net, 0, sizeof net);
+        net.kind = 0; net.n_inputs = 2; net.n_outputs = 1; net.n_columns = 2;
+        net.stage = bad_stage;
+        check(ref_param_count(&net) == -1, "decreasing stages rejected");
+        net.stage = NULL; net.n_links = nl; net.links = links;
+        links[0] = self_link; links[1] = NULL;
+        check(ref_param_count(&net) == -1, "self state link rejected");
+        links[0] = feat_link;
+        check(ref_param_count(&net) == -1, "feature link with L=0 rejected");
+        net.feature_layers = 1; net.feature_width = 3;
+        check(ref_param_count(&net) > 0, "feature link with L=1 accepted");
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/* 2./3. finite differences                                          */
+/* ---------------------------------------------------------------- */
+
+static unsigned char *g_fd_kink = NULL;   /* per component: 1 if a relu kink was near (non-central FD) */
+
+typedef struct errs { double rel, abs_err, rel_smooth, rel_kink; } errs;
+
+static void compare(const double *g, const double *fd, long p, errs *e)
+{
+    long k;
+    memset(e, 0, sizeof *e);
+    for (k = 0; k < p; ++k) {
+        double d = fabs(g[k] - fd[k]);
+        /* per-component relative error; components smaller than 1e-3 are
+         * measured against 1e-3 (their FD round-off, ~1e-11 absolute, would
+         * otherwise dominate) */
+        double rel = d / fmax(fmax(fabs(g[k]), fabs(fd[k])), 1e-3);
+        if (fd[k] != fd[k]) continue;   /* skipped: kink too close */
+        if (d > e->abs_err) e->abs_err = d;
+        if (rel > e->rel) e->rel = rel;
+        if (g_fd_kink[k]) { if (rel > e->rel_kink) e->rel_kink = rel; }
+        else if (rel > e->rel_smooth) e->rel_smooth = rel;
+    }
+}
+
+static double fd_eval(const ref_net *net, double *theta, int T, const double *x, const double *target,
+                      const double *w, double *y)
+{
+    long k, n;
+    double F = 0.0;
+    if (!w) return ref_forward(net, theta, T, x, target, NULL);
+    ref_forward(net, theta, T, x, target, y);
+    n = (long)T * net->n_outputs;
+    for (k = 0; k < n; ++k) F += w[k] * y[k];
+    return F;
+}
+
+/* Sign pattern of all relu pre-activations (a > 0) over the sequence, read
+ * from the reference's forward tape.  A finite difference is only valid if
+ * this pattern is the same at every evaluation point (no kink crossed). */
+static long relu_pattern(const ref_net *net, const double *theta, int T, const double *x, unsigned char *pat)
+{
+    ref_tape tp;
+    long cnt = 0;
+    int t, i, k, W = net->feature_width;
+    if (net->feature_layers == 0) return 0;
+    ref_tape_init(&tp, net, T);
+    ref_run_forward(net, theta, T, x, &tp);
+    for (t = 0; t < T; ++t)
+        for (i = 0; i < net->n_columns; ++i) {
+            const double *rec = ref_rec(&tp, t, i);
+            for (k = 0; k < W; ++k) pat[cnt++] = rec[tp.rec_a1 + k] > 0.0;
+            if (net->feature_layers == 2)
+                for (k = 0; k < W; ++k) pat[cnt++] = rec[tp.rec_a2 + k] > 0.0;
+        }
+    ref_tape_free(&tp);
+    return cnt;
+}
+
+static int g_fd_onesided = 0, g_fd_shrunk = 0, g_fd_skipped = 0;
+
+/* Evaluates the objective at theta[k] = save + s*h for s in steps[0..ns-1] and
+ * reports whether the relu pattern stayed equal to pat0 at all points. */
+static int fd_points(const ref_net *net, double *theta, long k, double h, const double *steps, int ns, int T,
+                     const double *x, const double *target, const double *w, double *y,
+                     const unsigned char *pat0, unsigned char *pat, long np, double *f)
+{
+    double save = theta[k];
+    int s, smooth = 1;
+    for (s = 0; s < ns; ++s) {
+        theta[k] = save + steps[s] * h;
+        f[s] = fd_eval(net, theta, T, x, target, w, y);
+        if (np > 0) {
+            relu_pattern(net, theta, T, x, pat);
+            if (memcmp(pat, pat0, (size_t)np) != 0) smooth = 0;
+        }
+    }
+    theta[k] = save;
+    return smooth;
+}
+
+/* Finite difference of the loss (w == NULL) or of sum w*y, per component:
+ *   7-point central   (45(f(h)-f(-h)) - 9(f(2h)-f(-2h)) + (f(3h)-f(-3h))) / 60h,  O(h^6)
+ * with h = 1e-3.  If a relu kink lies inside the stencil, a one-sided
+ * 5-point formula on the kink-free side is used instead,
+ *   (-25 f(0) + 48 f(h) - 36 f(2h) + 16 f(3h) - 3 f(4h)) / 12h,       O(h^4)
+ * and if neither side is kink-free h is halved (down to 1e-7; after that
+ * the component is skipped, marked NaN). */
+static void finite_diff(const ref_net *net, double *theta, int T, const double *x, const double *target,
+                        const double *w, double *fd)
+{
+    static const double central[6] = {1.0, -1.0, 2.0, -2.0, 3.0, -3.0};
+    static const double fwd[4] = {1.0, 2.0, 3.0, 4.0};
+    static const double bwd[4] = {-1.0, -2.0, -3.0, -4.0};
+    long k, p = ref_param_count(net), np;
+    size_t patsize = (size_t)T * (size_t)net->n_columns * (size_t)(2 * net->feature_width + 1);
+    unsigned char *pat0 = (unsigned char *)malloc(patsize), *pat = (unsigned char *)malloc(patsize);
+    double *y = (double *)malloc((size_t)T * (size_t)net->n_outputs * sizeof(double));
+    double f0 = 0.0;
+    np = relu_pattern(net, theta, T, x, pat0);
+    for (k = 0; k < p; ++k) {
+        double h, f[6];
+        fd[k] = ref_nan();
+        for (h = 1e-3; h >= 1e-7; h *= 0.5) {
+            if (fd_points(net, theta, k, h, central, 6, T, x, target, w, y, pat0, pat, np, f)) {
+                fd[k] = (45.0 * (f[0] - f[1]) - 9.0 * (f[2] - f[3]) + (f[4] - f[5])) / (60.0 * h);
+                break;
+            }
+            f0 = fd_eval(net, theta, T, x, target, w, y);
+            if (fd_points(net, theta, k, h, fwd, 4, T, x, target, w, y, pat0, pat, np, f)) {
+                fd[k] = (-25.0 * f0 + 48.0 * f[0] - 36.0 * f[1] + 16.0 * f[2] - 3.0 * f[3]) / (12.0 * h);
+                break;
+            }
+            if (fd_points(net, theta, k, h, bwd, 4, T, x, target, w, y, pat0, pat, np, f)) {
+                fd[k] = -(-25.0 * f0 + 48.0 * f[0] - 36.0 * f[1] + 16.0 * f[2] - 3.0 * f[3]) / (12.0 * h);
+                break;
+            }
+        }
+        g_fd_kink[k] = 1;
+        if (fd[k] != fd[k]) ++g_fd_skipped;
+        else if (h < 1e-3) ++g_fd_shrunk;
+        else if (np > 0 && !fd_points(net, theta, k, h, central, 6, T, x, target, w, y, pat0, pat, np, f)) ++g_fd_onesided;
+        else g_fd_kink[k] = 0;
+    }
+    free(y); free(pat0); free(pat);
+}
+
+static void merge(errs *acc, const errs *e)
+{
+    if (e->rel > acc->rel) acc->rel = e->rel;
+    if (e->abs_err > acc->abs_err) acc->abs_err = e->abs_err;
+    if (e->rel_smooth > acc->rel_smooth) acc->rel_smooth = e->rel_smooth;
+    if (e->rel_kink > acc->rel_kink) acc->rel_kink = e->rel_kink;
+}
+
+static const char *kind_name[3] = {"tanh ", "gated", "lstm "};
+static const char *link_name[4] = {"none   ", "state  ", "feature", "both   "};
+
+int main(void)
+{
+    enum { M = 3, N = 5, O = 2, WF = 4, T = 30, MAXL = 3 };
+    errs worst[3][3], wworst[3][3], all, wall;   /* [kind][L]: bptt and weighted */
+    int kind, L, lk, ns;
+
+    hand_checks();
+
+    memset(worst, 0, sizeof worst);
+    memset(wworst, 0, sizeof wworst);
+    memset(&all, 0, sizeof all);
+    memset(&wall, 0, sizeof wall);
+    printf("\nref_bptt vs 7-point central FD (h=1e-3; one-sided 5-point near relu kinks) of ref_forward, m=%d n=%d o=%d W=%d T=%d\n", M, N, O, WF, T);
+    printf("max-rel = max_k |g_k - fd_k| / max(|g_k|, |fd_k|, 1e-3), split into components with a smooth\n"
+           "central stencil and components next to a relu kink (one-sided / reduced-h FD)\n\n");
+    printf("                             ---------- ref_bptt ----------   -- ref_bptt_weighted --\n");
+    printf("kind   L links   stages params  rel smooth  rel kink   max-abs    rel smooth  rel kink   |bptt-weighted(y-target)|\n");
+    for (kind = 0; kind < 3; ++kind)
+        for (L = 0; L <= 2; ++L)
+            for (lk = 0; lk < 4; ++lk)
+                for (ns = 1; ns <= 3; ns += 2) {
+                    int stage[N], nl[N], i, k;
+                    ref_link lbuf[N][MAXL];
+                    const ref_link *links[N];
+                    ref_net net;
+                    long p, q;
+                    double *theta, *x, *target, *grad, *fd, *gw, *w, *y;
+                    double loss, loss2, consist = 0.0;
+                    errs e, ew;
+
+                    if (L == 0 && (lk == 2 || lk == 3)) continue;   /* feature links need L >= 1 */
+
+                    memset(&net, 0, sizeof net);
+                    net.kind = kind; net.n_inputs = M; net.n_outputs = O; net.n_columns = N;
+                    net.feature_layers = L; net.feature_width = WF;
+                    /* stages: 1 -> all 0; 3 -> {0,0,1,2,2} */
+                    for (i = 0; i < N; ++i) stage[i] = ns == 1 ? 0 : (i < 2 ? 0 : (i < 3 ? 1 : 2));
+                    net.stage = stage;
+                    for (i = 0; i < N; ++i) {
+                        nl[i] = 0;
+                        links[i] = lbuf[i];
+                        if (lk == 0 || (i % 2 == 1 && lk != 3)) continue;   /* some columns without links */
+                        for (k = 0; k < MAXL; ++k) {
+                            int type = lk == 1 ? 0 : (lk == 2 ? 1 : (k % 2));
+                            int j = (i + 1 + k * 2) % N;
+                            if (type == 0 && j == i) j = (j + 1) % N;
+                            lbuf[i][nl[i]].type = type;
+                            lbuf[i][nl[i]].column = type == 0 ? j : (i + k) % N;   /* feature links may be to itself */
+                            lbuf[i][nl[i]].feature = (i + 3 * k) % WF;
+                            ++nl[i];
+                        }
+                    }
+                    net.n_links = nl;
+                    net.links = links;
+
+                    p = ref_param_count(&net);
+                    if (p <= 0) { printf("invalid test net\n"); return 1; }
+                    theta = (double *)malloc((size_t)p * sizeof(double));
+                    grad = (double *)malloc((size_t)p * sizeof(double));
+                    gw = (double *)malloc((size_t)p * sizeof(double));
+                    fd = (double *)malloc((size_t)p * sizeof(double));
+                    g_fd_kink = (unsigned char *)malloc((size_t)p);
+                    x = (double *)malloc((size_t)(T * M) * sizeof(double));
+                    target = (double *)malloc((size_t)(T * O) * sizeof(double));
+                    w = (double *)malloc((size_t)(T * O) * sizeof(double));
+                    y = (double *)malloc((size_t)(T * O) * sizeof(double));
+                    for (q = 0; q < p; ++q) theta[q] = 0.5 * 1.7320508075688772 * urand();   /* std 0.5 */
+                    for (k = 0; k < T * M; ++k) x[k] = urand();
+                    for (k = 0; k < T * O; ++k) { target[k] = urand(); w[k] = urand(); }
+
+                    /* loss gradient */
+                    for (q = 0; q < p; ++q) grad[q] = 12345.0;   /* must be overwritten */
+                    loss = ref_bptt(&net, theta, T, x, target, grad);
+                    loss2 = ref_forward(&net, theta, T, x, target, y);
+                    check(loss == loss2, "ref_bptt and ref_forward give the same loss");
+                    finite_diff(&net, theta, T, x, target, NULL, fd);
+                    compare(grad, fd, p, &e);
+
+                    /* weighted functional */
+                    {
+                        double F = ref_bptt_weighted(&net, theta, T, x, w, gw), F2 = 0.0;
+                        for (k = 0; k < T * O; ++k) F2 += w[k] * y[k];
+                        check(fabs(F - F2) <= 1e-12 * (1.0 + fabs(F2)), "ref_bptt_weighted value");
+                    }
+                    finite_diff(&net, theta, T, x, target, w, fd);
+                    compare(gw, fd, p, &ew);
+
+                    /* weighted with w = y - target must reproduce ref_bptt */
+                    for (k = 0; k < T * O; ++k) w[k] = y[k] - target[k];
+                    ref_bptt_weighted(&net, theta, T, x, w, gw);
+                    for (q = 0; q < p; ++q) if (fabs(gw[q] - grad[q]) > consist) consist = fabs(gw[q] - grad[q]);
+
+                    printf("%s  %d %s   %d   %5ld   %.2e   %.2e   %.2e   %.2e   %.2e   %.1e\n",
+                           kind_name[kind], L, link_name[lk], ns, p, e.rel_smooth, e.rel_kink, e.abs_err,
+                           ew.rel_smooth, ew.rel_kink, consist);
+                    check(e.rel < 1e-6 && ew.rel < 1e-6 && consist < 1e-12, "gradient accuracy");
+                    merge(&worst[kind][L], &e);
+                    merge(&wworst[kind][L], &ew);
+                    merge(&all, &e);
+                    merge(&wall, &ew);
+
+                    free(theta); free(grad); free(gw); free(fd); free(x); free(target); free(w); free(y);
+                    free(g_fd_kink); g_fd_kink = NULL;
+                }
+
+    printf("\nworst max-rel per group (smooth components | next to a relu kink):\n");
+    printf("kind   L    ref_bptt               ref_bptt_weighted\n");
+    for (kind = 0; kind < 3; ++kind)
+        for (L = 0; L <= 2; ++L)
+            printf("%s  %d    %.2e | %.2e    %.2e | %.2e\n", kind_name[kind], L,
+                   worst[kind][L].rel_smooth, worst[kind][L].rel_kink,
+                   wworst[kind][L].rel_smooth, wworst[kind][L].rel_kink);
+    printf("overall %.2e | %.2e    %.2e | %.2e\n", all.rel_smooth, all.rel_kink, wall.rel_smooth, wall.rel_kink);
+    printf("FD components near a relu kink: %d one-sided, %d with reduced h, %d skipped\n",
+           g_fd_onesided, g_fd_shrunk, g_fd_skipped);
+    printf("%s (%d failures)\n", failures ? "FAILED" : "OK", failures);
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,34 @@
+/* The test suite: one program, compiled as C and as C++, in float and with CCN_DOUBLE.
+   Usage: suite [label] [name-filter] */
+#define CCN_IMPLEMENTATION
+#include "util.h"
+#include "test_core.c"
+#include "test_gradients.c"
+#include "test_learning.c"
+
+static const th_case suite_cases[] = {
+    {"version", test_version},
+    {"config_defaults", test_config_defaults},
+    {"bad_configurations", test_bad_configurations},
+    {"allocation", test_allocation},
+    {"layout", test_layout},
+    {"link_density", test_link_density},
+    {"rng_reference_values", test_rng_reference_values},
+    {"determinism", test_determinism},
+    {"reset_state", test_reset_state},
+    {"forward_only", test_forward_only},
+    {"forward_equals_reference", test_forward_equals_reference},
+    {"rtrl_equals_bptt", test_rtrl_equals_bptt},
+    {"rtrl_finite_differences", test_rtrl_finite_differences},
+    {"color_equals_rtrl_without_links", test_color_equals_rtrl_without_links},
+    {"color_biased_with_links", test_color_biased_with_links},
+    {"gradient_of_given_dl_dy", test_gradient_of_given_dl_dy},
+    {"learn_applies_the_gradient", test_learn_applies_the_gradient},
+    {"learns_a_memory_task", test_learns_a_memory_task},
+};
+
+int main(int argc, char **argv) {
+    const char *label = argc > 1 ? argv[1] : "suite";
+    const char *filter = argc > 2 ? argv[2] : NULL;
+    return th_run(suite_cases, (int)(sizeof suite_cases / sizeof suite_cases[0]), label, filter) ? 1 : 0;
+}

@@ -1,0 +1,277 @@
+/* Configuration, memory, layout, determinism and the state API. */
+#include "util.h"
+
+static void test_version(void) {
+    CHECK(ccn_version() == CCN_VERSION_NUMBER);
+    CHECK(strcmp(ccn_result_string(CCN_OK), "ok") == 0);
+    CHECK(strlen(ccn_result_string(CCN_ERR_BAD_LINKS)) > 10);
+    CHECK(ccn_result_string((ccn_result)999) != NULL);
+}
+
+/* Each bad configuration returns its documented error, leaves *out NULL, allocates nothing. */
+static void test_bad_configurations(void) {
+    struct {
+        const char *what;
+        ccn_result want;
+        int field;
+        double value;
+    } cases[] = {
+        {"n_inputs 0", CCN_ERR_BAD_SIZE, 0, 0},      {"n_inputs -3", CCN_ERR_BAD_SIZE, 0, -3},
+        {"n_columns 0", CCN_ERR_BAD_SIZE, 1, 0},     {"n_columns -1", CCN_ERR_BAD_SIZE, 1, -1},
+        {"n_outputs -2", CCN_ERR_BAD_SIZE, 2, -2},   {"feature_width -1", CCN_ERR_BAD_SIZE, 3, -1},
+        {"n_inputs huge", CCN_ERR_TOO_LARGE, 0, (double)CCN_MAX_DIM + 1},
+        {"kind 7", CCN_ERR_BAD_KIND, 4, 7},          {"kind -1", CCN_ERR_BAD_KIND, 4, -1},
+        {"method 9", CCN_ERR_BAD_METHOD, 5, 9},      {"layers 3", CCN_ERR_BAD_FEATURES, 6, 3},
+        {"layers -1", CCN_ERR_BAD_FEATURES, 6, -1},  {"links -1", CCN_ERR_BAD_LINKS, 7, -1},
+        {"links NaN", CCN_ERR_BAD_LINKS, 7, NAN},    {"links inf", CCN_ERR_BAD_LINKS, 7, INFINITY},
+        {"links > candidates", CCN_ERR_BAD_LINKS, 7, 100},
+        {"step NaN", CCN_ERR_BAD_STEP_SIZE, 8, NAN}, {"step -0.1", CCN_ERR_BAD_STEP_SIZE, 8, -0.1},
+        {"step inf", CCN_ERR_BAD_STEP_SIZE, 8, INFINITY},
+        {"init NaN", CCN_ERR_BAD_INIT_SCALE, 9, NAN},
+    };
+    size_t k;
+    for (k = 0; k < sizeof cases / sizeof cases[0]; ++k) {
+        ccn_config c = tu_config(CCN_LSTM, CCN_COLOR, 0, 0.0, 4, 3, 1);
+        tu_alloc_stats st;
+        ccn_allocator a = tu_allocator(&st);
+        ccn_net *net = (ccn_net *)&st; /* must come back NULL */
+        ccn_result r;
+        size_t bytes = 7;
+        int v = (int)cases[k].value;
+        switch (cases[k].field) {
+        case 0: c.n_inputs = v; break;
+        case 1: c.n_columns = v; break;
+        case 2: c.n_outputs = v; break;
+        case 3: c.feature_width = v; c.feature_layers = 1; break;
+        case 4: c.kind = v; break;
+        case 5: c.method = v; break;
+        case 6: c.feature_layers = v; break;
+        case 7: c.links = cases[k].value; break;
+        case 8: c.step_size = cases[k].value; break;
+        default: c.init_scale = cases[k].value; break;
+        }
+        r = ccn_create(&c, &a, &net);
+        if (r != cases[k].want) printf("    %s: got %s\n", cases[k].what, ccn_result_string(r));
+        CHECK(r == cases[k].want);
+        CHECK(net == NULL);
+        CHECK(st.allocs == 0);
+        CHECK(ccn_memory_size(&c, &bytes) == cases[k].want);
+    }
+    { /* links with a single column */
+        ccn_config c = tu_config(CCN_TANH, CCN_COLOR, 0, 0.5, 1, 3, 1);
+        ccn_net *net;
+        CHECK(ccn_create(&c, NULL, &net) == CCN_ERR_BAD_LINKS && net == NULL);
+    }
+    { /* sizes whose product overflows: every dimension allowed, their product is not */
+        ccn_config c = tu_config(CCN_LSTM, CCN_RTRL, 2, 0.0, CCN_MAX_DIM, CCN_MAX_DIM, CCN_MAX_DIM);
+        ccn_net *net;
+        size_t bytes;
+        c.feature_width = CCN_MAX_DIM;
+        CHECK(ccn_create(&c, NULL, &net) == CCN_ERR_TOO_LARGE && net == NULL);
+        CHECK(ccn_memory_size(&c, &bytes) == CCN_ERR_TOO_LARGE);
+    }
+    { /* NULL arguments */
+        ccn_config c = tu_config(CCN_TANH, CCN_COLOR, 0, 0.0, 2, 2, 1);
+        ccn_net *net;
+        size_t bytes;
+        ccn_allocator half;
+        CHECK(ccn_create(NULL, NULL, &net) == CCN_ERR_NULL_ARGUMENT && net == NULL);
+        CHECK(ccn_create(&c, NULL, NULL) == CCN_ERR_NULL_ARGUMENT);
+        CHECK(ccn_memory_size(&c, NULL) == CCN_ERR_NULL_ARGUMENT);
+        CHECK(ccn_memory_size(NULL, &bytes) == CCN_ERR_NULL_ARGUMENT);
+        memset(&half, 0, sizeof half);
+        half.alloc = tu_alloc;
+        CHECK(ccn_create(&c, &half, &net) == CCN_ERR_NULL_ARGUMENT && net == NULL);
+        ccn_destroy(NULL);
+    }
+}
+
+/* One allocation per net, exactly ccn_memory_size() bytes; failure is reported and leaks
+   nothing; destroy frees it all. */
+static void test_allocation(void) {
+    int ki, mi;
+    for (ki = 0; ki < 3; ++ki)
+        for (mi = 1; mi <= 3; ++mi) {
+            ccn_config c = tu_config(CCN_TANH + ki, mi, ki, 1.5, 6, 5, 2);
+            tu_alloc_stats st;
+            ccn_allocator a = tu_allocator(&st);
+            ccn_net *net = NULL;
+            size_t bytes = 0;
+            CHECK(ccn_memory_size(&c, &bytes) == CCN_OK);
+            CHECK(ccn_create(&c, &a, &net) == CCN_OK && net != NULL);
+            CHECK(st.allocs == 1 && st.live_bytes == (long)bytes);
+            ccn_destroy(net);
+            CHECK(st.frees == 1 && st.live_bytes == 0);
+            a = tu_allocator(&st);
+            st.fail_at = 1;
+            net = (ccn_net *)&st;
+            CHECK(ccn_create(&c, &a, &net) == CCN_ERR_OUT_OF_MEMORY && net == NULL);
+            CHECK(st.live_bytes == 0 && st.frees == 0);
+        }
+}
+
+/* The layout the header documents: blocks in column order, gates of |z| + 2, readout last;
+   ccn_param_owner agrees with it. */
+static void test_layout(void) {
+    ccn_config c = tu_config(CCN_LSTM, CCN_COLOR, 2, 2.0, 7, 5, 3);
+    ccn_net *net = tu_create(&c);
+    size_t off = 0, k;
+    int i, total_links = 0;
+    for (i = 0; i < 7; ++i) {
+        ccn_column_info ci;
+        int nl;
+        const ccn_link *lk = ccn_links(net, i, &nl);
+        ccn_column_info_get(net, i, &ci);
+        CHECK(ci.param_offset == off);
+        CHECK(ci.feature_count == (size_t)(3 * 6 + 3 * 4));
+        CHECK(ci.n_gates == 4 && ci.own_len == 3 && ci.n_links == nl && ci.z_len == 3 + nl);
+        CHECK(ci.gate_stride == (size_t)ci.z_len + 2);
+        CHECK(ci.param_count == ci.feature_count + 4 * ci.gate_stride);
+        for (k = ci.param_offset; k < ci.param_offset + ci.param_count; ++k) CHECK(ccn_param_owner(net, k) == i);
+        for (k = 0; k < (size_t)nl; ++k) {
+            CHECK(lk[k].column != i && lk[k].column >= 0 && lk[k].column < 7);
+            CHECK(lk[k].type == CCN_LINK_STATE ? lk[k].feature == 0 : (lk[k].feature >= 0 && lk[k].feature < 3));
+        }
+        off += ci.param_count;
+        total_links += nl;
+    }
+    CHECK(ccn_readout_offset(net) == off);
+    CHECK(ccn_param_count(net) == off + 3 * 8);
+    CHECK(ccn_param_owner(net, off) == -1 && ccn_param_owner(net, off + 100) == -1);
+    CHECK(total_links > 0);
+    ccn_destroy(net);
+}
+
+/* Links are Bernoulli per candidate with the configured mean: over many columns the average
+   count is within a few standard errors of `links`. */
+static void test_link_density(void) {
+    const double want[3] = {0.25, 2.0, 10.0};
+    int li;
+    for (li = 0; li < 3; ++li) {
+        ccn_config c = tu_config(CCN_TANH, CCN_FORWARD, 1, want[li], 400, 2, 1);
+        ccn_net *net = tu_create(&c);
+        double mean = 0, cand = 399.0 * 4.0, pr = want[li] / cand;
+        int i, nl;
+        for (i = 0; i < 400; ++i) {
+            ccn_links(net, i, &nl);
+            mean += nl / 400.0;
+        }
+        CHECK_NEAR(mean, want[li], 5.0 * sqrt(cand * pr * (1 - pr) / 400.0));
+        ccn_destroy(net);
+    }
+}
+
+static void tc_run(ccn_net *net, int T, uint64_t seed, ccn_real *ys) {
+    ccn_rng rng;
+    const ccn_config *c = ccn_get_config(net);
+    ccn_real x[8], target[2];
+    int t, j;
+    ccn_rng_seed(&rng, seed);
+    for (t = 0; t < T; ++t) {
+        for (j = 0; j < c->n_inputs; ++j) x[j] = (ccn_real)(ccn_rng_uniform(&rng) - 0.5);
+        for (j = 0; j < c->n_outputs; ++j) target[j] = (ccn_real)ccn_rng_uniform(&rng);
+        ccn_step(net, x, ys + t * c->n_outputs);
+        ccn_learn(net, target);
+    }
+}
+
+/* The same seed and inputs give the same bits, outputs and parameters; another seed differs. */
+static void test_determinism(void) {
+    int ki, mi;
+    for (ki = 0; ki < 3; ++ki)
+        for (mi = 1; mi <= 2; ++mi) {
+            ccn_config c = tu_config(CCN_TANH + ki, mi, 2, 1.0, 5, 8, 2);
+            ccn_net *a, *b, *d;
+            ccn_real ya[200], yb[200], yd[200];
+            c.step_size = 0.01;
+            a = tu_create(&c);
+            b = tu_create(&c);
+            c.seed += 1;
+            d = tu_create(&c);
+            tc_run(a, 100, 9, ya);
+            tc_run(b, 100, 9, yb);
+            tc_run(d, 100, 9, yd);
+            CHECK(memcmp(ya, yb, sizeof ya) == 0);
+            CHECK(memcmp(ccn_params(a), ccn_params(b), ccn_param_count(a) * sizeof(ccn_real)) == 0);
+            CHECK(ccn_param_count(a) != ccn_param_count(d) ||
+                  memcmp(ccn_params(a), ccn_params(d), ccn_param_count(a) * sizeof(ccn_real)) != 0);
+            CHECK(memcmp(ya, yd, sizeof ya) != 0);
+            ccn_destroy(a);
+            ccn_destroy(b);
+            ccn_destroy(d);
+        }
+}
+
+/* The generator is xoshiro256** seeded by splitmix64: fixed values pin it on every platform. */
+static void test_rng_reference_values(void) {
+    ccn_rng r;
+    uint64_t first;
+    double u;
+    int k;
+    ccn_rng_seed(&r, 0);
+    first = ccn_rng_next(&r);
+    ccn_rng_seed(&r, 0);
+    CHECK(ccn_rng_next(&r) == first);
+    CHECK(first == 0x99EC5F36CB75F2B4ull);
+    for (k = 0; k < 1000; ++k) {
+        u = ccn_rng_uniform(&r);
+        CHECK(u >= 0.0 && u < 1.0);
+    }
+}
+
+/* reset_state zeroes state and traces but keeps the parameters: a run after a reset repeats
+   the first run exactly (no learning in between). */
+static void test_reset_state(void) {
+    int ki;
+    for (ki = 0; ki < 3; ++ki) {
+        ccn_config c = tu_config(CCN_TANH + ki, CCN_COLOR, 1, 0.0, 3, 2, 1);
+        ccn_net *net = tu_create(&c);
+        ccn_real x[2] = {CCN_R(0.5), CCN_R(-0.25)}, y1[10], y2[10], e[1] = {CCN_R(1)};
+        ccn_real *g1 = tu_reals(ccn_param_count(net)), *g2 = tu_reals(ccn_param_count(net));
+        int t;
+        tu_randomize(net, 3, 0.5);
+        for (t = 0; t < 10; ++t) ccn_step(net, x, &y1[t]);
+        ccn_accumulate_gradient(net, e, g1);
+        ccn_reset_state(net);
+        CHECK(ccn_step_count(net) == 0 && ccn_state(net)[0] == 0);
+        for (t = 0; t < 10; ++t) ccn_step(net, x, &y2[t]);
+        ccn_accumulate_gradient(net, e, g2);
+        CHECK(memcmp(y1, y2, sizeof y1) == 0);
+        CHECK(memcmp(g1, g2, ccn_param_count(net) * sizeof(ccn_real)) == 0);
+        CHECK(ccn_step_count(net) == 10);
+        CHECK((ccn_cell(net) != NULL) == (c.kind == CCN_LSTM));
+        free(g1);
+        free(g2);
+        ccn_destroy(net);
+    }
+}
+
+/* CCN_FORWARD keeps no traces: its block is smaller and learning calls say so. */
+static void test_forward_only(void) {
+    ccn_config c = tu_config(CCN_LSTM, CCN_FORWARD, 0, 0.0, 4, 3, 1);
+    size_t fwd = 0, color = 0;
+    ccn_net *net;
+    ccn_real x[3] = {1, 2, 3}, e[1] = {1};
+    CHECK(ccn_memory_size(&c, &fwd) == CCN_OK);
+    c.method = CCN_COLOR;
+    CHECK(ccn_memory_size(&c, &color) == CCN_OK);
+    CHECK(fwd < color);
+    c.method = CCN_FORWARD;
+    net = tu_create(&c);
+    ccn_step(net, x, NULL);
+    CHECK(ccn_learn_with_error(net, e) == CCN_ERR_NO_GRADIENT);
+    CHECK(ccn_accumulate_gradient(net, e, NULL) == CCN_ERR_NO_GRADIENT);
+    CHECK(ccn_learn(net, e) == CCN_ERR_NO_GRADIENT);
+    ccn_destroy(net);
+}
+
+/* The defaults a zeroed configuration resolves to. */
+static void test_config_defaults(void) {
+    ccn_config c, r;
+    memset(&c, 0, sizeof c);
+    c.n_inputs = 3;
+    c.n_columns = 2;
+    CHECK(ccn_config_resolve(&c, &r) == CCN_OK);
+    CHECK(r.n_outputs == 1 && r.kind == CCN_TANH && r.method == CCN_COLOR && r.feature_layers == 0);
+    CHECK(r.feature_width == 5 && r.links == 0.0 && r.step_size == 0.001 && r.init_scale == 0.0 && r.seed == 0);
+}

@@ -1,0 +1,291 @@
+/* The proof that the mathematics is right: exact RTRL against an independent BPTT (ref_bptt.h,
+   its own forward pass) and central finite differences; ColoR against exact RTRL.
+
+   Tolerances. In double the bounds are the issue's: RTRL vs BPTT 1e-9 relative, ColoR vs RTRL
+   1e-12 relative (both are measured at ~1e-15: round-off of the same sums in another order).
+   In float the library computes in float while the reference stays in double, so the bound is
+   what float's 6e-8 epsilon allows after ~50 steps of recurrence and sums of ~100 terms:
+   RTRL/ColoR vs the double reference 2e-4 (measured at ~1e-6..3e-5); ColoR vs RTRL, both
+   float, 1e-4. */
+#include "util.h"
+
+#if TU_DOUBLE
+#define TOL_EXACT 1e-9
+#define TOL_COLOR 1e-12
+#define TOL_FD 1e-7
+#define TOL_FORWARD 1e-12
+#else
+#define TOL_EXACT 2e-4
+#define TOL_COLOR 1e-4
+#define TOL_FD 2e-4
+#define TOL_FORWARD 1e-5
+#endif
+
+static const int tg_kinds[3] = {CCN_TANH, CCN_GATED, CCN_LSTM};
+static const char *tg_kind_name(int k) { return k == CCN_TANH ? "tanh" : k == CCN_GATED ? "gated" : "lstm"; }
+
+/* One architecture of the grid, a net with random parameters, and its reference. */
+static ccn_net *tg_net(int kind, int method, int layers, double links, uint64_t seed) {
+    ccn_config c = tu_config(kind, method, layers, links, 5, 4, 2);
+    ccn_net *net;
+    c.seed = seed;
+    net = tu_create(&c);
+    tu_randomize(net, seed * 7 + 1, 0.7);
+    return net;
+}
+
+static void test_rtrl_equals_bptt(void) {
+    int ki, layers, li, T = 20;
+    double worst = 0;
+    for (ki = 0; ki < 3; ++ki)
+        for (layers = 0; layers <= 2; ++layers)
+            for (li = 0; li < 3; ++li) {
+                double links = li == 0 ? 0.0 : li == 1 ? 1.0 : 3.5;
+                ccn_net *net = tg_net(tg_kinds[ki], CCN_RTRL, layers, links, (uint64_t)(100 + ki * 9 + layers * 3 + li));
+                tu_ref ref = tu_ref_of(net);
+                size_t p = ccn_param_count(net);
+                tu_seq s = tu_sequence(T, 4, 2, (uint64_t)T);
+                double *g = tu_doubles(p), *gr = tu_doubles(p), err;
+                tu_library_gradient(net, &s, g);
+                ref_bptt(&ref.net, ref.theta, T, s.x, s.target, gr);
+                err = tu_rel_err(g, gr, p);
+                if (err > worst) worst = err;
+                if (!(err <= TOL_EXACT))
+                    printf("    %s layers=%d links=%g T=%d: relative error %.3g\n", tg_kind_name(tg_kinds[ki]),
+                           layers, links, T, err);
+                CHECK_LE(err, TOL_EXACT);
+                CHECK(tu_norm(gr, p) > 1e-3); /* a gradient that is there to compare */
+                free(g);
+                free(gr);
+                tu_seq_free(&s);
+                tu_ref_free(&ref);
+                ccn_destroy(net);
+                T = T >= 50 ? 20 : T + 7; /* sequences of 20..50 steps across the grid */
+            }
+    printf("    worst relative error against BPTT: %.3g\n", worst);
+}
+
+/* The library's forward pass against the reference's: the outputs agree to round-off. */
+static void test_forward_equals_reference(void) {
+    int ki, layers;
+    for (ki = 0; ki < 3; ++ki)
+        for (layers = 0; layers <= 2; ++layers) {
+            ccn_net *net = tg_net(tg_kinds[ki], CCN_FORWARD, layers, 3.0, (uint64_t)(7 + ki + 3 * layers));
+            tu_ref ref = tu_ref_of(net);
+            tu_seq s = tu_sequence(30, 4, 2, 99);
+            double *yr = tu_doubles(60), worst = 0;
+            ccn_real x[4], y[2];
+            int t, j;
+            ref_forward(&ref.net, ref.theta, 30, s.x, s.target, yr);
+            for (t = 0; t < 30; ++t) {
+                for (j = 0; j < 4; ++j) x[j] = (ccn_real)s.x[t * 4 + j];
+                ccn_step(net, x, y);
+                for (j = 0; j < 2; ++j) {
+                    double d = fabs((double)y[j] - yr[t * 2 + j]);
+                    if (d > worst) worst = d;
+                }
+            }
+            CHECK_LE(worst, TOL_FORWARD * 10);
+            free(yr);
+            tu_seq_free(&s);
+            tu_ref_free(&ref);
+            ccn_destroy(net);
+        }
+}
+
+/* Central differences of the reference's loss (in double whatever the build) on a sample of
+   parameters, against the library's exact RTRL gradient; in double also differences of the
+   library's own forward pass. */
+static void test_rtrl_finite_differences(void) {
+    int ki, layers;
+    const int T = 25;
+    for (ki = 0; ki < 3; ++ki)
+        for (layers = 0; layers <= 2; layers += 2) {
+            ccn_net *net = tg_net(tg_kinds[ki], CCN_RTRL, layers, 2.0, (uint64_t)(31 + ki + layers));
+            tu_ref ref = tu_ref_of(net);
+            size_t p = ccn_param_count(net), k, n_sample = 0, stride = p / 60 + 1;
+            tu_seq s = tu_sequence(T, 4, 2, 5);
+            double *g = tu_doubles(p), *fd = tu_doubles(p), *gs = tu_doubles(p), h = 1e-5;
+            tu_library_gradient(net, &s, g);
+            for (k = (size_t)ki % stride; k < p; k += stride) {
+                double keep = ref.theta[k], lp, lm;
+                ref.theta[k] = keep + h;
+                lp = ref_forward(&ref.net, ref.theta, T, s.x, s.target, NULL);
+                ref.theta[k] = keep - h;
+                lm = ref_forward(&ref.net, ref.theta, T, s.x, s.target, NULL);
+                ref.theta[k] = keep;
+                fd[n_sample] = (lp - lm) / (2 * h);
+                gs[n_sample] = g[k];
+                ++n_sample;
+            }
+            CHECK(n_sample >= 40);
+            CHECK_LE(tu_rel_err(gs, fd, n_sample), TOL_FD);
+#if TU_DOUBLE
+            { /* the library's own forward: a loss through ccn_step alone */
+                ccn_real *th = ccn_params(net);
+                n_sample = 0;
+                for (k = 1; k < p; k += 3 * stride) {
+                    double l[2];
+                    int sign;
+                    ccn_real keep = th[k];
+                    for (sign = 0; sign < 2; ++sign) {
+                        ccn_real x[4], y[2];
+                        int t, j;
+                        th[k] = keep + (sign ? -h : h);
+                        ccn_reset_state(net);
+                        l[sign] = 0;
+                        for (t = 0; t < T; ++t) {
+                            for (j = 0; j < 4; ++j) x[j] = s.x[t * 4 + j];
+                            ccn_step(net, x, y);
+                            for (j = 0; j < 2; ++j) l[sign] += 0.5 * (y[j] - s.target[t * 2 + j]) * (y[j] - s.target[t * 2 + j]);
+                        }
+                    }
+                    th[k] = keep;
+                    fd[n_sample] = (l[0] - l[1]) / (2 * h);
+                    gs[n_sample] = g[k];
+                    ++n_sample;
+                }
+                CHECK_LE(tu_rel_err(gs, fd, n_sample), TOL_FD);
+            }
+#endif
+            free(g);
+            free(fd);
+            free(gs);
+            tu_seq_free(&s);
+            tu_ref_free(&ref);
+            ccn_destroy(net);
+        }
+}
+
+/* Without links, ColoR is exact: it equals RTRL for every kind and feature depth. */
+static void test_color_equals_rtrl_without_links(void) {
+    int ki, layers;
+    double worst = 0;
+    for (ki = 0; ki < 3; ++ki)
+        for (layers = 0; layers <= 2; ++layers) {
+            ccn_net *a = tg_net(tg_kinds[ki], CCN_COLOR, layers, 0.0, (uint64_t)(50 + ki * 3 + layers));
+            ccn_net *b = tg_net(tg_kinds[ki], CCN_RTRL, layers, 0.0, (uint64_t)(50 + ki * 3 + layers));
+            size_t p = ccn_param_count(a);
+            tu_seq s = tu_sequence(40, 4, 2, 17);
+            double *ga = tu_doubles(p), *gb = tu_doubles(p), err;
+            CHECK(p == ccn_param_count(b));
+            tu_library_gradient(a, &s, ga);
+            tu_library_gradient(b, &s, gb);
+            err = tu_rel_err(ga, gb, p);
+            if (err > worst) worst = err;
+            CHECK_LE(err, TOL_COLOR);
+            free(ga);
+            free(gb);
+            tu_seq_free(&s);
+            ccn_destroy(a);
+            ccn_destroy(b);
+        }
+    printf("    worst relative error ColoR vs RTRL: %.3g\n", worst);
+}
+
+/* With links ColoR is biased: cosine to the exact gradient below 1, falling as links grow
+   (means over fixed seeds; gated columns with two feature layers, as in the 2021 test-bed). */
+static void test_color_biased_with_links(void) {
+    const double levels[4] = {0.0, 1.0, 4.0, 16.0};
+    double mean[4];
+    int li, seed;
+    for (li = 0; li < 4; ++li) {
+        mean[li] = 0;
+        for (seed = 0; seed < 6; ++seed) {
+            ccn_config c = tu_config(CCN_GATED, CCN_COLOR, 2, levels[li], 8, 6, 1);
+            ccn_net *a, *b;
+            size_t p;
+            tu_seq s = tu_sequence(30, 6, 1, (uint64_t)(200 + seed));
+            double *ga, *gb;
+            c.seed = (uint64_t)(1000 + seed);
+            a = tu_create(&c);
+            c.method = CCN_RTRL;
+            b = tu_create(&c);
+            tu_randomize(a, (uint64_t)seed, 0.8);
+            tu_randomize(b, (uint64_t)seed, 0.8);
+            p = ccn_param_count(a);
+            ga = tu_doubles(p);
+            gb = tu_doubles(p);
+            tu_library_gradient(a, &s, ga);
+            tu_library_gradient(b, &s, gb);
+            mean[li] += tu_cosine(ga, gb, p) / 6.0;
+            free(ga);
+            free(gb);
+            tu_seq_free(&s);
+            ccn_destroy(a);
+            ccn_destroy(b);
+        }
+    }
+    printf("    mean cosine(ColoR, exact) at links 0, 1, 4, 16: %.6f %.6f %.6f %.6f\n", mean[0], mean[1],
+           mean[2], mean[3]);
+    CHECK_NEAR(mean[0], 1.0, TU_DOUBLE ? 1e-12 : 1e-5);
+    CHECK(mean[1] < 1.0 - 1e-4);
+    CHECK(mean[2] < mean[1]);
+    CHECK(mean[3] < mean[2]);
+}
+
+/* The gradient of a caller-given dL/dy (not a squared error): ColoR and RTRL against the
+   reference's BPTT of the linear functional sum_t dLdy_t . y_t. */
+static void test_gradient_of_given_dl_dy(void) {
+    int ki, mi;
+    for (ki = 0; ki < 3; ++ki)
+        for (mi = 0; mi < 2; ++mi) {
+            int method = mi ? CCN_RTRL : CCN_COLOR;
+            ccn_net *net = tg_net(tg_kinds[ki], method, 1, mi ? 2.0 : 0.0, (uint64_t)(70 + ki));
+            tu_ref ref = tu_ref_of(net);
+            size_t p = ccn_param_count(net), k;
+            tu_seq s = tu_sequence(30, 4, 2, 3);
+            double *g = tu_doubles(p), *gr = tu_doubles(p);
+            ccn_real *acc = tu_reals(p), x[4], y[2], e[2];
+            int t, j;
+            for (t = 0; t < 30; ++t) {
+                for (j = 0; j < 4; ++j) x[j] = (ccn_real)s.x[t * 4 + j];
+                ccn_step(net, x, y);
+                for (j = 0; j < 2; ++j) e[j] = (ccn_real)s.target[t * 2 + j]; /* dL/dy given */
+                ccn_accumulate_gradient(net, e, acc);
+            }
+            for (k = 0; k < p; ++k) g[k] = (double)acc[k];
+            ref_bptt_weighted(&ref.net, ref.theta, 30, s.x, s.target, gr);
+            CHECK_LE(tu_rel_err(g, gr, p), TOL_EXACT);
+            free(g);
+            free(gr);
+            free(acc);
+            tu_seq_free(&s);
+            tu_ref_free(&ref);
+            ccn_destroy(net);
+        }
+}
+
+/* learn_with_error is SGD on exactly the accumulated gradient. */
+static void test_learn_applies_the_gradient(void) {
+    int ki, mi;
+    for (ki = 0; ki < 3; ++ki)
+        for (mi = 0; mi < 2; ++mi) {
+            ccn_config c = tu_config(tg_kinds[ki], mi ? CCN_RTRL : CCN_COLOR, 1, 0.0, 4, 3, 2);
+            ccn_net *a, *b;
+            ccn_real x[3] = {CCN_R(0.3), CCN_R(-0.5), CCN_R(0.9)}, e[2] = {CCN_R(0.7), CCN_R(-1.1)};
+            size_t p, k;
+            double worst = 0;
+            c.step_size = 0.05;
+            a = tu_create(&c);
+            b = tu_create(&c);
+            tu_randomize(a, 4, 0.5);
+            tu_randomize(b, 4, 0.5);
+            p = ccn_param_count(a);
+            for (k = 0; k < 3; ++k) {
+                ccn_step(a, x, NULL);
+                ccn_step(b, x, NULL);
+            }
+            ccn_zero_grad(b);
+            CHECK(ccn_accumulate_gradient(b, e, NULL) == CCN_OK);
+            CHECK(ccn_learn_with_error(a, e) == CCN_OK);
+            for (k = 0; k < p; ++k) {
+                double want = (double)ccn_params(b)[k] - 0.05 * (double)ccn_grad(b)[k];
+                double d = fabs((double)ccn_params(a)[k] - want);
+                if (d > worst) worst = d;
+            }
+            CHECK_LE(worst, TU_DOUBLE ? 1e-15 : 1e-6);
+            ccn_destroy(a);
+            ccn_destroy(b);
+        }
+}
