@@ -7,6 +7,7 @@
  * 1. Hand-written forward passes (hard-coded parameter offsets) for two small
  *    networks, compared with ref_forward: checks the layout, z ordering
  *    (own ; cascade ; links), gate orders and cell equations.
+ *    Plus conventions: NULL stage/n_links, stage relabelling, T = 0.
  * 2. ref_bptt vs. 7-point central finite differences of ref_forward's loss for
  *    every kind x feature_layers {0,1,2} x links {none, state, feature, both}
  *    x stages {1, 3}, T = 30.
@@ -247,6 +248,51 @@ static void hand_checks(void)
     }
 }
 
+/* Conventions: NULL stage / n_links; stage values only matter through their
+ * order; T == 0; the gradient is overwritten, not accumulated. */
+static void misc_checks(void)
+{
+    enum { M = 2, N = 4, O = 2, T = 7 };
+    static const int zero_stage[N] = {0, 0, 0, 0};
+    static const int zero_links[N] = {0, 0, 0, 0};
+    static const int st_a[N] = {0, 1, 1, 2};
+    static const int st_b[N] = {-3, 5, 5, 40};
+    ref_net a, b;
+    double theta[400], x[T * M], target[T * O], g1[400], g2[400], la, lb;
+    long p, k;
+    int kind;
+    for (kind = 0; kind < 3; ++kind) {
+        memset(&a, 0, sizeof a);
+        a.kind = kind; a.n_inputs = M; a.n_outputs = O; a.n_columns = N;
+        a.feature_layers = 2; a.feature_width = 3;
+        b = a;
+        b.stage = zero_stage; b.n_links = zero_links;   /* links stays NULL: allowed, all counts 0 */
+        p = ref_param_count(&a);
+        check(p > 0 && p <= 400 && p == ref_param_count(&b), "param count NULL vs explicit zeros");
+        for (k = 0; k < p; ++k) theta[k] = 0.7 * urand();
+        for (k = 0; k < T * M; ++k) x[k] = urand();
+        for (k = 0; k < T * O; ++k) target[k] = urand();
+        la = ref_bptt(&a, theta, T, x, target, g1);
+        lb = ref_bptt(&b, theta, T, x, target, g2);
+        check(la == lb && memcmp(g1, g2, (size_t)p * sizeof(double)) == 0, "NULL stage/links == zeros");
+
+        a.stage = st_a; b.stage = st_b; b.n_links = NULL;
+        p = ref_param_count(&a);
+        check(p > 0 && p <= 400 && p == ref_param_count(&b), "param count stage relabelling");
+        for (k = 0; k < p; ++k) theta[k] = 0.7 * urand();
+        la = ref_bptt(&a, theta, T, x, target, g1);
+        for (k = 0; k < p; ++k) g2[k] = 1e300;
+        lb = ref_bptt(&b, theta, T, x, target, g2);
+        check(la == lb && memcmp(g1, g2, (size_t)p * sizeof(double)) == 0, "stage values only matter by order");
+
+        for (k = 0; k < p; ++k) g2[k] = 1.0;
+        check(ref_bptt(&a, theta, 0, x, target, g2) == 0.0, "T = 0 loss");
+        for (k = 0; k < p; ++k) check(g2[k] == 0.0, "T = 0 gradient");
+        check(ref_forward(&a, theta, 0, x, target, NULL) == 0.0, "T = 0 forward");
+    }
+    printf("misc checks (NULL stage/links, stage relabelling, T = 0) done\n");
+}
+
 /* ---------------------------------------------------------------- */
 /* 2./3. finite differences                                          */
 /* ---------------------------------------------------------------- */
@@ -393,6 +439,7 @@ int main(void)
     int kind, L, lk, ns;
 
     hand_checks();
+    misc_checks();
 
     memset(worst, 0, sizeof worst);
     memset(wworst, 0, sizeof wworst);

@@ -1,0 +1,82 @@
+#!/bin/sh
+# Builds and runs the test suite in every leg of the matrix: gcc and clang, C99 and C11, float and
+# CCN_DOUBLE, the header as C++ (g++, clang++), a two-file CCN_STATIC link, and every example at a
+# tiny size. A leg whose compiler is missing is skipped and reported. The last line is the total:
+# "N passed, N failed"; the exit status is non-zero if anything failed.
+#   usage: tests/run.sh [build-dir]
+#   environment: EXTRA_CFLAGS (e.g. sanitizers), RUNNER (e.g. valgrind), LEGS (names to run)
+set -u
+cd "$(dirname "$0")/.." || exit 2
+out=${1:-build/test}
+mkdir -p "$out"
+W="-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wdouble-promotion -Werror"
+C_ONLY="-Wstrict-prototypes -Wmissing-prototypes"
+BASE="-O2 -g -ffp-contract=off ${EXTRA_CFLAGS:-}"
+RUNNER=${RUNNER:-}
+
+# name | compiler | flags | sources
+legs='gcc-c99-float|gcc|-std=c99 C_ONLY|tests/suite.c
+gcc-c11-double|gcc|-std=c11 -DCCN_DOUBLE C_ONLY|tests/suite.c
+clang-c99-float|clang|-std=c99 C_ONLY|tests/suite.c
+clang-c11-double|clang|-std=c11 -DCCN_DOUBLE C_ONLY|tests/suite.c
+g++-c++11-float|g++|-std=c++11 -x c++|tests/suite.c
+clang++-c++17-double|clang++|-std=c++17 -x c++ -DCCN_DOUBLE|tests/suite.c
+gcc-static-float|gcc|-std=c99 C_ONLY|tests/static_a.c tests/static_b.c
+clang-static-double|clang|-std=c99 -DCCN_DOUBLE C_ONLY|tests/static_a.c tests/static_b.c'
+
+passed=0 failed=0 skipped=""
+count() { # adds the "N passed, M failed" line of a log to the totals
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
+    if [ -z "$line" ]; then failed=$((failed + 1)); return; fi
+    passed=$((passed + ${line%% passed*}))
+    f=${line#*, }; failed=$((failed + ${f%% failed*}))
+}
+
+# build every leg, two at a time
+built=""
+jobs=0
+for leg in $(printf '%s\n' "$legs" | tr ' ' '~'); do
+    leg=$(printf '%s' "$leg" | tr '~' ' ')
+    name=${leg%%|*}; rest=${leg#*|}; cc=${rest%%|*}; rest=${rest#*|}; flags=${rest%%|*}; srcs=${rest#*|}
+    if [ -n "${LEGS:-}" ] && ! printf ' %s ' "$LEGS" | grep -q " $name "; then continue; fi
+    if ! command -v "$cc" >/dev/null 2>&1; then skipped="$skipped $name"; continue; fi
+    flags=$(printf '%s' "$flags" | sed "s/C_ONLY/$C_ONLY/")
+    ( $cc $flags $BASE $W -o "$out/$name" $srcs -lm >"$out/$name.build.log" 2>&1 || rm -f "$out/$name" ) &
+    built="$built $name"
+    jobs=$((jobs + 1))
+    if [ $jobs -ge 2 ]; then wait; jobs=0; fi
+done
+wait
+
+for name in $built; do
+    if [ ! -x "$out/$name" ]; then
+        echo "FAIL $name: build failed:"; sed -n 1,20p "$out/$name.build.log"
+        failed=$((failed + 1)); continue
+    fi
+    $RUNNER "$out/$name" "$name" >"$out/$name.log" 2>&1
+    status=$?
+    grep -v '^ok ' "$out/$name.log" | grep -Ev '^[0-9]+ passed, [0-9]+ failed$'
+    tail -n 1 "$out/$name.log" | sed "s/^/$name: /"
+    count "$out/$name.log"
+    if [ $status -ne 0 ] && ! grep -q '^FAIL' "$out/$name.log"; then
+        echo "FAIL $name: exited with status $status"; failed=$((failed + 1))
+    fi
+done
+
+# every example builds and runs at a tiny size, ending with its result line
+for src in examples/*.c; do
+    [ -e "$src" ] || continue
+    ex=$(basename "$src" .c)
+    if gcc -std=c99 $BASE $W $C_ONLY -o "$out/ex_$ex" "$src" -lm >"$out/ex_$ex.build.log" 2>&1 &&
+       $RUNNER "$out/ex_$ex" --steps 3000 --window 1000 >"$out/ex_$ex.log" 2>&1 &&
+       grep -Eq '^(final_error|learner)=' "$out/ex_$ex.log"; then
+        echo "ok   example: $ex"; passed=$((passed + 1))
+    else
+        echo "FAIL example: $ex"; cat "$out/ex_$ex.build.log" "$out/ex_$ex.log" 2>/dev/null | tail -n 20
+        failed=$((failed + 1))
+    fi
+done
+
+for name in $skipped; do echo "SKIPPED leg $name: its compiler is not installed"; done
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
