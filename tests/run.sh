@@ -77,6 +77,15 @@ for src in examples/*.c; do
     fi
 done
 
+# the reference itself: ref_bptt.h against finite differences of its own forward pass
+if gcc -std=c99 -O2 $W $C_ONLY -o "$out/ref_selftest" tests/ref_selftest.c -lm >"$out/ref_selftest.build.log" 2>&1 &&
+   "$out/ref_selftest" >"$out/ref_selftest.log" 2>&1 && tail -n 1 "$out/ref_selftest.log" | grep -q '^OK (0 failures)$'; then
+    echo "ok   reference: ref_bptt.h against finite differences"; passed=$((passed + 1))
+else
+    echo "FAIL reference: ref_bptt.h self-test"; tail -n 20 "$out/ref_selftest.build.log" "$out/ref_selftest.log"
+    failed=$((failed + 1))
+fi
+
 for name in $skipped; do echo "SKIPPED leg $name: its compiler is not installed"; done
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -1,23 +1,28 @@
 /* The proof that the mathematics is right: exact RTRL against an independent BPTT (ref_bptt.h,
    its own forward pass) and central finite differences; ColoR against exact RTRL.
 
-   Tolerances. In double the bounds are the issue's: RTRL vs BPTT 1e-9 relative, ColoR vs RTRL
-   1e-12 relative (both are measured at ~1e-15: round-off of the same sums in another order).
-   In float the library computes in float while the reference stays in double, so the bound is
-   what float's 6e-8 epsilon allows after ~50 steps of recurrence and sums of ~100 terms:
-   RTRL/ColoR vs the double reference 2e-4 (measured at ~1e-6..3e-5); ColoR vs RTRL, both
-   float, 1e-4. */
+   Tolerances, with what each test measures on x86-64 (gcc and clang, -O2):
+                                         double bound  measured   float bound  measured
+     RTRL / ColoR vs BPTT (relative)     1e-9          6e-16      1e-5         3e-7
+     ColoR vs RTRL, no links (relative)  1e-12         2e-17      1e-6         1e-8
+     vs central differences (relative)   1e-8          3e-10      1e-5         1.3e-7
+     outputs vs the reference (abs.)     1e-12         ~1e-16     1e-5         ~1e-7
+   Double bounds are the issue's (differences are limited by their own truncation and
+   cancellation, not by the gradient). In float the library computes in float while the reference
+   stays in double: float's epsilon (6e-8) compounded over 20-50 recurrent steps and sums of
+   ~100 terms gives the measured ~3e-7; the bounds leave a margin of 30-100x for other compilers
+   and flags, no more, so a real error (anything above round-off) still fails. */
 #include "util.h"
 
 #if TU_DOUBLE
 #define TOL_EXACT 1e-9
 #define TOL_COLOR 1e-12
-#define TOL_FD 1e-7
+#define TOL_FD 1e-8
 #define TOL_FORWARD 1e-12
 #else
-#define TOL_EXACT 2e-4
-#define TOL_COLOR 1e-4
-#define TOL_FD 2e-4
+#define TOL_EXACT 1e-5
+#define TOL_COLOR 1e-6
+#define TOL_FD 1e-5
 #define TOL_FORWARD 1e-5
 #endif
 
@@ -68,6 +73,7 @@ static void test_rtrl_equals_bptt(void) {
 /* The library's forward pass against the reference's: the outputs agree to round-off. */
 static void test_forward_equals_reference(void) {
     int ki, layers;
+    double worst_all = 0;
     for (ki = 0; ki < 3; ++ki)
         for (layers = 0; layers <= 2; ++layers) {
             ccn_net *net = tg_net(tg_kinds[ki], CCN_FORWARD, layers, 3.0, (uint64_t)(7 + ki + 3 * layers));
@@ -85,12 +91,14 @@ static void test_forward_equals_reference(void) {
                     if (d > worst) worst = d;
                 }
             }
-            CHECK_LE(worst, TOL_FORWARD * 10);
+            if (worst > worst_all) worst_all = worst;
+            CHECK_LE(worst, TOL_FORWARD);
             free(yr);
             tu_seq_free(&s);
             tu_ref_free(&ref);
             ccn_destroy(net);
         }
+    printf("    worst output difference: %.3g\n", worst_all);
 }
 
 /* Central differences of the reference's loss (in double whatever the build) on a sample of
@@ -99,6 +107,7 @@ static void test_forward_equals_reference(void) {
 static void test_rtrl_finite_differences(void) {
     int ki, layers;
     const int T = 25;
+    double worst = 0, worst_own = 0;
     for (ki = 0; ki < 3; ++ki)
         for (layers = 0; layers <= 2; layers += 2) {
             ccn_net *net = tg_net(tg_kinds[ki], CCN_RTRL, layers, 2.0, (uint64_t)(31 + ki + layers));
@@ -119,6 +128,7 @@ static void test_rtrl_finite_differences(void) {
                 ++n_sample;
             }
             CHECK(n_sample >= 40);
+            if (tu_rel_err(gs, fd, n_sample) > worst) worst = tu_rel_err(gs, fd, n_sample);
             CHECK_LE(tu_rel_err(gs, fd, n_sample), TOL_FD);
 #if TU_DOUBLE
             { /* the library's own forward: a loss through ccn_step alone */
@@ -145,6 +155,7 @@ static void test_rtrl_finite_differences(void) {
                     gs[n_sample] = g[k];
                     ++n_sample;
                 }
+                if (tu_rel_err(gs, fd, n_sample) > worst_own) worst_own = tu_rel_err(gs, fd, n_sample);
                 CHECK_LE(tu_rel_err(gs, fd, n_sample), TOL_FD);
             }
 #endif
@@ -155,6 +166,9 @@ static void test_rtrl_finite_differences(void) {
             tu_ref_free(&ref);
             ccn_destroy(net);
         }
+    printf("    worst relative error against differences of the reference's loss: %.3g", worst);
+    if (TU_DOUBLE) printf(", of the library's own loss: %.3g", worst_own);
+    printf("\n");
 }
 
 /* Without links, ColoR is exact: it equals RTRL for every kind and feature depth. */
@@ -228,6 +242,7 @@ static void test_color_biased_with_links(void) {
    reference's BPTT of the linear functional sum_t dLdy_t . y_t. */
 static void test_gradient_of_given_dl_dy(void) {
     int ki, mi;
+    double worst = 0;
     for (ki = 0; ki < 3; ++ki)
         for (mi = 0; mi < 2; ++mi) {
             int method = mi ? CCN_RTRL : CCN_COLOR;
@@ -246,6 +261,7 @@ static void test_gradient_of_given_dl_dy(void) {
             }
             for (k = 0; k < p; ++k) g[k] = (double)acc[k];
             ref_bptt_weighted(&ref.net, ref.theta, 30, s.x, s.target, gr);
+            if (tu_rel_err(g, gr, p) > worst) worst = tu_rel_err(g, gr, p);
             CHECK_LE(tu_rel_err(g, gr, p), TOL_EXACT);
             free(g);
             free(gr);
@@ -254,6 +270,7 @@ static void test_gradient_of_given_dl_dy(void) {
             tu_ref_free(&ref);
             ccn_destroy(net);
         }
+    printf("    worst relative error against BPTT of sum_t dLdy_t . y_t: %.3g\n", worst);
 }
 
 /* learn_with_error is SGD on exactly the accumulated gradient. */
