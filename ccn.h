@@ -76,9 +76,10 @@
 
    MEMORY
    A net is one contiguous block from the allocator (ccn_allocator, NULL = CCN_MALLOC/CCN_FREE),
-   sized by ccn_memory_size(). The per-step calls never allocate. Reals per parameter:
-   ColoR 2 (params, traces) + 1 for lstm + the gradient buffer 1; RTRL (2 x states + 2) per
-   parameter.
+   sized by ccn_memory_size(); ccn_destroy frees it. The per-step calls never allocate. Reals per
+   parameter: ColoR 3 (parameter, trace, gradient buffer; lstm 4, a second trace), plus O(columns
+   x width) of state; exact RTRL 2 + 2 x (states) (the sensitivities, double-buffered), where
+   states = columns (tanh, gated) or 2 x columns (lstm); forward-only 2.
 
    ERRORS
    Fallible calls return a ccn_result (ccn_result_string() names it). Bad configuration is a
@@ -387,6 +388,7 @@ struct ccn_net {
     ccn_real *hid, *phi;         /* n x W: first ReLU layer and features                       */
     ccn_real *y;                 /* o                                                          */
     ccn_real *dl_dh;             /* n                                                          */
+    ccn_real *err;               /* o: dL/dy of ccn_learn                                      */
     ccn_real *tail;              /* [link values ; h' ; 1] of the column being stepped         */
     ccn_real *fscratch;          /* feature-layer scratch: 2 x feat_count + 4 x W              */
     ccn_real *S, *S_new;         /* exact RTRL: rows of p; row i = dh_i, row n + i = dc_i      */
@@ -448,7 +450,7 @@ static size_t ccn__link_candidates(const ccn_config *c) {
    the link draws (same generator, same order as ccn__draw_links) to count them. */
 typedef struct ccn__plan {
     size_t off_col_off, off_zlen, off_link_off, off_links, off_theta, off_grad, off_eh, off_ec,
-        off_h, off_c, off_h_prev, off_c_prev, off_hid, off_phi, off_y, off_dl_dh, off_tail,
+        off_h, off_c, off_h_prev, off_c_prev, off_hid, off_phi, off_y, off_dl_dh, off_err, off_tail,
         off_fscratch, off_S, off_S_new, off_Jphi, total;
     size_t p, readout, feat_count, n_links;
     size_t max_tail;
@@ -512,6 +514,7 @@ static int ccn__plan_layout(const ccn_config *c, ccn__plan *pl) {
     }
     CCN__PLACE(off_y, o, real);
     CCN__PLACE(off_dl_dh, n, real);
+    CCN__PLACE(off_err, o, real);
     CCN__PLACE(off_tail, pl->max_tail, real);
     CCN__PLACE(off_fscratch, 2 * fc + 4 * W, real);
     if (c->method == CCN_RTRL) {
@@ -640,6 +643,7 @@ CCN_API ccn_result ccn_create(const ccn_config *cfg, const ccn_allocator *alloc,
     net->phi = pl.off_phi ? CCN__AT(ccn_real, off_phi) : NULL;
     net->y = CCN__AT(ccn_real, off_y);
     net->dl_dh = CCN__AT(ccn_real, off_dl_dh);
+    net->err = CCN__AT(ccn_real, off_err);
     net->tail = CCN__AT(ccn_real, off_tail);
     net->fscratch = CCN__AT(ccn_real, off_fscratch);
     net->S = pl.off_S ? CCN__AT(ccn_real, off_S) : NULL;
@@ -1072,18 +1076,10 @@ CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy) {
 }
 
 CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target) {
-    ccn_real e[64];
     int r;
     if (!net || !target) return CCN_ERR_NULL_ARGUMENT;
-    if (net->o > 64) { /* rare: reuse dl_dh's neighbour-free path through the gradient buffer */
-        ccn_result res;
-        for (r = 0; r < net->o; ++r) net->y[r] -= target[r];
-        res = ccn_learn_with_error(net, net->y);
-        for (r = 0; r < net->o; ++r) net->y[r] += target[r];
-        return res;
-    }
-    for (r = 0; r < net->o; ++r) e[r] = net->y[r] - target[r];
-    return ccn_learn_with_error(net, e);
+    for (r = 0; r < net->o; ++r) net->err[r] = net->y[r] - target[r];
+    return ccn_learn_with_error(net, net->err);
 }
 
 /* ============================================================================================
