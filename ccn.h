@@ -374,6 +374,8 @@ struct ccn_net {
     size_t feat_count;           /* feature parameters per column                              */
     size_t p;                    /* all parameters                                             */
     size_t readout;              /* offset of W_out                                            */
+    size_t n_links;              /* links of all columns                                       */
+    size_t max_tail;             /* longest [links ; h' ; 1]                                   */
     uint64_t steps;
     ccn_rng rng;
 
@@ -446,99 +448,100 @@ static size_t ccn__link_candidates(const ccn_config *c) {
     return (size_t)(c->n_columns - 1) * (1 + (c->feature_layers > 0 ? (size_t)c->feature_width : 0));
 }
 
-/* The block's layout. How many links a column has sizes its parameter block, so the plan replays
-   the link draws (same generator, same order as ccn__draw_links) to count them. */
-typedef struct ccn__plan {
-    size_t off_col_off, off_zlen, off_link_off, off_links, off_theta, off_grad, off_eh, off_ec,
-        off_h, off_c, off_h_prev, off_c_prev, off_hid, off_phi, off_y, off_dl_dh, off_err, off_tail,
-        off_fscratch, off_S, off_S_new, off_Jphi, total;
-    size_t p, readout, feat_count, n_links;
-    size_t max_tail;
-} ccn__plan;
-
-static int ccn__plan_layout(const ccn_config *c, ccn__plan *pl) {
-    size_t n = (size_t)c->n_columns, m = (size_t)c->n_inputs, o = (size_t)c->n_outputs;
-    size_t W = c->feature_layers > 0 ? (size_t)c->feature_width : 0, G = (size_t)ccn__gates(c->kind);
-    size_t own = W ? W : m, ns = c->kind == CCN_LSTM ? 2 : 1, p = 0, fc = 0, t, i, k, rows;
-    size_t candidates = c->links > 0.0 ? ccn__link_candidates(c) : 0, at = 0;
-    size_t real = sizeof(ccn_real);
+/* The net's dimensions. How many links a column has sizes its parameter block, so this replays
+   the link draws (same generator, same order as ccn__draw_links) to count them. 0 on overflow. */
+static int ccn__dimensions(ccn_net *d) {
+    const ccn_config *c = &d->cfg;
+    size_t n = (size_t)c->n_columns, m = (size_t)c->n_inputs, o = (size_t)c->n_outputs, W, G, t, i, k;
+    size_t candidates = c->links > 0.0 ? ccn__link_candidates(c) : 0;
     double prob = candidates ? c->links / (double)candidates : 0.0;
     ccn_rng rng;
-    memset(pl, 0, sizeof *pl);
+    d->n = c->n_columns;
+    d->m = c->n_inputs;
+    d->o = c->n_outputs;
+    d->L = c->feature_layers;
+    d->W = d->L > 0 ? c->feature_width : 0;
+    d->G = ccn__gates(c->kind);
+    d->own_len = d->W ? d->W : d->m;
+    W = (size_t)d->W;
+    G = (size_t)d->G;
+    d->feat_count = 0;
+    if (d->L >= 1 && !ccn__mul(W, m + 1, &d->feat_count)) return 0;
+    if (d->L == 2 && (!ccn__mul(W, W + 1, &t) || !ccn__add(d->feat_count, t, &d->feat_count))) return 0;
+    d->p = 0;
+    d->n_links = 0;
+    d->max_tail = 2;
     ccn_rng_seed(&rng, c->seed);
-    if (c->feature_layers >= 1 && !ccn__mul(W, m + 1, &fc)) return 0;
-    if (c->feature_layers == 2 && (!ccn__mul(W, W + 1, &t) || !ccn__add(fc, t, &fc))) return 0;
-    pl->max_tail = 2;
     for (i = 0; i < n; ++i) {
         size_t nl = 0, blk;
         for (k = 0; k < candidates; ++k) nl += ccn_rng_uniform(&rng) < prob;
-        pl->n_links += nl;
-        if (nl + 2 > pl->max_tail) pl->max_tail = nl + 2;
-        if (!ccn__add(own, nl + 2, &t) || !ccn__mul(t, G, &blk) || !ccn__add(blk, fc, &blk) ||
-            !ccn__add(p, blk, &p))
+        d->n_links += nl;
+        if (nl + 2 > d->max_tail) d->max_tail = nl + 2;
+        if (!ccn__add((size_t)d->own_len, nl + 2, &t) || !ccn__mul(t, G, &blk) ||
+            !ccn__add(blk, d->feat_count, &blk) || !ccn__add(d->p, blk, &d->p))
             return 0;
     }
-    pl->readout = p;
-    if (!ccn__mul(o, n + 1, &t) || !ccn__add(p, t, &p)) return 0;
-    pl->p = p;
-    pl->feat_count = fc;
+    d->readout = d->p;
+    return ccn__mul(o, n + 1, &t) && ccn__add(d->p, t, &d->p);
+}
 
-#define CCN__PLACE(field, count, size)                                                          \
+/* Lays every array of the net out in one block from `base`, each on a cache line, and returns
+   the block's size (0 on overflow). With base NULL it only measures. An array of count 0 is
+   absent (NULL). */
+static size_t ccn__place(ccn_net *net, unsigned char *base) {
+    size_t n = (size_t)net->n, p = net->p, W = (size_t)net->W, fc = net->feat_count, rows = 0;
+    size_t ns = net->cfg.kind == CCN_LSTM ? 2 : 1, at;
+    int color = net->cfg.method == CCN_COLOR, rtrl = net->cfg.method == CCN_RTRL;
+#define CCN__PLACE(field, type, count)                                                          \
     do {                                                                                         \
         size_t bytes_;                                                                           \
-        if (!ccn__mul((count), (size), &bytes_)) return 0;                                      \
-        pl->field = at;                                                                          \
+        if (!ccn__mul((count), sizeof(type), &bytes_)) return 0;                                \
+        if (base) net->field = bytes_ ? (type *)(void *)(base + at) : NULL;                      \
         if (!ccn__add(at, bytes_, &at) || !ccn__add(at, CCN__ALIGN - 1, &at)) return 0;         \
         at &= ~(size_t)(CCN__ALIGN - 1);                                                         \
     } while (0)
-    CCN__PLACE(off_col_off, 1, sizeof(ccn_net)); /* the struct itself sits first */
-    CCN__PLACE(off_col_off, n + 1, sizeof(size_t));
-    CCN__PLACE(off_zlen, n, sizeof(int));
-    CCN__PLACE(off_link_off, n + 1, sizeof(int));
-    CCN__PLACE(off_links, pl->n_links, sizeof(ccn_link));
-    CCN__PLACE(off_theta, p, real);
-    CCN__PLACE(off_grad, p, real);
-    if (c->method == CCN_COLOR) {
-        CCN__PLACE(off_eh, p, real);
-        if (ns == 2) CCN__PLACE(off_ec, p, real);
-    }
-    CCN__PLACE(off_h, n, real);
-    CCN__PLACE(off_h_prev, n, real);
-    if (ns == 2) {
-        CCN__PLACE(off_c, n, real);
-        CCN__PLACE(off_c_prev, n, real);
-    }
-    if (W) {
-        CCN__PLACE(off_hid, n * W, real);
-        CCN__PLACE(off_phi, n * W, real);
-    }
-    CCN__PLACE(off_y, o, real);
-    CCN__PLACE(off_dl_dh, n, real);
-    CCN__PLACE(off_err, o, real);
-    CCN__PLACE(off_tail, pl->max_tail, real);
-    CCN__PLACE(off_fscratch, 2 * fc + 4 * W, real);
-    if (c->method == CCN_RTRL) {
-        if (!ccn__mul(n * ns, p, &rows)) return 0;
-        CCN__PLACE(off_S, rows, real);
-        CCN__PLACE(off_S_new, rows, real);
-        if (W) {
-            if (!ccn__mul(n * W, fc, &rows)) return 0;
-            CCN__PLACE(off_Jphi, rows, real);
-        }
-    }
+    at = (sizeof(ccn_net) + CCN__ALIGN - 1) & ~(size_t)(CCN__ALIGN - 1); /* the struct first */
+    CCN__PLACE(col_off, size_t, n + 1);
+    CCN__PLACE(zlen, int, n);
+    CCN__PLACE(link_off, int, n + 1);
+    CCN__PLACE(links, ccn_link, net->n_links);
+    CCN__PLACE(theta, ccn_real, p);
+    CCN__PLACE(grad, ccn_real, p);
+    CCN__PLACE(eh, ccn_real, color ? p : 0);
+    CCN__PLACE(ec, ccn_real, color && ns == 2 ? p : 0);
+    CCN__PLACE(h, ccn_real, n);
+    CCN__PLACE(h_prev, ccn_real, n);
+    CCN__PLACE(c, ccn_real, ns == 2 ? n : 0);
+    CCN__PLACE(c_prev, ccn_real, ns == 2 ? n : 0);
+    CCN__PLACE(hid, ccn_real, n * W);
+    CCN__PLACE(phi, ccn_real, n * W);
+    CCN__PLACE(y, ccn_real, (size_t)net->o);
+    CCN__PLACE(dl_dh, ccn_real, n);
+    CCN__PLACE(err, ccn_real, (size_t)net->o);
+    CCN__PLACE(tail, ccn_real, net->max_tail);
+    CCN__PLACE(fscratch, ccn_real, 2 * fc + 4 * W);
+    if (rtrl && !ccn__mul(n * ns, p, &rows)) return 0;
+    CCN__PLACE(S, ccn_real, rows);
+    CCN__PLACE(S_new, ccn_real, rows);
+    if (rtrl && !ccn__mul(n * W, fc, &rows)) return 0;
+    CCN__PLACE(Jphi, ccn_real, rtrl ? rows : 0);
 #undef CCN__PLACE
-    return ccn__add(at, CCN__ALIGN, &pl->total); /* room to align the block's start */
+    return ccn__add(at, CCN__ALIGN, &at) ? at : 0; /* room to align the block's start */
+}
+
+/* Resolves, validates and measures a configuration into *d (a net without its arrays). */
+static ccn_result ccn__measure(const ccn_config *cfg, ccn_net *d, size_t *bytes) {
+    ccn_result r;
+    memset(d, 0, sizeof *d);
+    if ((r = ccn_config_resolve(cfg, &d->cfg)) != CCN_OK) return r;
+    if (!ccn__dimensions(d) || !(*bytes = ccn__place(d, NULL))) return CCN_ERR_TOO_LARGE;
+    return CCN_OK;
 }
 
 CCN_API ccn_result ccn_memory_size(const ccn_config *cfg, size_t *out_bytes) {
-    ccn_config c;
-    ccn__plan pl;
-    ccn_result r;
+    ccn_net d;
     if (!out_bytes) return CCN_ERR_NULL_ARGUMENT;
-    if ((r = ccn_config_resolve(cfg, &c)) != CCN_OK) return r;
-    if (!ccn__plan_layout(&c, &pl)) return CCN_ERR_TOO_LARGE;
-    *out_bytes = pl.total;
-    return CCN_OK;
+    return ccn__measure(cfg, &d, out_bytes);
 }
 
 static void ccn__draw_links(ccn_net *net) {
@@ -589,69 +592,26 @@ static void ccn__init_params(ccn_net *net) {
 }
 
 CCN_API ccn_result ccn_create(const ccn_config *cfg, const ccn_allocator *alloc, ccn_net **out) {
-    ccn_config c;
-    ccn__plan pl;
+    ccn_net d, *net;
     ccn_result r;
-    ccn_allocator a;
+    size_t bytes = 0;
     unsigned char *block, *base;
-    ccn_net *net;
     int i;
     if (!out) return CCN_ERR_NULL_ARGUMENT;
     *out = NULL;
-    if ((r = ccn_config_resolve(cfg, &c)) != CCN_OK) return r;
-    if (!ccn__plan_layout(&c, &pl)) return CCN_ERR_TOO_LARGE;
+    if ((r = ccn__measure(cfg, &d, &bytes)) != CCN_OK) return r;
     if (alloc && (!alloc->alloc || !alloc->free)) return CCN_ERR_NULL_ARGUMENT;
-    if (alloc) a = *alloc;
-    else {
-        a.alloc = NULL;
-        a.free = NULL;
-        a.user = NULL;
-    }
-    block = (unsigned char *)(a.alloc ? a.alloc(pl.total, a.user) : CCN_MALLOC(pl.total, a.user));
+    if (alloc) d.alloc = *alloc;
+    block = (unsigned char *)(d.alloc.alloc ? d.alloc.alloc(bytes, d.alloc.user) : CCN_MALLOC(bytes, d.alloc.user));
     if (!block) return CCN_ERR_OUT_OF_MEMORY;
-    memset(block, 0, pl.total);
+    memset(block, 0, bytes);
     base = block + ((CCN__ALIGN - ((uintptr_t)block & (CCN__ALIGN - 1))) & (CCN__ALIGN - 1));
     net = (ccn_net *)(void *)base;
-    net->cfg = c;
-    net->alloc = a;
+    *net = d;
     net->block = block;
-    net->bytes = pl.total;
-    net->n = c.n_columns;
-    net->m = c.n_inputs;
-    net->o = c.n_outputs;
-    net->L = c.feature_layers;
-    net->W = c.feature_layers > 0 ? c.feature_width : 0;
-    net->G = ccn__gates(c.kind);
-    net->own_len = net->W ? net->W : net->m;
-    net->feat_count = pl.feat_count;
-    net->p = pl.p;
-    net->readout = pl.readout;
-#define CCN__AT(type, off) ((type *)(void *)(base + pl.off))
-    net->col_off = CCN__AT(size_t, off_col_off);
-    net->zlen = CCN__AT(int, off_zlen);
-    net->link_off = CCN__AT(int, off_link_off);
-    net->links = CCN__AT(ccn_link, off_links);
-    net->theta = CCN__AT(ccn_real, off_theta);
-    net->grad = CCN__AT(ccn_real, off_grad);
-    net->eh = pl.off_eh ? CCN__AT(ccn_real, off_eh) : NULL;
-    net->ec = pl.off_ec ? CCN__AT(ccn_real, off_ec) : NULL;
-    net->h = CCN__AT(ccn_real, off_h);
-    net->h_prev = CCN__AT(ccn_real, off_h_prev);
-    net->c = pl.off_c ? CCN__AT(ccn_real, off_c) : NULL;
-    net->c_prev = pl.off_c_prev ? CCN__AT(ccn_real, off_c_prev) : NULL;
-    net->hid = pl.off_hid ? CCN__AT(ccn_real, off_hid) : NULL;
-    net->phi = pl.off_phi ? CCN__AT(ccn_real, off_phi) : NULL;
-    net->y = CCN__AT(ccn_real, off_y);
-    net->dl_dh = CCN__AT(ccn_real, off_dl_dh);
-    net->err = CCN__AT(ccn_real, off_err);
-    net->tail = CCN__AT(ccn_real, off_tail);
-    net->fscratch = CCN__AT(ccn_real, off_fscratch);
-    net->S = pl.off_S ? CCN__AT(ccn_real, off_S) : NULL;
-    net->S_new = pl.off_S_new ? CCN__AT(ccn_real, off_S_new) : NULL;
-    net->Jphi = pl.off_Jphi ? CCN__AT(ccn_real, off_Jphi) : NULL;
-#undef CCN__AT
-
-    ccn_rng_seed(&net->rng, c.seed);
+    net->bytes = bytes;
+    ccn__place(net, base);
+    ccn_rng_seed(&net->rng, net->cfg.seed);
     ccn__draw_links(net);
     {
         size_t off = 0;
