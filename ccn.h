@@ -504,7 +504,7 @@ static size_t ccn__place(ccn_net *net, unsigned char *base) {
     CCN__PLACE(col_off, size_t, n + 1);
     CCN__PLACE(zlen, int, n);
     CCN__PLACE(link_off, int, n + 1);
-    CCN__PLACE(links, ccn_link, net->n_links);
+    CCN__PLACE(links, ccn_link, net->n_links + 1); /* never NULL: every column indexes it */
     CCN__PLACE(theta, ccn_real, p);
     CCN__PLACE(grad, ccn_real, p);
     CCN__PLACE(eh, ccn_real, color ? p : 0);
