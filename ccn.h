@@ -1,4 +1,4 @@
-/* ccn.h - v0.1.0 - columnar recurrent networks that learn online, one step at a time
+/* ccn.h - v0.2.0 - columnar recurrent networks that learn online, one step at a time
                     https://arxiv.org/abs/2103.05787 (ColoR)  https://arxiv.org/abs/2302.05326 (CCN)
 
    A single-header C99 library (also compiles as C++) for recurrent networks made of columns,
@@ -26,29 +26,70 @@
    OVERVIEW
 
    A net is n columns and a linear readout. Column i has a scalar state h_i (an lstm column also
-   a scalar cell c_i). One step, in the order the data flows (and the order of this file):
+   a scalar cell c_i). Columns are grouped in stages (one stage unless configured); column i of
+   stage k reads
 
-     1. features   phi_i(t): the raw input x(t) (shared, no parameters), or a private ReLU
-                   layer (1 or 2 layers of width W) owned by column i;
-     2. columns    z_i(t) = [ phi_i(t) ; links ], then the column's kind (CCN_TANH, CCN_GATED,
-                   CCN_LSTM) maps z_i(t) and its own previous state to h_i(t);
-                   a link is a foreign entry: h_j(t-1) (state link) or phi_j(t)[k] (feature
-                   link), drawn once at creation so that a column has on average `links` of them;
-     3. traces     the gradient method updates its sensitivities of the new state;
-     4. readout    y(t) = W_out h(t) + b_out.
+       z_i(t) = [ own ; cascade ; links ]
+         own      the input x(t), normalised with stage k's statistics, or the column's private
+                  ReLU features of it (1 or 2 layers of width W)
+         cascade  h_j(t), this step's state of every column j of the stages before k, normalised
+                  with stage k's statistics (this is the CCN construction)
+         links    foreign entries drawn once at creation among the columns of the same stage,
+                  so that a column has on average `links` of them: h_j(t-1) (state link) or
+                  phi_j(t)[k] (feature link)
 
-   Kinds (z is the column's input, h' its previous state, one weight vector, u and b per gate):
+   One step, in the order the data flows (and the order of this file):
+     1. normalisation  each stage's inputs, with statistics from before the step
+     2. features       the private ReLU layers
+     3. columns        the column's kind (CCN_TANH, CCN_GATED, CCN_LSTM) maps z_i(t) and its own
+                       previous state to h_i(t); stages run in order, so cascades are same-step
+     4. traces         the learning stage updates its sensitivities of the new state
+     5. readout        y(t) = W_out h^(t) + b_out, h^ the (optionally normalised) states
+     6. statistics     the normalisers absorb this step's inputs and states
+   and then, when the caller learns: gradients, an optimiser, a learner.
+
+   Kinds (z is the column's input, h' its previous state; one weight vector, u and b per gate):
      tanh   h = tanh(w.z + u h' + b)
      gated  f = sigma(w_f.z + u_f h' + b_f), g = tanh(w_g.z + u_g h' + b_g), h = f h' + (1-f) g
      lstm   i,f,o = sigma(w_q.z + u_q h' + b_q), g = tanh(...), c = f c' + i g, h = o tanh(c)
+   With `feedforward` set, h' and c' are taken as 0: the columns have no memory of their own.
 
    Gradient methods (ccn_config.method):
      CCN_COLOR    one trace per parameter (two for lstm): the derivative of its own column's
                   state, treating every foreign input as a constant. O(parameters) per step.
-                  Exact when no column reads another (links = 0); biased, gracefully, with links.
-     CCN_RTRL     exact real-time recurrent learning: the derivative of every state with
-                  respect to every parameter. O(states x parameters) memory, slow; the reference.
+                  Exact when the learning columns do not read one another (no links); biased,
+                  gracefully, with links.
+     CCN_RTRL     exact real-time recurrent learning: the derivative of every learning column's
+                  state with respect to every learning parameter. O(states x parameters), slow;
+                  the reference.
      CCN_FORWARD  no traces: inference only.
+
+   Stages ("F:d:S" in the CCN paper: F columns, d per stage, a new stage every S steps):
+   columns_per_stage = d (0: all columns, one stage); steps_per_stage = S (0: stages advance only
+   through ccn_next_stage). Stage 0 is active at creation. When stage k+1 starts, stage k freezes:
+   its parameters and its normalisation statistics never change again, while its columns keep
+   running forward and feeding later stages and the readout. Only the current stage's columns
+   keep traces and learn; the readout learns for every active column. Columns of stages not yet
+   started do not run (their state is 0 and their readout weights stay 0). With d not dividing
+   F, the last stage is smaller.
+
+   Learners: supervised regression (ccn_learn, ccn_learn_with_error: one optimiser step on the
+   gradient of this step's loss) and TD(lambda) prediction (ccn_td_step, learner = CCN_TD):
+       E <- gamma_t lambda E + d yhat_t / d theta
+       delta = c_{t+1} + gamma_{t+1} yhat_{t+1} - yhat_t,    theta <- theta + alpha opt(delta E)
+   where gamma_{t+1}, given with x_{t+1}, discounts the prediction at x_{t+1}; gamma = 0 marks an
+   episode boundary: it cuts the bootstrap and, from then on, the traces.
+
+   Optimisers (applied to the direction u = -gradient, or delta E): CCN_SGD theta += alpha u;
+   CCN_RMSPROP v <- beta v + (1-beta) u^2, theta += alpha u / (sqrt(v) + eps), v starting at 1
+   (the 2023 authors' rule); CCN_ADAM with bias correction, m and v starting at 0. With
+   scale_readout_step the readout's alpha is divided by the number of active columns.
+
+   Normalisation (the 2023 code): x~ = (x - mu) / sqrt(v), mu <- r mu + (1-r) x,
+   v <- max(r v + (1-r)(x - mu)^2, floor) with the updated mu; mu = 0, v = 1 at the start.
+   Inputs and cascade values use input_norm_rate (each stage keeps a copy that freezes with it);
+   the readout's features use feature_norm_rate. A rate of 1 (the default) turns it off.
+   Gradients treat mu and v as constants.
 
    QUICK START
        ccn_config cfg = {0};                 // C++: ccn_config cfg = {};
@@ -59,32 +100,34 @@
        for (;;) {
            ccn_real y[1];
            ccn_step(net, x, y);              // forward + trace update
-           ccn_learn(net, target);           // one SGD step on 1/2 |y - target|^2
+           ccn_learn(net, target);           // one optimiser step on 1/2 |y - target|^2
        }
        ccn_destroy(net);
-
-   Low level: ccn_accumulate_gradient(net, dl_dy, grad) adds this step's gradient for a
-   caller-given dL/dy to a buffer instead of applying it; ccn_params() exposes the parameters,
-   ccn_column_info() their layout.
+   For TD(lambda): cfg.learner = CCN_TD; cfg.td_lambda = 0.99; then each step
+       ccn_td_step(net, x, cumulant, gamma, &prediction);
 
    PARAMETER LAYOUT
    One flat vector, no padding. For each column i in order, a contiguous block:
      [ W1 (W x m, row-major) b1 (W) [ W2 (W x W) b2 (W) ] ]     only with feature layers
      [ w_q (|z_i|) u_q b_q ] for each gate q                    tanh: a; gated: f g; lstm: i f o g
    then the readout: W_out (outputs x n, row-major: W_out[r*n + i]), b_out (outputs).
-   z_i is [ own features (W, or the m inputs) ; links in ccn_links() order ].
+   w_q follows z_i's order: own, cascade (columns 0.. of earlier stages), links (ccn_links order).
+   Stages are runs of consecutive columns, so a stage's parameters are one contiguous range.
 
    MEMORY
    A net is one contiguous block from the allocator (ccn_allocator, NULL = CCN_MALLOC/CCN_FREE),
    sized by ccn_memory_size(); ccn_destroy frees it. The per-step calls never allocate. Reals per
-   parameter: ColoR 3 (parameter, trace, gradient buffer; lstm 4, a second trace), plus O(columns
-   x width) of state; exact RTRL 2 + 2 x (states) (the sensitivities, double-buffered), where
-   states = columns (tanh, gated) or 2 x columns (lstm); forward-only 2.
+   parameter: ColoR 3 (parameter, trace, gradient buffer; lstm 4, a second trace), plus 1 for
+   TD's eligibility, 1 for RMSProp, 2 for Adam; exact RTRL 2 + 2 x (states) instead of the
+   traces (states = columns, or 2 x columns for lstm); forward-only 2. Plus O(columns x width +
+   stages x inputs) of state and statistics.
 
    ERRORS
    Fallible calls return a ccn_result (ccn_result_string() names it). Bad configuration is a
-   runtime error, never an assert; on error no net is returned and nothing is leaked. There is
-   no printing, no errno, no global state. Misuse on the hot path (NULL pointers) is CCN_ASSERT.
+   runtime error, never an assert; on error no net is returned and nothing is leaked. A learning
+   call given a NaN or infinite cumulant, or a gamma outside [0, 1], returns an error and changes
+   nothing. There is no printing, no errno, no global state. Misuse on the hot path (NULL
+   pointers) is CCN_ASSERT.
 
    THREADS
    No global or static mutable state: different nets may be used from different threads at once.
@@ -106,10 +149,10 @@
 #define CCN_H_INCLUDED
 
 #define CCN_VERSION_MAJOR 0
-#define CCN_VERSION_MINOR 1
+#define CCN_VERSION_MINOR 2
 #define CCN_VERSION_PATCH 0
 #define CCN_VERSION_NUMBER (CCN_VERSION_MAJOR * 10000 + CCN_VERSION_MINOR * 100 + CCN_VERSION_PATCH)
-#define CCN_VERSION_STRING "0.1.0"
+#define CCN_VERSION_STRING "0.2.0"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -143,33 +186,58 @@ typedef enum ccn_result {
     CCN_ERR_BAD_KIND,        /* kind is not CCN_TANH, CCN_GATED or CCN_LSTM                 */
     CCN_ERR_BAD_METHOD,      /* method is not CCN_COLOR, CCN_RTRL or CCN_FORWARD            */
     CCN_ERR_BAD_FEATURES,    /* feature_layers not 0, 1 or 2                                 */
-    CCN_ERR_BAD_LINKS,       /* links negative, not finite, more than there are candidates,
-                                or requested with a single column                           */
+    CCN_ERR_BAD_LINKS,       /* links negative, not finite, or more than a stage's columns
+                                offer (none with one column per stage)                      */
     CCN_ERR_BAD_STEP_SIZE,   /* step_size negative or not finite                             */
     CCN_ERR_BAD_INIT_SCALE,  /* init_scale negative or not finite                            */
     CCN_ERR_OUT_OF_MEMORY,   /* the allocator returned NULL                                  */
-    CCN_ERR_NO_GRADIENT      /* a learning call on a CCN_FORWARD net                         */
+    CCN_ERR_NO_GRADIENT,     /* a learning call on a CCN_FORWARD net                         */
+    CCN_ERR_BAD_STAGES,      /* columns_per_stage or steps_per_stage negative or too large   */
+    CCN_ERR_BAD_LEARNER,     /* learner unknown, td_lambda outside [0, 1], CCN_TD with more
+                                than one output, or ccn_td_step on a net without CCN_TD     */
+    CCN_ERR_BAD_OPTIMIZER,   /* optimizer unknown, a beta outside [0, 1), epsilon not > 0    */
+    CCN_ERR_BAD_NORMALIZATION, /* a rate outside (0, 1] or a variance floor not > 0          */
+    CCN_ERR_BAD_GAMMA,       /* gamma outside [0, 1] or NaN                                  */
+    CCN_ERR_NOT_FINITE,      /* a cumulant or target that is NaN or infinite                 */
+    CCN_ERR_NO_MORE_STAGES   /* ccn_next_stage on the last stage                             */
 } ccn_result;
 
-enum { CCN_TANH = 1, CCN_GATED = 2, CCN_LSTM = 3 };              /* ccn_config.kind   */
-enum { CCN_COLOR = 1, CCN_RTRL = 2, CCN_FORWARD = 3 };           /* ccn_config.method */
-enum { CCN_LINK_STATE = 0, CCN_LINK_FEATURE = 1 };               /* ccn_link.type     */
+enum { CCN_TANH = 1, CCN_GATED = 2, CCN_LSTM = 3 };              /* ccn_config.kind      */
+enum { CCN_COLOR = 1, CCN_RTRL = 2, CCN_FORWARD = 3 };           /* ccn_config.method    */
+enum { CCN_SUPERVISED = 1, CCN_TD = 2 };                         /* ccn_config.learner   */
+enum { CCN_SGD = 1, CCN_RMSPROP = 2, CCN_ADAM = 3 };             /* ccn_config.optimizer */
+enum { CCN_LINK_STATE = 0, CCN_LINK_FEATURE = 1 };               /* ccn_link.type        */
 #define CCN_MAX_DIM (1 << 24) /* largest n_inputs, n_outputs, n_columns, feature_width */
 
 /* Zero-initialise, then set what you need. Fields whose zero is never meaningful take the
-   default shown; where zero means something (feature_layers, links, seed) it means zero. */
+   default shown; where zero means something (feature_layers, links, td_lambda, seed, the flags)
+   it means zero. */
 typedef struct ccn_config {
-    int n_inputs;        /* m > 0, required                                              */
-    int n_outputs;       /* 0 -> 1                                                       */
-    int n_columns;       /* n > 0, required                                              */
-    int kind;            /* 0 -> CCN_TANH                                                */
-    int method;          /* 0 -> CCN_COLOR                                               */
-    int feature_layers;  /* private ReLU layers per column: 0 (none), 1 or 2             */
-    int feature_width;   /* W, 0 -> 5; used only with feature_layers > 0                 */
-    double links;        /* expected foreign links per column (state and feature links)  */
-    double step_size;    /* SGD step size of ccn_learn*, 0 -> 0.001                      */
-    double init_scale;   /* column weights U(-s, s); 0 -> 1/sqrt(fan-in)                 */
-    uint64_t seed;       /* any value, 0 included                                        */
+    int n_inputs;          /* m > 0, required                                               */
+    int n_outputs;         /* 0 -> 1 (CCN_TD: exactly 1)                                    */
+    int n_columns;         /* n > 0, required (F, all stages together)                      */
+    int kind;              /* 0 -> CCN_TANH                                                 */
+    int method;            /* 0 -> CCN_COLOR                                                */
+    int feature_layers;    /* private ReLU layers per column: 0 (none), 1 or 2              */
+    int feature_width;     /* W, 0 -> 5; used only with feature_layers > 0                  */
+    int feedforward;       /* 1: columns ignore their own previous state (no recurrence)    */
+    double links;          /* expected foreign links per column, within its stage           */
+    int columns_per_stage; /* d, 0 -> n_columns (one stage, a plain columnar net)           */
+    int64_t steps_per_stage; /* S, 0 -> stages advance only by ccn_next_stage               */
+    int learner;           /* 0 -> CCN_SUPERVISED                                           */
+    double td_lambda;      /* lambda of CCN_TD, in [0, 1]                                   */
+    int optimizer;         /* 0 -> CCN_SGD                                                  */
+    double step_size;      /* alpha, 0 -> 0.001                                             */
+    double rms_beta;       /* RMSProp decay, 0 -> 0.9999                                    */
+    double adam_beta1;     /* 0 -> 0.9                                                      */
+    double adam_beta2;     /* 0 -> 0.999                                                    */
+    double opt_epsilon;    /* RMSProp and Adam, 0 -> 1e-8                                   */
+    int scale_readout_step; /* 1: the readout's alpha is divided by the active columns      */
+    double input_norm_rate;   /* r of the input and cascade normalisers, 0 -> 1 (off)      */
+    double feature_norm_rate; /* r of the readout's feature normaliser, 0 -> 1 (off)       */
+    double norm_var_floor;    /* variance floor of both, 0 -> 0.01                         */
+    double init_scale;     /* column weights U(-s, s); 0 -> 1/sqrt(fan-in)                  */
+    uint64_t seed;         /* any value, 0 included                                         */
 } ccn_config;
 
 typedef struct ccn_allocator {
@@ -193,9 +261,11 @@ typedef struct ccn_column_info {
     size_t gate_offset;                    /* first gate block                             */
     size_t gate_stride;                    /* one gate block: |z| + 2 (w, u, b)            */
     int n_gates;                           /* 1 tanh, 2 gated, 4 lstm                      */
-    int z_len;                             /* |z_i| = own + links                          */
+    int z_len;                             /* |z_i| = own + cascade + links                */
     int own_len;                           /* W with feature layers, else m                */
+    int cascade_len;                       /* columns of earlier stages                    */
     int n_links;
+    int stage;
 } ccn_column_info;
 
 typedef struct ccn_net ccn_net;
@@ -215,19 +285,42 @@ CCN_API void ccn_destroy(ccn_net *net);             /* NULL is a no-op          
 CCN_API const ccn_config *ccn_get_config(const ccn_net *net); /* resolved configuration      */
 
 /* ---- one step ------------------------------------------------------------------------------ */
-/* Reads x (n_inputs), advances the state and the traces, writes y (n_outputs) unless NULL. */
+/* Reads x (n_inputs), advances the state and the traces, writes y (n_outputs) unless NULL.
+   Starts the next stage first when steps_per_stage says so. */
 CCN_API void ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y);
-/* Zeroes the recurrent state, the traces and the step count; the parameters are untouched. */
+/* Zeroes the recurrent state, the traces and the eligibility; the parameters, the optimiser,
+   the normalisation statistics, the stage and the step count are untouched. */
 CCN_API void ccn_reset_state(ccn_net *net);
 
 /* ---- gradients and learning (after ccn_step) ------------------------------------------------- */
 /* grad[k] += dL_t/dtheta_k for the loss whose derivative at this step's output is dl_dy
-   (n_outputs). grad has ccn_param_count() entries; NULL means the net's own ccn_grad(). */
+   (n_outputs), for every learning parameter (frozen stages get nothing). grad has
+   ccn_param_count() entries; NULL means the net's own ccn_grad(). */
 CCN_API ccn_result ccn_accumulate_gradient(ccn_net *net, const ccn_real *dl_dy, ccn_real *grad);
-/* One SGD step, theta -= step_size * dL_t/dtheta, for a caller-given dL/dy. */
+/* One optimiser step on this step's gradient for a caller-given dL/dy. */
 CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy);
-/* One SGD step on 1/2 |y - target|^2 (dL/dy = y - target). */
+/* One optimiser step on 1/2 |y - target|^2 (dL/dy = y - target). CCN_ERR_NOT_FINITE if a target
+   is NaN or infinite (nothing changes). */
 CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target);
+/* TD(lambda), learner CCN_TD: feeds x_{t+1} with its cumulant c_{t+1} and discount gamma_{t+1},
+   updates the eligibility, steps, and (from the second call on) learns from the TD error.
+   Writes the new prediction (before this call's update) to *prediction unless NULL. A NaN or
+   infinite cumulant or a gamma outside [0, 1] returns an error and changes nothing. */
+CCN_API ccn_result ccn_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulant, ccn_real gamma,
+                               ccn_real *prediction);
+/* The TD error of the last ccn_td_step (0 before the second call). */
+CCN_API ccn_real ccn_td_error(const ccn_net *net);
+/* The eligibility E (ccn_param_count() entries), NULL unless CCN_TD. */
+CCN_API const ccn_real *ccn_eligibility(const ccn_net *net);
+/* Changes alpha from now on (schedules, evaluation with 0). CCN_ERR_BAD_STEP_SIZE if < 0 or NaN. */
+CCN_API ccn_result ccn_set_step_size(ccn_net *net, double step_size);
+
+/* ---- stages -------------------------------------------------------------------------------- */
+/* Freezes the current stage and starts the next; CCN_ERR_NO_MORE_STAGES on the last. */
+CCN_API ccn_result ccn_next_stage(ccn_net *net);
+CCN_API int ccn_stage(const ccn_net *net);          /* the current (learning) stage          */
+CCN_API int ccn_stage_count(const ccn_net *net);
+CCN_API int ccn_active_columns(const ccn_net *net); /* columns of stages started so far      */
 
 /* ---- access ------------------------------------------------------------------------------- */
 CCN_API size_t ccn_param_count(const ccn_net *net);
@@ -244,7 +337,17 @@ CCN_API const ccn_link *ccn_links(const ccn_net *net, int column, int *count);
 CCN_API const ccn_real *ccn_state(const ccn_net *net);  /* h (n_columns)                   */
 CCN_API const ccn_real *ccn_cell(const ccn_net *net);   /* c (n_columns), NULL unless lstm */
 CCN_API const ccn_real *ccn_output(const ccn_net *net); /* y of the last step (n_outputs)   */
-CCN_API uint64_t ccn_step_count(const ccn_net *net);
+CCN_API uint64_t ccn_step_count(const ccn_net *net);    /* steps since creation            */
+/* Input normaliser of `stage`: *count = m + its cascade inputs; mean and variance arrays in z
+   order (inputs, then the earlier-stage columns). Live statistics until the stage is frozen,
+   its frozen copy after. NULL with count 0 when input normalisation is off. */
+CCN_API void ccn_input_stats(const ccn_net *net, int stage, const ccn_real **mean,
+                             const ccn_real **var, int *count);
+/* Readout feature normaliser: n_columns means and variances, NULL when off. */
+CCN_API void ccn_feature_stats(const ccn_net *net, const ccn_real **mean, const ccn_real **var);
+/* Optimiser state (ccn_param_count() entries each): RMSProp v in *second; Adam m, v. NULL for
+   what the optimiser does not keep. */
+CCN_API void ccn_optimizer_state(const ccn_net *net, const ccn_real **first, const ccn_real **second);
 
 /* ---- randomness (the same generator the nets use) ----------------------------------------- */
 CCN_API void ccn_rng_seed(ccn_rng *rng, uint64_t seed);
@@ -288,9 +391,13 @@ CCN_API double ccn_rng_uniform(ccn_rng *rng); /* [0, 1), 53 bits, identical ever
 #ifdef CCN_DOUBLE
 #define CCN__EXP(x) exp(x)
 #define CCN__TANH(x) tanh(x)
+#define CCN__SQRT(x) sqrt(x)
+#define CCN__POW(x, y) pow(x, y)
 #else
 #define CCN__EXP(x) expf(x)
 #define CCN__TANH(x) tanhf(x)
+#define CCN__SQRT(x) sqrtf(x)
+#define CCN__POW(x, y) powf(x, y)
 #endif
 
 #define CCN__ALIGN 64 /* every array of a net starts on a cache line */
@@ -315,11 +422,20 @@ CCN_API const char *ccn_result_string(ccn_result r) {
     case CCN_ERR_BAD_METHOD: return "method must be CCN_COLOR, CCN_RTRL or CCN_FORWARD";
     case CCN_ERR_BAD_FEATURES: return "feature_layers must be 0, 1 or 2";
     case CCN_ERR_BAD_LINKS:
-        return "links must be finite, >= 0, at most the candidates, and need two columns";
+        return "links must be finite, >= 0 and at most what a stage's other columns offer";
     case CCN_ERR_BAD_STEP_SIZE: return "step_size must be finite and >= 0";
     case CCN_ERR_BAD_INIT_SCALE: return "init_scale must be finite and >= 0";
     case CCN_ERR_OUT_OF_MEMORY: return "the allocator returned NULL";
     case CCN_ERR_NO_GRADIENT: return "the net was created with CCN_FORWARD: it keeps no gradient";
+    case CCN_ERR_BAD_STAGES: return "columns_per_stage must be in [0, n_columns], steps_per_stage >= 0";
+    case CCN_ERR_BAD_LEARNER:
+        return "learner must be CCN_SUPERVISED or CCN_TD (one output, td_lambda in [0, 1])";
+    case CCN_ERR_BAD_OPTIMIZER:
+        return "optimizer must be CCN_SGD, CCN_RMSPROP or CCN_ADAM, betas in [0, 1), epsilon > 0";
+    case CCN_ERR_BAD_NORMALIZATION: return "normalisation rates must be in (0, 1], the floor > 0";
+    case CCN_ERR_BAD_GAMMA: return "gamma must be in [0, 1]";
+    case CCN_ERR_NOT_FINITE: return "a cumulant or target was NaN or infinite";
+    case CCN_ERR_NO_MORE_STAGES: return "the net is already in its last stage";
     }
     return "unknown ccn_result";
 }
@@ -371,31 +487,50 @@ struct ccn_net {
     int W, L;                    /* feature width (0 without feature layers), feature layers   */
     int G;                       /* gates per column                                           */
     int own_len;                 /* W with feature layers, else m                              */
+    int n_stages, stage;         /* stages, the current (learning) one                         */
+    int in_norm, feat_norm;      /* normalisers on                                             */
     size_t feat_count;           /* feature parameters per column                              */
     size_t p;                    /* all parameters                                             */
     size_t readout;              /* offset of W_out                                            */
     size_t n_links;              /* links of all columns                                       */
     size_t max_tail;             /* longest [links ; h' ; 1]                                   */
-    uint64_t steps;
+    size_t snap_count;           /* reals in all stages' frozen statistics (means)             */
+    uint64_t steps, opt_steps;   /* ccn_step calls; optimiser updates (Adam's t)               */
     ccn_rng rng;
+    ccn_real alpha;              /* step size                                                  */
+    ccn_real td_gamma, td_delta; /* gamma of the last ccn_td_step, its TD error                */
+    int td_started;              /* a previous prediction exists                               */
 
+    /* per column and per stage */
     size_t *col_off;             /* n + 1 block offsets; col_off[n] == readout                 */
     int *zlen;                   /* n                                                          */
     int *link_off;               /* n + 1, into links                                          */
+    int *col_stage;              /* n                                                          */
+    int *stage_start;            /* n_stages + 1: first column of each stage                   */
+    size_t *snap_off;            /* n_stages: offset of each stage's frozen statistics         */
     ccn_link *links;
 
     ccn_real *theta, *grad;      /* p                                                          */
     ccn_real *eh, *ec;           /* ColoR traces dh_i/dtheta and (lstm) dc_i/dtheta, p each    */
+    ccn_real *elig;              /* TD eligibility, p                                          */
+    ccn_real *opt_m, *opt_v;     /* optimiser moments, p each                                  */
     ccn_real *h, *c, *h_prev, *c_prev; /* n each; c, c_prev only for lstm                       */
     ccn_real *hid, *phi;         /* n x W: first ReLU layer and features                       */
+    ccn_real *hn;                /* n: the readout's (normalised) features                     */
     ccn_real *y;                 /* o                                                          */
     ccn_real *dl_dh;             /* n                                                          */
     ccn_real *err;               /* o: dL/dy of ccn_learn                                      */
     ccn_real *tail;              /* [link values ; h' ; 1] of the column being stepped         */
+    ccn_real *sbuf;              /* m + n: a stage's normalised [x ; cascade]                  */
     ccn_real *fscratch;          /* feature-layer scratch: 2 x feat_count + 4 x W              */
+    ccn_real *in_mu, *in_var;    /* live input statistics, m + n: [x ; h]                      */
+    ccn_real *snap_mu, *snap_var; /* frozen stages' statistics, snap_count each                */
+    ccn_real *f_mu, *f_var;      /* readout feature statistics, n                              */
     ccn_real *S, *S_new;         /* exact RTRL: rows of p; row i = dh_i, row n + i = dc_i      */
     ccn_real *Jphi;              /* exact RTRL: n x W rows of feat_count                       */
 };
+
+static int ccn__finite_in(double v, double lo, double hi) { return v >= lo && v <= hi; }
 
 CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out) {
     ccn_config r;
@@ -405,7 +540,17 @@ CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out) {
     if (r.kind == 0) r.kind = CCN_TANH;
     if (r.method == 0) r.method = CCN_COLOR;
     if (r.feature_width == 0) r.feature_width = 5;
+    if (r.columns_per_stage == 0) r.columns_per_stage = r.n_columns;
+    if (r.learner == 0) r.learner = CCN_SUPERVISED;
+    if (r.optimizer == 0) r.optimizer = CCN_SGD;
     if (r.step_size == 0.0) r.step_size = 0.001;
+    if (r.rms_beta == 0.0) r.rms_beta = 0.9999;
+    if (r.adam_beta1 == 0.0) r.adam_beta1 = 0.9;
+    if (r.adam_beta2 == 0.0) r.adam_beta2 = 0.999;
+    if (r.opt_epsilon == 0.0) r.opt_epsilon = 1e-8;
+    if (r.input_norm_rate == 0.0) r.input_norm_rate = 1.0;
+    if (r.feature_norm_rate == 0.0) r.feature_norm_rate = 1.0;
+    if (r.norm_var_floor == 0.0) r.norm_var_floor = 0.01;
     if (r.n_inputs <= 0 || r.n_outputs <= 0 || r.n_columns <= 0 || r.feature_width <= 0)
         return CCN_ERR_BAD_SIZE;
     if (r.n_inputs > CCN_MAX_DIM || r.n_outputs > CCN_MAX_DIM || r.n_columns > CCN_MAX_DIM ||
@@ -415,13 +560,27 @@ CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out) {
     if (r.method != CCN_COLOR && r.method != CCN_RTRL && r.method != CCN_FORWARD)
         return CCN_ERR_BAD_METHOD;
     if (r.feature_layers < 0 || r.feature_layers > 2) return CCN_ERR_BAD_FEATURES;
-    if (!(r.step_size >= 0.0 && r.step_size <= 1e300)) return CCN_ERR_BAD_STEP_SIZE;
-    if (!(r.init_scale >= 0.0 && r.init_scale <= 1e300)) return CCN_ERR_BAD_INIT_SCALE;
-    if (!(r.links >= 0.0 && r.links <= 1e300)) return CCN_ERR_BAD_LINKS;
+    if (r.feedforward != 0 && r.feedforward != 1) return CCN_ERR_BAD_KIND;
+    if (!ccn__finite_in(r.step_size, 0.0, 1e300)) return CCN_ERR_BAD_STEP_SIZE;
+    if (!ccn__finite_in(r.init_scale, 0.0, 1e300)) return CCN_ERR_BAD_INIT_SCALE;
+    if (r.columns_per_stage < 0 || r.columns_per_stage > r.n_columns || r.steps_per_stage < 0)
+        return CCN_ERR_BAD_STAGES;
+    if ((r.learner != CCN_SUPERVISED && r.learner != CCN_TD) || !ccn__finite_in(r.td_lambda, 0.0, 1.0) ||
+        (r.learner == CCN_TD && r.n_outputs != 1))
+        return CCN_ERR_BAD_LEARNER;
+    if ((r.optimizer != CCN_SGD && r.optimizer != CCN_RMSPROP && r.optimizer != CCN_ADAM) ||
+        !(r.rms_beta >= 0.0 && r.rms_beta < 1.0) || !(r.adam_beta1 >= 0.0 && r.adam_beta1 < 1.0) ||
+        !(r.adam_beta2 >= 0.0 && r.adam_beta2 < 1.0) || !ccn__finite_in(r.opt_epsilon, 1e-300, 1e300) ||
+        (r.scale_readout_step != 0 && r.scale_readout_step != 1))
+        return CCN_ERR_BAD_OPTIMIZER;
+    if (!ccn__finite_in(r.input_norm_rate, 1e-300, 1.0) || !ccn__finite_in(r.feature_norm_rate, 1e-300, 1.0) ||
+        !ccn__finite_in(r.norm_var_floor, 1e-300, 1e300))
+        return CCN_ERR_BAD_NORMALIZATION;
+    if (!ccn__finite_in(r.links, 0.0, 1e300)) return CCN_ERR_BAD_LINKS;
     if (r.links > 0.0) {
-        double candidates = (double)(r.n_columns - 1) *
+        double candidates = (double)(r.columns_per_stage - 1) *
                             (1.0 + (r.feature_layers > 0 ? (double)r.feature_width : 0.0));
-        if (r.n_columns < 2 || r.links > candidates) return CCN_ERR_BAD_LINKS;
+        if (r.links > candidates) return CCN_ERR_BAD_LINKS;
     }
     *out = r;
     return CCN_OK;
@@ -441,11 +600,12 @@ static int ccn__add(size_t a, size_t b, size_t *out) {
     return 1;
 }
 
-/* Links: every other column's previous state, and (with feature layers) each of its features,
-   is a candidate, taken with probability links / candidates, in this order: for j = 0..n-1,
-   j != i, the state of j then its features 0..W-1. */
-static size_t ccn__link_candidates(const ccn_config *c) {
-    return (size_t)(c->n_columns - 1) * (1 + (c->feature_layers > 0 ? (size_t)c->feature_width : 0));
+/* Links: inside a stage, every other column's previous state and (with feature layers) each of
+   its features is a candidate, taken with probability links / (candidates of a full stage), in
+   this order: for each other column j of the stage, its state, then its features 0..W-1. */
+static double ccn__link_prob(const ccn_config *c) {
+    double per = (double)(c->columns_per_stage - 1) * (1.0 + (c->feature_layers > 0 ? (double)c->feature_width : 0.0));
+    return c->links > 0.0 ? c->links / per : 0.0;
 }
 
 /* The net's dimensions. How many links a column has sizes its parameter block, so this replays
@@ -453,8 +613,8 @@ static size_t ccn__link_candidates(const ccn_config *c) {
 static int ccn__dimensions(ccn_net *d) {
     const ccn_config *c = &d->cfg;
     size_t n = (size_t)c->n_columns, m = (size_t)c->n_inputs, o = (size_t)c->n_outputs, W, G, t, i, k;
-    size_t candidates = c->links > 0.0 ? ccn__link_candidates(c) : 0;
-    double prob = candidates ? c->links / (double)candidates : 0.0;
+    size_t dps = (size_t)c->columns_per_stage, stage_cols;
+    double prob = ccn__link_prob(c);
     ccn_rng rng;
     d->n = c->n_columns;
     d->m = c->n_inputs;
@@ -463,6 +623,9 @@ static int ccn__dimensions(ccn_net *d) {
     d->W = d->L > 0 ? c->feature_width : 0;
     d->G = ccn__gates(c->kind);
     d->own_len = d->W ? d->W : d->m;
+    d->n_stages = (int)((n + dps - 1) / dps);
+    d->in_norm = c->input_norm_rate < 1.0;
+    d->feat_norm = c->feature_norm_rate < 1.0;
     W = (size_t)d->W;
     G = (size_t)d->G;
     d->feat_count = 0;
@@ -471,15 +634,20 @@ static int ccn__dimensions(ccn_net *d) {
     d->p = 0;
     d->n_links = 0;
     d->max_tail = 2;
+    d->snap_count = 0;
     ccn_rng_seed(&rng, c->seed);
     for (i = 0; i < n; ++i) {
-        size_t nl = 0, blk;
+        size_t first = i / dps * dps, nl = 0, blk, candidates;
+        stage_cols = n - first < dps ? n - first : dps;
+        candidates = prob > 0.0 ? (stage_cols - 1) * (1 + W) : 0;
         for (k = 0; k < candidates; ++k) nl += ccn_rng_uniform(&rng) < prob;
         d->n_links += nl;
         if (nl + 2 > d->max_tail) d->max_tail = nl + 2;
-        if (!ccn__add((size_t)d->own_len, nl + 2, &t) || !ccn__mul(t, G, &blk) ||
+        /* gate block: own + cascade (the columns before this stage) + links + u + b */
+        if (!ccn__add((size_t)d->own_len, first, &t) || !ccn__add(t, nl + 2, &t) || !ccn__mul(t, G, &blk) ||
             !ccn__add(blk, d->feat_count, &blk) || !ccn__add(d->p, blk, &d->p))
             return 0;
+        if (i == first && !ccn__add(d->snap_count, m + first, &d->snap_count)) return 0;
     }
     d->readout = d->p;
     return ccn__mul(o, n + 1, &t) && ccn__add(d->p, t, &d->p);
@@ -489,9 +657,10 @@ static int ccn__dimensions(ccn_net *d) {
    the block's size (0 on overflow). With base NULL it only measures. An array of count 0 is
    absent (NULL). */
 static size_t ccn__place(ccn_net *net, unsigned char *base) {
-    size_t n = (size_t)net->n, p = net->p, W = (size_t)net->W, fc = net->feat_count, rows = 0;
-    size_t ns = net->cfg.kind == CCN_LSTM ? 2 : 1, at;
+    size_t n = (size_t)net->n, m = (size_t)net->m, p = net->p, W = (size_t)net->W, fc = net->feat_count;
+    size_t ns = net->cfg.kind == CCN_LSTM ? 2 : 1, at, rows = 0, jrows = 0;
     int color = net->cfg.method == CCN_COLOR, rtrl = net->cfg.method == CCN_RTRL;
+    int learns = net->cfg.method != CCN_FORWARD, opt = net->cfg.optimizer;
 #define CCN__PLACE(field, type, count)                                                          \
     do {                                                                                         \
         size_t bytes_;                                                                           \
@@ -504,27 +673,40 @@ static size_t ccn__place(ccn_net *net, unsigned char *base) {
     CCN__PLACE(col_off, size_t, n + 1);
     CCN__PLACE(zlen, int, n);
     CCN__PLACE(link_off, int, n + 1);
+    CCN__PLACE(col_stage, int, n);
+    CCN__PLACE(stage_start, int, (size_t)net->n_stages + 1);
+    CCN__PLACE(snap_off, size_t, (size_t)net->n_stages);
     CCN__PLACE(links, ccn_link, net->n_links + 1); /* never NULL: every column indexes it */
     CCN__PLACE(theta, ccn_real, p);
     CCN__PLACE(grad, ccn_real, p);
     CCN__PLACE(eh, ccn_real, color ? p : 0);
     CCN__PLACE(ec, ccn_real, color && ns == 2 ? p : 0);
+    CCN__PLACE(elig, ccn_real, learns && net->cfg.learner == CCN_TD ? p : 0);
+    CCN__PLACE(opt_m, ccn_real, learns && opt == CCN_ADAM ? p : 0);
+    CCN__PLACE(opt_v, ccn_real, learns && opt != CCN_SGD ? p : 0);
     CCN__PLACE(h, ccn_real, n);
     CCN__PLACE(h_prev, ccn_real, n);
     CCN__PLACE(c, ccn_real, ns == 2 ? n : 0);
     CCN__PLACE(c_prev, ccn_real, ns == 2 ? n : 0);
     CCN__PLACE(hid, ccn_real, n * W);
     CCN__PLACE(phi, ccn_real, n * W);
+    CCN__PLACE(hn, ccn_real, n);
     CCN__PLACE(y, ccn_real, (size_t)net->o);
     CCN__PLACE(dl_dh, ccn_real, n);
     CCN__PLACE(err, ccn_real, (size_t)net->o);
     CCN__PLACE(tail, ccn_real, net->max_tail);
+    CCN__PLACE(sbuf, ccn_real, net->in_norm ? m + n : 0);
     CCN__PLACE(fscratch, ccn_real, 2 * fc + 4 * W);
-    if (rtrl && !ccn__mul(n * ns, p, &rows)) return 0;
+    CCN__PLACE(in_mu, ccn_real, net->in_norm ? m + n : 0);
+    CCN__PLACE(in_var, ccn_real, net->in_norm ? m + n : 0);
+    CCN__PLACE(snap_mu, ccn_real, net->in_norm ? net->snap_count : 0);
+    CCN__PLACE(snap_var, ccn_real, net->in_norm ? net->snap_count : 0);
+    CCN__PLACE(f_mu, ccn_real, net->feat_norm ? n : 0);
+    CCN__PLACE(f_var, ccn_real, net->feat_norm ? n : 0);
+    if (rtrl && (!ccn__mul(n * ns, p, &rows) || !ccn__mul(n * W, fc, &jrows))) return 0;
     CCN__PLACE(S, ccn_real, rows);
     CCN__PLACE(S_new, ccn_real, rows);
-    if (rtrl && !ccn__mul(n * W, fc, &rows)) return 0;
-    CCN__PLACE(Jphi, ccn_real, rtrl ? rows : 0);
+    CCN__PLACE(Jphi, ccn_real, jrows);
 #undef CCN__PLACE
     return ccn__add(at, CCN__ALIGN, &at) ? at : 0; /* room to align the block's start */
 }
@@ -545,13 +727,13 @@ CCN_API ccn_result ccn_memory_size(const ccn_config *cfg, size_t *out_bytes) {
 }
 
 static void ccn__draw_links(ccn_net *net) {
-    size_t candidates = net->cfg.links > 0.0 ? ccn__link_candidates(&net->cfg) : 0;
-    double prob = candidates ? net->cfg.links / (double)candidates : 0.0;
+    double prob = ccn__link_prob(&net->cfg);
     int i, j, k, at = 0;
     for (i = 0; i < net->n; ++i) {
+        int s = net->col_stage[i];
         net->link_off[i] = at;
-        if (!candidates) continue;
-        for (j = 0; j < net->n; ++j) {
+        if (prob <= 0.0) continue;
+        for (j = net->stage_start[s]; j < net->stage_start[s + 1]; ++j) {
             if (j == i) continue;
             for (k = -1; k < net->W; ++k) { /* -1: the state link, then the features */
                 if (ccn_rng_uniform(&net->rng) < prob) {
@@ -574,7 +756,6 @@ static void ccn__fill_uniform(ccn_rng *rng, ccn_real *v, size_t count, double sc
 static void ccn__init_params(ccn_net *net) {
     int i, q;
     double s = net->cfg.init_scale;
-    memset(net->theta, 0, net->p * sizeof(ccn_real)); /* the readout starts at 0 */
     for (i = 0; i < net->n; ++i) {
         ccn_real *blk = net->theta + net->col_off[i];
         size_t stride = (size_t)net->zlen[i] + 2;
@@ -589,14 +770,20 @@ static void ccn__init_params(ccn_net *net) {
             ccn__fill_uniform(&net->rng, blk + net->feat_count + (size_t)q * stride, stride,
                               s > 0 ? s : 1.0 / sqrt((double)stride));
     }
+    /* the readout starts at 0 (the block is zeroed) */
+}
+
+static void ccn__set(ccn_real *v, ccn_real value, size_t count) {
+    size_t k;
+    for (k = 0; k < count; ++k) v[k] = value;
 }
 
 CCN_API ccn_result ccn_create(const ccn_config *cfg, const ccn_allocator *alloc, ccn_net **out) {
     ccn_net d, *net;
     ccn_result r;
-    size_t bytes = 0;
+    size_t bytes = 0, off = 0, snap = 0;
     unsigned char *block, *base;
-    int i;
+    int i, s;
     if (!out) return CCN_ERR_NULL_ARGUMENT;
     *out = NULL;
     if ((r = ccn__measure(cfg, &d, &bytes)) != CCN_OK) return r;
@@ -611,19 +798,33 @@ CCN_API ccn_result ccn_create(const ccn_config *cfg, const ccn_allocator *alloc,
     net->block = block;
     net->bytes = bytes;
     ccn__place(net, base);
+    net->alpha = (ccn_real)net->cfg.step_size;
+
+    for (s = 0; s <= net->n_stages; ++s) {
+        int first = s * net->cfg.columns_per_stage;
+        net->stage_start[s] = first < net->n ? first : net->n;
+    }
+    for (s = 0; s < net->n_stages; ++s) {
+        net->snap_off[s] = snap;
+        snap += (size_t)net->m + (size_t)net->stage_start[s];
+        for (i = net->stage_start[s]; i < net->stage_start[s + 1]; ++i) net->col_stage[i] = s;
+    }
     ccn_rng_seed(&net->rng, net->cfg.seed);
     ccn__draw_links(net);
-    {
-        size_t off = 0;
-        for (i = 0; i < net->n; ++i) {
-            net->zlen[i] = net->own_len + net->link_off[i + 1] - net->link_off[i];
-            net->col_off[i] = off;
-            off += net->feat_count + (size_t)net->G * ((size_t)net->zlen[i] + 2);
-        }
-        net->col_off[net->n] = off;
-        CCN_ASSERT(off == net->readout);
+    for (i = 0; i < net->n; ++i) {
+        net->zlen[i] = net->own_len + net->stage_start[net->col_stage[i]] + net->link_off[i + 1] - net->link_off[i];
+        net->col_off[i] = off;
+        off += net->feat_count + (size_t)net->G * ((size_t)net->zlen[i] + 2);
     }
+    net->col_off[net->n] = off;
+    CCN_ASSERT(off == net->readout);
     ccn__init_params(net);
+    if (net->opt_v && net->cfg.optimizer == CCN_RMSPROP) ccn__set(net->opt_v, CCN_R(1), net->p);
+    if (net->in_var) {
+        ccn__set(net->in_var, CCN_R(1), (size_t)net->m + (size_t)net->n);
+        ccn__set(net->snap_var, CCN_R(1), net->snap_count);
+    }
+    if (net->f_var) ccn__set(net->f_var, CCN_R(1), (size_t)net->n);
     *out = net;
     return CCN_OK;
 }
@@ -637,7 +838,54 @@ CCN_API void ccn_destroy(ccn_net *net) {
 CCN_API const ccn_config *ccn_get_config(const ccn_net *net) { return &net->cfg; }
 
 /* ============================================================================================
-   1. Features: the private ReLU layers. phi = relu(W2 relu(W1 x + b1) + b2), or one layer.
+   1. Normalisation. A stage reads [x ; h of earlier stages] through its statistics: the live
+   ones (inputs, then every column) while it learns, the copy it froze with afterwards.
+   ============================================================================================ */
+
+/* The statistics stage k reads: m + stage_start[k] means and variances. */
+static void ccn__stage_stats(const ccn_net *net, int k, const ccn_real **mu, const ccn_real **var) {
+    if (k < net->stage) {
+        *mu = net->snap_mu + net->snap_off[k];
+        *var = net->snap_var + net->snap_off[k];
+    } else {
+        *mu = net->in_mu;
+        *var = net->in_var;
+    }
+}
+
+/* Stage k's inputs: *xin the m inputs, *casc the cascade (h of columns 0 .. stage_start[k]). */
+static void ccn__stage_inputs(ccn_net *net, int k, const ccn_real *x, const ccn_real **xin,
+                              const ccn_real **casc) {
+    const ccn_real *mu, *var;
+    int j, m = net->m, nc = net->stage_start[k];
+    if (!net->in_norm) {
+        *xin = x;
+        *casc = net->h;
+        return;
+    }
+    ccn__stage_stats(net, k, &mu, &var);
+    for (j = 0; j < m; ++j) net->sbuf[j] = (x[j] - mu[j]) / CCN__SQRT(var[j]);
+    for (j = 0; j < nc; ++j) net->sbuf[m + j] = (net->h[j] - mu[m + j]) / CCN__SQRT(var[m + j]);
+    *xin = net->sbuf;
+    *casc = net->sbuf + m;
+}
+
+/* mu <- r mu + (1-r) v;  var <- max(r var + (1-r)(v - mu)^2, floor), with the new mu */
+static void ccn__absorb(ccn_real *CCN__RESTRICT mu, ccn_real *CCN__RESTRICT var, const ccn_real *CCN__RESTRICT v,
+                        int count, ccn_real r, ccn_real floor_) {
+    ccn_real q = CCN_R(1) - r;
+    int j;
+    for (j = 0; j < count; ++j) {
+        ccn_real d, nv;
+        mu[j] = r * mu[j] + q * v[j];
+        d = v[j] - mu[j];
+        nv = r * var[j] + q * d * d;
+        var[j] = nv > floor_ ? nv : floor_;
+    }
+}
+
+/* ============================================================================================
+   2. Features: the private ReLU layers. phi = relu(W2 relu(W1 x + b1) + b2), or one layer.
    ccn__feature_vjp is the one definition of their derivative: sum_k g[k] dphi[k]/dtheta.
    ColoR uses it with the gate-weighted g; exact RTRL uses it with unit vectors (Jacobian rows).
    ============================================================================================ */
@@ -650,19 +898,18 @@ static ccn_real ccn__dot(const ccn_real *CCN__RESTRICT a, const ccn_real *CCN__R
 }
 
 static void ccn__feature_forward(ccn_net *net, int col, const ccn_real *x) {
-    const ccn_real *w = net->theta + net->col_off[col];
-    ccn_real *hid = net->hid + (size_t)col * (size_t)net->W, *phi = net->phi + (size_t)col * (size_t)net->W;
+    size_t W = (size_t)net->W, m = (size_t)net->m, k;
+    const ccn_real *w = net->theta + net->col_off[col], *b1 = w + W * m;
+    ccn_real *hid = net->hid + (size_t)col * W, *phi = net->phi + (size_t)col * W;
     ccn_real *first = net->L == 2 ? hid : phi;
-    int W = net->W, m = net->m, k;
-    const ccn_real *b1 = w + (size_t)W * (size_t)m;
     for (k = 0; k < W; ++k) {
-        ccn_real a = ccn__dot(w + (size_t)k * (size_t)m, x, m) + b1[k];
+        ccn_real a = ccn__dot(w + k * m, x, (int)m) + b1[k];
         first[k] = a > 0 ? a : CCN_R(0);
     }
     if (net->L == 2) {
-        const ccn_real *w2 = b1 + W, *b2 = w2 + (size_t)W * (size_t)W;
+        const ccn_real *w2 = b1 + W, *b2 = w2 + W * W;
         for (k = 0; k < W; ++k) {
-            ccn_real a = ccn__dot(w2 + (size_t)k * (size_t)W, hid, W) + b2[k];
+            ccn_real a = ccn__dot(w2 + k * W, hid, (int)W) + b2[k];
             phi[k] = a > 0 ? a : CCN_R(0);
         }
     }
@@ -698,7 +945,7 @@ static void ccn__feature_vjp(const ccn_net *net, int col, const ccn_real *x, con
 }
 
 /* ============================================================================================
-   2. Columns. Each kind's kernel maps the gate pre-activations a[] and the previous own state
+   3. Columns. Each kind's kernel maps the gate pre-activations a[] and the previous own state
    (h', c') to the new state, and returns the local derivatives both gradient methods are built
    on (the one definition of each kind's derivative):
      B[q] = (dh/da_q, dc/da_q)        with the previous state held fixed
@@ -715,10 +962,8 @@ typedef struct ccn__local {
 static ccn_real ccn__sigmoid(ccn_real a) { return CCN_R(1) / (CCN_R(1) + CCN__EXP(-a)); }
 
 /* tanh column: h = tanh(a) */
-static void ccn__tanh_cell(const ccn_real *a, const ccn_real *u, ccn_real hp, ccn_real *h,
-                           ccn__local *d) {
+static void ccn__tanh_cell(const ccn_real *a, const ccn_real *u, ccn_real *h, ccn__local *d) {
     ccn_real hn = CCN__TANH(a[0]), da = CCN_R(1) - hn * hn;
-    (void)hp;
     *h = hn;
     d->Bh[0] = da;
     d->hh = da * u[0];
@@ -735,14 +980,13 @@ static void ccn__gated_cell(const ccn_real *a, const ccn_real *u, ccn_real hp, c
 }
 
 /* lstm column, gates i f o g: c = f c' + i g, h = o tanh(c) */
-static void ccn__lstm_cell(const ccn_real *a, const ccn_real *u, ccn_real hp, ccn_real cp,
-                           ccn_real *h, ccn_real *c, ccn__local *d) {
+static void ccn__lstm_cell(const ccn_real *a, const ccn_real *u, ccn_real cp, ccn_real *h,
+                           ccn_real *c, ccn__local *d) {
     ccn_real i = ccn__sigmoid(a[0]), f = ccn__sigmoid(a[1]), o = ccn__sigmoid(a[2]);
     ccn_real g = CCN__TANH(a[3]), cn = f * cp + i * g, tc = CCN__TANH(cn);
     ccn_real dh_dc = o * (CCN_R(1) - tc * tc), dh_dao = tc * o * (CCN_R(1) - o);
     ccn_real dc_dh = 0;
     int q;
-    (void)hp;
     *c = cn;
     *h = o * tc;
     d->Bc[0] = g * i * (CCN_R(1) - i);
@@ -760,38 +1004,46 @@ static void ccn__lstm_cell(const ccn_real *a, const ccn_real *u, ccn_real hp, cc
     d->hh = dh_dc * dc_dh + dh_dao * u[2];
 }
 
-/* One column's forward: z = [own ; links], tail = [link values ; h' ; 1]. Returns the local
-   derivatives in *d and leaves the tail in net->tail for the trace update. */
-static void ccn__column_forward(ccn_net *net, int col, const ccn_real *own, ccn__local *d) {
+/* A column's input z in three contiguous segments: own (x~ or the features), cascade (the
+   earlier stages' states, normalised), tail ([link values ; h' ; 1], in net->tail). A gate
+   block [w ; u ; b] lines up with [own ; cascade ; tail] entry for entry. */
+typedef struct ccn__z {
+    const ccn_real *own, *casc;
+    int own_len, casc_len, tail_len;
+} ccn__z;
+
+static void ccn__column_forward(ccn_net *net, int col, const ccn__z *z, ccn__local *d) {
     const ccn_real *blk = net->theta + net->col_off[col] + net->feat_count;
     size_t stride = (size_t)net->zlen[col] + 2;
-    int own_len = net->own_len, tail_len = net->zlen[col] - own_len + 2, q, k;
+    int ff = net->cfg.feedforward, q, k, n_links = z->tail_len - 2;
     const ccn_link *lk = net->links + net->link_off[col];
     ccn_real *tail = net->tail, a[4], u[4];
-    for (k = 0; k < tail_len - 2; ++k)
+    ccn_real hp = ff ? CCN_R(0) : net->h_prev[col];
+    for (k = 0; k < n_links; ++k)
         tail[k] = lk[k].type == CCN_LINK_STATE
                       ? net->h_prev[lk[k].column]
                       : net->phi[(size_t)lk[k].column * (size_t)net->W + (size_t)lk[k].feature];
-    tail[tail_len - 2] = net->h_prev[col];
-    tail[tail_len - 1] = 1;
+    tail[n_links] = hp;
+    tail[n_links + 1] = 1;
     for (q = 0; q < net->G; ++q) {
         const ccn_real *w = blk + (size_t)q * stride;
-        a[q] = ccn__dot(w, own, own_len) + ccn__dot(w + own_len, tail, tail_len);
-        u[q] = w[stride - 2];
+        a[q] = ccn__dot(w, z->own, z->own_len) + ccn__dot(w + z->own_len, z->casc, z->casc_len) +
+               ccn__dot(w + z->own_len + z->casc_len, tail, z->tail_len);
+        u[q] = ff ? CCN_R(0) : w[stride - 2];
     }
     switch (net->cfg.kind) {
-    case CCN_TANH: ccn__tanh_cell(a, u, net->h_prev[col], &net->h[col], d); break;
-    case CCN_GATED: ccn__gated_cell(a, u, net->h_prev[col], &net->h[col], d); break;
+    case CCN_TANH: ccn__tanh_cell(a, u, &net->h[col], d); break;
+    case CCN_GATED: ccn__gated_cell(a, u, hp, &net->h[col], d); break;
     default:
-        ccn__lstm_cell(a, u, net->h_prev[col], net->c_prev[col], &net->h[col], &net->c[col], d);
+        ccn__lstm_cell(a, u, ff ? CCN_R(0) : net->c_prev[col], &net->h[col], &net->c[col], d);
         break;
     }
 }
 
 /* ============================================================================================
-   3a. ColoR: the own-column trace update, e(t) = M e(t-1) + sum_q B[q] D_q, every foreign input
-   a constant. For a gate's block [w_q ; u_q ; b_q] the direct term is [z ; h' ; 1] itself, so
-   each block is two contiguous loops (own segment, tail).
+   4. ColoR: the own-column trace update, e(t) = M e(t-1) + sum_q B[q] D_q, every foreign input
+   (cascade, links) a constant. For a gate's block the direct term is z itself, so each block is
+   three contiguous loops (own, cascade, tail).
    ============================================================================================ */
 
 static void ccn__trace1(ccn_real *CCN__RESTRICT e, const ccn_real *CCN__RESTRICT z, int len,
@@ -811,10 +1063,10 @@ static void ccn__trace2(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT ec,
     }
 }
 
-static void ccn__color_update(ccn_net *net, int col, const ccn_real *own, const ccn_real *x,
+static void ccn__color_update(ccn_net *net, int col, const ccn__z *z, const ccn_real *xin,
                               const ccn__local *d) {
     size_t off = net->col_off[col], stride = (size_t)net->zlen[col] + 2, fc = net->feat_count, k;
-    int own_len = net->own_len, tail_len = net->zlen[col] - own_len + 2, q, two = net->ec != NULL;
+    int q, s, two = net->ec != NULL;
     ccn_real *eh = net->eh + off, *ec = two ? net->ec + off : NULL;
     if (fc) { /* feature parameters: the immediate term goes through phi_col */
         const ccn_real *blk = net->theta + off + fc;
@@ -830,9 +1082,9 @@ static void ccn__color_update(ccn_net *net, int col, const ccn_real *own, const 
             gh[j] = sh;
             gc[j] = sc;
         }
-        ccn__feature_vjp(net, col, x, gh, imm_h, d1);
+        ccn__feature_vjp(net, col, xin, gh, imm_h, d1);
         if (two) {
-            ccn__feature_vjp(net, col, x, gc, imm_c, d1);
+            ccn__feature_vjp(net, col, xin, gc, imm_c, d1);
             for (k = 0; k < fc; ++k) {
                 ccn_real H = eh[k], C = ec[k];
                 eh[k] = d->hh * H + d->hc * C + imm_h[k];
@@ -843,21 +1095,26 @@ static void ccn__color_update(ccn_net *net, int col, const ccn_real *own, const 
         }
     }
     for (q = 0; q < net->G; ++q) {
+        const ccn_real *seg[3];
+        int len[3];
         size_t b = fc + (size_t)q * stride;
-        if (two) {
-            ccn__trace2(eh + b, ec + b, own, own_len, d, q);
-            ccn__trace2(eh + b + own_len, ec + b + own_len, net->tail, tail_len, d, q);
-        } else {
-            ccn__trace1(eh + b, own, own_len, d->hh, d->Bh[q]);
-            ccn__trace1(eh + b + own_len, net->tail, tail_len, d->hh, d->Bh[q]);
+        seg[0] = z->own, len[0] = z->own_len;
+        seg[1] = z->casc, len[1] = z->casc_len;
+        seg[2] = net->tail, len[2] = z->tail_len;
+        for (s = 0; s < 3; ++s) {
+            if (two) ccn__trace2(eh + b, ec + b, seg[s], len[s], d, q);
+            else ccn__trace1(eh + b, seg[s], len[s], d->hh, d->Bh[q]);
+            b += (size_t)len[s];
         }
     }
 }
 
 /* ============================================================================================
-   3b. Exact RTRL, the reference: S(t) = dF/dtheta + dF/ds(t-1) S(t-1) over every state and every
-   parameter, built from the same local derivatives (M, B) as ColoR plus every foreign path:
-   state links through S(t-1), feature links and own features through the feature Jacobians.
+   5. Exact RTRL, the reference: S(t) = dF/dtheta + dF/ds(t-1) S(t-1) for every state of the
+   learning stage and every learning parameter, built from the same local derivatives (M, B) as
+   ColoR plus every foreign path: state links through S(t-1), feature links and own features
+   through the feature Jacobians. Frozen parameters are constants, so the cascade (earlier,
+   frozen stages) contributes nothing, and the rows need only the learning stage's range.
    ============================================================================================ */
 
 static void ccn__axpy(ccn_real *CCN__RESTRICT y, const ccn_real *CCN__RESTRICT x, ccn_real a, size_t len) {
@@ -866,38 +1123,39 @@ static void ccn__axpy(ccn_real *CCN__RESTRICT y, const ccn_real *CCN__RESTRICT x
     for (k = 0; k < len; ++k) y[k] += a * x[k];
 }
 
-static void ccn__rtrl_features(ccn_net *net, const ccn_real *x) {
+static void ccn__rtrl_features(ccn_net *net, int c0, int c1, const ccn_real *xin) {
     size_t fc = net->feat_count;
     ccn_real *g = net->fscratch, *d1 = g + net->W;
-    int j, k;
-    for (j = 0; j < net->n; ++j)
+    int j, k, l;
+    for (j = c0; j < c1; ++j)
         for (k = 0; k < net->W; ++k) {
-            int l;
             for (l = 0; l < net->W; ++l) g[l] = (ccn_real)(l == k);
-            ccn__feature_vjp(net, j, x, g, net->Jphi + ((size_t)j * (size_t)net->W + (size_t)k) * fc, d1);
+            ccn__feature_vjp(net, j, xin, g, net->Jphi + ((size_t)j * (size_t)net->W + (size_t)k) * fc, d1);
         }
 }
 
-static void ccn__rtrl_update(ccn_net *net, int col, const ccn_real *own, const ccn__local *d) {
+static void ccn__rtrl_update(ccn_net *net, int col, const ccn__z *z, const ccn__local *d) {
     size_t p = net->p, off = net->col_off[col], fc = net->feat_count, stride = (size_t)net->zlen[col] + 2;
-    int n = net->n, two = net->c != NULL, s, ns = two ? 2 : 1, q, k;
-    int own_len = net->own_len, n_links = net->zlen[col] - own_len;
+    int cur = net->stage, n = net->n, two = net->c != NULL, s, ns = two ? 2 : 1, q, k;
+    size_t P0 = net->col_off[net->stage_start[cur]], P1 = net->col_off[net->stage_start[cur + 1]], len = P1 - P0;
+    int own_len = z->own_len, n_links = z->tail_len - 2, at_links = own_len + z->casc_len;
     const ccn_real *blk = net->theta + off + fc;
     const ccn_link *lk = net->links + net->link_off[col];
     for (s = 0; s < ns; ++s) {
         ccn_real *row = net->S_new + (size_t)(s * n + col) * p;
         const ccn_real *Bq = s == 0 ? d->Bh : d->Bc;
-        const ccn_real *prev_h = net->S + (size_t)col * p;
+        const ccn_real *prev_h = net->S + (size_t)col * p + P0;
         ccn_real mh = s == 0 ? d->hh : d->ch, mc = s == 0 ? d->hc : d->cc;
         size_t t;
         /* through the own previous state */
-        for (t = 0; t < p; ++t) row[t] = mh * prev_h[t];
-        if (two) ccn__axpy(row, net->S + (size_t)(n + col) * p, mc, p);
-        /* direct terms: the gate blocks read [z ; h' ; 1] */
+        for (t = 0; t < len; ++t) row[P0 + t] = mh * prev_h[t];
+        if (two) ccn__axpy(row + P0, net->S + (size_t)(n + col) * p + P0, mc, len);
+        /* direct terms: the gate blocks read [own ; cascade ; tail] */
         for (q = 0; q < net->G; ++q) {
             ccn_real *r = row + off + fc + (size_t)q * stride;
-            for (k = 0; k < own_len; ++k) r[k] += Bq[q] * own[k];
-            for (k = 0; k < n_links + 2; ++k) r[own_len + k] += Bq[q] * net->tail[k];
+            for (k = 0; k < own_len; ++k) r[k] += Bq[q] * z->own[k];
+            for (k = 0; k < z->casc_len; ++k) r[own_len + k] += Bq[q] * z->casc[k];
+            for (k = 0; k < z->tail_len; ++k) r[at_links + k] += Bq[q] * net->tail[k];
         }
         /* own features: dphi_col/dtheta through every gate's weight on them */
         if (fc)
@@ -910,8 +1168,8 @@ static void ccn__rtrl_update(ccn_net *net, int col, const ccn_real *own, const c
         for (k = 0; k < n_links; ++k) {
             ccn_real coef = 0;
             int j = lk[k].column;
-            for (q = 0; q < net->G; ++q) coef += Bq[q] * blk[(size_t)q * stride + (size_t)(own_len + k)];
-            if (lk[k].type == CCN_LINK_STATE) ccn__axpy(row, net->S + (size_t)j * p, coef, p);
+            for (q = 0; q < net->G; ++q) coef += Bq[q] * blk[(size_t)q * stride + (size_t)(at_links + k)];
+            if (lk[k].type == CCN_LINK_STATE) ccn__axpy(row + P0, net->S + (size_t)j * p + P0, coef, len);
             else
                 ccn__axpy(row + net->col_off[j],
                           net->Jphi + ((size_t)j * (size_t)net->W + (size_t)lk[k].feature) * fc, coef, fc);
@@ -920,34 +1178,64 @@ static void ccn__rtrl_update(ccn_net *net, int col, const ccn_real *own, const c
 }
 
 /* ============================================================================================
-   4. One step: features, columns (with their trace update), readout.
+   6. One step: the stages in order (normalised inputs, features, columns and the learning
+   stage's traces), the readout, then the statistics.
    ============================================================================================ */
 
+static void ccn__start_stage(ccn_net *net);
+
 CCN_API void ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
-    int i, r;
+    int k, i, r, n_act, learning = net->cfg.method != CCN_FORWARD;
     ccn__local d;
     CCN_ASSERT(net && x);
-    memcpy(net->h_prev, net->h, (size_t)net->n * sizeof(ccn_real));
-    if (net->c) memcpy(net->c_prev, net->c, (size_t)net->n * sizeof(ccn_real));
-    if (net->L)
-        for (i = 0; i < net->n; ++i) ccn__feature_forward(net, i, x);
-    if (net->S && net->L) ccn__rtrl_features(net, x);
+    if (net->cfg.steps_per_stage > 0 && net->steps > 0 && net->stage + 1 < net->n_stages &&
+        net->steps % (uint64_t)net->cfg.steps_per_stage == 0)
+        ccn__start_stage(net);
+    n_act = net->stage_start[net->stage + 1];
+    memcpy(net->h_prev, net->h, (size_t)n_act * sizeof(ccn_real));
+    if (net->c) memcpy(net->c_prev, net->c, (size_t)n_act * sizeof(ccn_real));
     memset(&d, 0, sizeof d);
-    for (i = 0; i < net->n; ++i) {
-        const ccn_real *own = net->L ? net->phi + (size_t)i * (size_t)net->W : x;
-        ccn__column_forward(net, i, own, &d);
-        if (net->eh) ccn__color_update(net, i, own, x, &d);
-        else if (net->S) ccn__rtrl_update(net, i, own, &d);
+    for (k = 0; k <= net->stage; ++k) {
+        int c0 = net->stage_start[k], c1 = net->stage_start[k + 1], learns = learning && k == net->stage;
+        const ccn_real *xin, *casc;
+        ccn__z z;
+        ccn__stage_inputs(net, k, x, &xin, &casc);
+        if (net->L)
+            for (i = c0; i < c1; ++i) ccn__feature_forward(net, i, xin);
+        if (learns && net->S && net->L) ccn__rtrl_features(net, c0, c1, xin);
+        z.casc = casc;
+        z.casc_len = c0;
+        z.own_len = net->own_len;
+        for (i = c0; i < c1; ++i) {
+            z.own = net->L ? net->phi + (size_t)i * (size_t)net->W : xin;
+            z.tail_len = net->link_off[i + 1] - net->link_off[i] + 2;
+            ccn__column_forward(net, i, &z, &d);
+            if (!learns) continue;
+            if (net->eh) ccn__color_update(net, i, &z, xin, &d);
+            else ccn__rtrl_update(net, i, &z, &d);
+        }
     }
     if (net->S) {
         ccn_real *t = net->S;
         net->S = net->S_new;
         net->S_new = t;
     }
+    /* the readout, with the feature statistics from before the step */
+    for (i = 0; i < n_act; ++i)
+        net->hn[i] = net->feat_norm ? (net->h[i] - net->f_mu[i]) / CCN__SQRT(net->f_var[i]) : net->h[i];
     for (r = 0; r < net->o; ++r)
-        net->y[r] = ccn__dot(net->theta + net->readout + (size_t)r * (size_t)net->n, net->h, net->n) +
+        net->y[r] = ccn__dot(net->theta + net->readout + (size_t)r * (size_t)net->n, net->hn, n_act) +
                     net->theta[net->readout + (size_t)net->o * (size_t)net->n + (size_t)r];
     if (y) memcpy(y, net->y, (size_t)net->o * sizeof(ccn_real));
+    /* the statistics absorb this step */
+    if (net->in_norm) {
+        ccn_real rate = (ccn_real)net->cfg.input_norm_rate, fl = (ccn_real)net->cfg.norm_var_floor;
+        ccn__absorb(net->in_mu, net->in_var, x, net->m, rate, fl);
+        ccn__absorb(net->in_mu + net->m, net->in_var + net->m, net->h, n_act, rate, fl);
+    }
+    if (net->feat_norm)
+        ccn__absorb(net->f_mu, net->f_var, net->h, n_act, (ccn_real)net->cfg.feature_norm_rate,
+                    (ccn_real)net->cfg.norm_var_floor);
     ++net->steps;
 }
 
@@ -956,6 +1244,7 @@ CCN_API void ccn_reset_state(ccn_net *net) {
     CCN_ASSERT(net);
     memset(net->h, 0, n * sizeof(ccn_real));
     memset(net->h_prev, 0, n * sizeof(ccn_real));
+    memset(net->hn, 0, n * sizeof(ccn_real));
     if (net->c) {
         memset(net->c, 0, n * sizeof(ccn_real));
         memset(net->c_prev, 0, n * sizeof(ccn_real));
@@ -963,74 +1252,152 @@ CCN_API void ccn_reset_state(ccn_net *net) {
     memset(net->y, 0, (size_t)net->o * sizeof(ccn_real));
     if (net->eh) memset(net->eh, 0, net->p * sizeof(ccn_real));
     if (net->ec) memset(net->ec, 0, net->p * sizeof(ccn_real));
+    if (net->elig) memset(net->elig, 0, net->p * sizeof(ccn_real));
     if (net->S) {
         size_t rows = n * (net->c ? 2u : 1u) * net->p;
         memset(net->S, 0, rows * sizeof(ccn_real));
         memset(net->S_new, 0, rows * sizeof(ccn_real));
     }
-    net->steps = 0;
+    net->td_started = 0;
+    net->td_delta = 0;
 }
 
 /* ============================================================================================
-   5. Gradients and learning. dL/dh_i = sum_r dL/dy_r W_out[r][i]; a column parameter's gradient
-   is dL/dh . dh/dtheta (ColoR: its own column's trace; RTRL: every column's row of S).
+   7. Gradients. dL/dh_i = sum_r dL/dy_r W_out[r][i] (/ sqrt(var_i) with a normalised readout);
+   a learning column's parameter gets dL/dh . dh/dtheta (ColoR: its own column's trace; RTRL:
+   every learning column's row of S); the readout gets dL/dy h^.
    ============================================================================================ */
 
-static void ccn__dl_dh(ccn_net *net, const ccn_real *dl_dy) {
-    const ccn_real *wout = net->theta + net->readout;
-    int i, r;
-    for (i = 0; i < net->n; ++i) net->dl_dh[i] = 0;
-    for (r = 0; r < net->o; ++r) ccn__axpy(net->dl_dh, wout + (size_t)r * (size_t)net->n, dl_dy[r], (size_t)net->n);
+/* The learning ranges: the current stage's columns [*c0, *c1), their parameters [*p0, *p1). */
+static void ccn__learning_range(const ccn_net *net, int *c0, int *c1, size_t *p0, size_t *p1) {
+    *c0 = net->stage_start[net->stage];
+    *c1 = net->stage_start[net->stage + 1];
+    *p0 = net->col_off[*c0];
+    *p1 = net->col_off[*c1];
 }
 
-/* g[k] += scale * dL/dtheta_k over every parameter (readout included). */
-static void ccn__gradient(ccn_net *net, const ccn_real *dl_dy, ccn_real *g, ccn_real scale) {
-    size_t n = (size_t)net->n;
+static void ccn__dl_dh(ccn_net *net, const ccn_real *dl_dy, int c0, int c1) {
+    const ccn_real *wout = net->theta + net->readout;
     int i, r;
-    ccn__dl_dh(net, dl_dy);
-    if (net->eh) {
-        for (i = 0; i < net->n; ++i)
-            ccn__axpy(g + net->col_off[i], net->eh + net->col_off[i], scale * net->dl_dh[i],
+    for (i = c0; i < c1; ++i) {
+        ccn_real s = 0;
+        for (r = 0; r < net->o; ++r) s += dl_dy[r] * wout[(size_t)r * (size_t)net->n + (size_t)i];
+        net->dl_dh[i] = net->feat_norm ? s / CCN__SQRT(net->f_var[i]) : s;
+    }
+}
+
+/* g[k] += dL/dtheta_k over every learning parameter (readout included). */
+static void ccn__gradient(ccn_net *net, const ccn_real *dl_dy, ccn_real *g) {
+    size_t n = (size_t)net->n, p0, p1;
+    int i, r, c0, c1, n_act = net->stage_start[net->stage + 1];
+    ccn__learning_range(net, &c0, &c1, &p0, &p1);
+    ccn__dl_dh(net, dl_dy, c0, c1);
+    for (i = c0; i < c1; ++i) {
+        if (net->eh)
+            ccn__axpy(g + net->col_off[i], net->eh + net->col_off[i], net->dl_dh[i],
                       net->col_off[i + 1] - net->col_off[i]);
-    } else {
-        for (i = 0; i < net->n; ++i)
-            ccn__axpy(g, net->S + (size_t)i * net->p, scale * net->dl_dh[i], net->readout);
+        else
+            ccn__axpy(g + p0, net->S + (size_t)i * net->p + p0, net->dl_dh[i], p1 - p0);
     }
     for (r = 0; r < net->o; ++r) {
-        ccn__axpy(g + net->readout + (size_t)r * n, net->h, scale * dl_dy[r], n);
-        g[net->readout + (size_t)net->o * n + (size_t)r] += scale * dl_dy[r];
+        ccn__axpy(g + net->readout + (size_t)r * n, net->hn, dl_dy[r], (size_t)n_act);
+        g[net->readout + (size_t)net->o * n + (size_t)r] += dl_dy[r];
     }
 }
 
 CCN_API ccn_result ccn_accumulate_gradient(ccn_net *net, const ccn_real *dl_dy, ccn_real *grad) {
     if (!net || !dl_dy) return CCN_ERR_NULL_ARGUMENT;
     if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
-    ccn__gradient(net, dl_dy, grad ? grad : net->grad, CCN_R(1));
+    ccn__gradient(net, dl_dy, grad ? grad : net->grad);
     return CCN_OK;
 }
+
+/* ============================================================================================
+   8. Optimisers: theta[k] += alpha * rule(u), u = coef * src[j], over a run of parameters.
+   ============================================================================================ */
+
+static void ccn__apply(ccn_net *net, size_t k0, size_t count, const ccn_real *CCN__RESTRICT src,
+                       ccn_real coef, ccn_real alpha) {
+    ccn_real *CCN__RESTRICT th = net->theta + k0;
+    size_t j;
+    switch (net->cfg.optimizer) {
+    case CCN_SGD:
+        for (j = 0; j < count; ++j) th[j] += alpha * (coef * src[j]);
+        break;
+    case CCN_RMSPROP: {
+        ccn_real *CCN__RESTRICT v = net->opt_v + k0;
+        ccn_real beta = (ccn_real)net->cfg.rms_beta, eps = (ccn_real)net->cfg.opt_epsilon;
+        for (j = 0; j < count; ++j) {
+            ccn_real u = coef * src[j];
+            v[j] = beta * v[j] + (CCN_R(1) - beta) * u * u;
+            th[j] += alpha * u / (CCN__SQRT(v[j]) + eps);
+        }
+        break;
+    }
+    default: { /* Adam, bias-corrected with the net's update count */
+        ccn_real *CCN__RESTRICT m = net->opt_m + k0, *CCN__RESTRICT v = net->opt_v + k0;
+        ccn_real b1 = (ccn_real)net->cfg.adam_beta1, b2 = (ccn_real)net->cfg.adam_beta2;
+        ccn_real eps = (ccn_real)net->cfg.opt_epsilon, t = (ccn_real)net->opt_steps;
+        ccn_real c1 = CCN_R(1) / (CCN_R(1) - CCN__POW(b1, t)), c2 = CCN_R(1) / (CCN_R(1) - CCN__POW(b2, t));
+        for (j = 0; j < count; ++j) {
+            ccn_real u = coef * src[j];
+            m[j] = b1 * m[j] + (CCN_R(1) - b1) * u;
+            v[j] = b2 * v[j] + (CCN_R(1) - b2) * u * u;
+            th[j] += alpha * (m[j] * c1) / (CCN__SQRT(v[j] * c2) + eps);
+        }
+        break;
+    }
+    }
+}
+
+/* One update of every learning parameter along coef x direction, where the direction of a
+   column parameter is col_src[k] scaled by col_coef[i] (NULL: 1), and that of the readout row r
+   is h^ scaled by out_coef[r] (its bias: out_coef[r]). */
+static void ccn__update(ccn_net *net, const ccn_real *col_src, const ccn_real *col_coef,
+                        const ccn_real *out_coef, ccn_real coef) {
+    size_t n = (size_t)net->n, p0, p1;
+    int i, r, c0, c1, n_act = net->stage_start[net->stage + 1];
+    ccn_real alpha = net->alpha, one = 1;
+    ccn_real alpha_out = net->cfg.scale_readout_step ? alpha / (ccn_real)n_act : alpha;
+    ccn__learning_range(net, &c0, &c1, &p0, &p1);
+    ++net->opt_steps;
+    if (col_coef)
+        for (i = c0; i < c1; ++i)
+            ccn__apply(net, net->col_off[i], net->col_off[i + 1] - net->col_off[i], col_src + net->col_off[i],
+                       coef * col_coef[i], alpha);
+    else
+        ccn__apply(net, p0, p1 - p0, col_src + p0, coef, alpha);
+    for (r = 0; r < net->o; ++r) {
+        size_t row = net->readout + (size_t)r * n, bias = net->readout + (size_t)net->o * n + (size_t)r;
+        if (out_coef) {
+            ccn__apply(net, row, (size_t)n_act, net->hn, coef * out_coef[r], alpha_out);
+            ccn__apply(net, bias, 1, &one, coef * out_coef[r], alpha_out);
+        } else {
+            ccn__apply(net, row, (size_t)n_act, col_src + row, coef, alpha_out);
+            ccn__apply(net, bias, 1, col_src + bias, coef, alpha_out);
+        }
+    }
+}
+
+/* ============================================================================================
+   9. Learners: supervised regression and TD(lambda).
+   ============================================================================================ */
 
 CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy) {
     if (!net || !dl_dy) return CCN_ERR_NULL_ARGUMENT;
     if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
     if (net->eh) {
-        /* ColoR: the gradient never needs materialising; the readout update waits until every
-           column has read its W_out entry */
-        ccn_real alpha = (ccn_real)net->cfg.step_size;
-        size_t n = (size_t)net->n;
-        int i, r;
-        ccn__dl_dh(net, dl_dy);
-        for (i = 0; i < net->n; ++i)
-            ccn__axpy(net->theta + net->col_off[i], net->eh + net->col_off[i], -alpha * net->dl_dh[i],
-                      net->col_off[i + 1] - net->col_off[i]);
-        for (r = 0; r < net->o; ++r) {
-            ccn__axpy(net->theta + net->readout + (size_t)r * n, net->h, -alpha * dl_dy[r], n);
-            net->theta[net->readout + (size_t)net->o * n + (size_t)r] -= alpha * dl_dy[r];
-        }
+        /* ColoR: descend along -dL/dh_i e_theta without materialising the gradient */
+        int c0, c1;
+        size_t p0, p1;
+        ccn__learning_range(net, &c0, &c1, &p0, &p1);
+        ccn__dl_dh(net, dl_dy, c0, c1);
+        ccn__update(net, net->eh, net->dl_dh, dl_dy, CCN_R(-1));
     } else {
         /* exact RTRL: the gradient goes through the net's buffer, which this call zeroes */
         memset(net->grad, 0, net->p * sizeof(ccn_real));
-        ccn__gradient(net, dl_dy, net->grad, CCN_R(1));
-        ccn__axpy(net->theta, net->grad, -(ccn_real)net->cfg.step_size, net->p);
+        ccn__gradient(net, dl_dy, net->grad);
+        ccn__update(net, net->grad, NULL, NULL, CCN_R(-1));
     }
     return CCN_OK;
 }
@@ -1038,12 +1405,82 @@ CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy) {
 CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target) {
     int r;
     if (!net || !target) return CCN_ERR_NULL_ARGUMENT;
-    for (r = 0; r < net->o; ++r) net->err[r] = net->y[r] - target[r];
+    for (r = 0; r < net->o; ++r) {
+        ccn_real e = net->y[r] - target[r];
+        if (!(e - e == 0)) return CCN_ERR_NOT_FINITE;
+        net->err[r] = e;
+    }
     return ccn_learn_with_error(net, net->err);
 }
 
+CCN_API ccn_result ccn_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulant, ccn_real gamma,
+                               ccn_real *prediction) {
+    ccn_real previous;
+    if (!net || !x) return CCN_ERR_NULL_ARGUMENT;
+    if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
+    if (!net->elig) return CCN_ERR_BAD_LEARNER;
+    if (!(cumulant - cumulant == 0)) return CCN_ERR_NOT_FINITE;
+    if (!(gamma >= 0 && gamma <= 1)) return CCN_ERR_BAD_GAMMA;
+    previous = net->y[0];
+    if (net->td_started) { /* E <- gamma_t lambda E + d yhat_t / d theta, with step t's traces */
+        ccn_real decay = net->td_gamma * (ccn_real)net->cfg.td_lambda, one = 1;
+        size_t p0, p1, n = (size_t)net->n, k;
+        int c0, c1, n_act = net->stage_start[net->stage + 1];
+        ccn__learning_range(net, &c0, &c1, &p0, &p1);
+        for (k = p0; k < p1; ++k) net->elig[k] *= decay;
+        for (k = net->readout; k < net->readout + (size_t)n_act; ++k) net->elig[k] *= decay;
+        net->elig[net->readout + n] *= decay;
+        ccn__gradient(net, &one, net->elig);
+    }
+    ccn_step(net, x, NULL);
+    if (net->td_started) {
+        net->td_delta = cumulant + gamma * net->y[0] - previous;
+        ccn__update(net, net->elig, NULL, NULL, net->td_delta);
+    }
+    net->td_gamma = gamma;
+    net->td_started = 1;
+    if (prediction) *prediction = net->y[0];
+    return CCN_OK;
+}
+
+CCN_API ccn_real ccn_td_error(const ccn_net *net) { return net->td_delta; }
+CCN_API const ccn_real *ccn_eligibility(const ccn_net *net) { return net->elig; }
+
+CCN_API ccn_result ccn_set_step_size(ccn_net *net, double step_size) {
+    if (!net) return CCN_ERR_NULL_ARGUMENT;
+    if (!ccn__finite_in(step_size, 0.0, 1e300)) return CCN_ERR_BAD_STEP_SIZE;
+    net->alpha = (ccn_real)step_size;
+    return CCN_OK;
+}
+
 /* ============================================================================================
-   6. Access
+   10. Stages: freezing the current stage copies its normalisation statistics; the next stage's
+   columns start from zero state and traces (they have never run).
+   ============================================================================================ */
+
+static void ccn__start_stage(ccn_net *net) {
+    int k = net->stage;
+    if (net->in_norm) {
+        size_t count = (size_t)net->m + (size_t)net->stage_start[k];
+        memcpy(net->snap_mu + net->snap_off[k], net->in_mu, count * sizeof(ccn_real));
+        memcpy(net->snap_var + net->snap_off[k], net->in_var, count * sizeof(ccn_real));
+    }
+    ++net->stage;
+}
+
+CCN_API ccn_result ccn_next_stage(ccn_net *net) {
+    if (!net) return CCN_ERR_NULL_ARGUMENT;
+    if (net->stage + 1 >= net->n_stages) return CCN_ERR_NO_MORE_STAGES;
+    ccn__start_stage(net);
+    return CCN_OK;
+}
+
+CCN_API int ccn_stage(const ccn_net *net) { return net->stage; }
+CCN_API int ccn_stage_count(const ccn_net *net) { return net->n_stages; }
+CCN_API int ccn_active_columns(const ccn_net *net) { return net->stage_start[net->stage + 1]; }
+
+/* ============================================================================================
+   11. Access
    ============================================================================================ */
 
 CCN_API size_t ccn_param_count(const ccn_net *net) { return net->p; }
@@ -1068,6 +1505,8 @@ CCN_API void ccn_column_info_get(const ccn_net *net, int column, ccn_column_info
     out->n_gates = net->G;
     out->z_len = net->zlen[column];
     out->own_len = net->own_len;
+    out->stage = net->col_stage[column];
+    out->cascade_len = net->stage_start[out->stage];
     out->n_links = net->link_off[column + 1] - net->link_off[column];
 }
 
@@ -1091,11 +1530,29 @@ CCN_API const ccn_link *ccn_links(const ccn_net *net, int column, int *count) {
     return net->links + net->link_off[column];
 }
 
+CCN_API void ccn_input_stats(const ccn_net *net, int stage, const ccn_real **mean,
+                             const ccn_real **var, int *count) {
+    *mean = *var = NULL;
+    *count = 0;
+    if (!net->in_norm || stage < 0 || stage >= net->n_stages) return;
+    ccn__stage_stats(net, stage, mean, var);
+    *count = net->m + net->stage_start[stage];
+}
+
+CCN_API void ccn_feature_stats(const ccn_net *net, const ccn_real **mean, const ccn_real **var) {
+    *mean = net->f_mu;
+    *var = net->f_var;
+}
+
+CCN_API void ccn_optimizer_state(const ccn_net *net, const ccn_real **first, const ccn_real **second) {
+    *first = net->opt_m;
+    *second = net->opt_v;
+}
+
 #ifdef __cplusplus
 }
 #endif
 #endif /* CCN_IMPLEMENTATION */
-
 /*
 ------------------------------------------------------------------------------------------------
 MIT License

@@ -219,8 +219,8 @@ static void test_rng_reference_values(void) {
     }
 }
 
-/* reset_state zeroes state and traces but keeps the parameters: a run after a reset repeats
-   the first run exactly (no learning in between). */
+/* reset_state zeroes state and traces but keeps the parameters (and the step count, which
+   schedules stages): a run after a reset repeats the first run exactly (no learning between). */
 static void test_reset_state(void) {
     int ki;
     for (ki = 0; ki < 3; ++ki) {
@@ -233,12 +233,12 @@ static void test_reset_state(void) {
         for (t = 0; t < 10; ++t) ccn_step(net, x, &y1[t]);
         ccn_accumulate_gradient(net, e, g1);
         ccn_reset_state(net);
-        CHECK(ccn_step_count(net) == 0 && ccn_state(net)[0] == 0);
+        CHECK(ccn_step_count(net) == 10 && ccn_state(net)[0] == 0 && ccn_output(net)[0] == 0);
         for (t = 0; t < 10; ++t) ccn_step(net, x, &y2[t]);
         ccn_accumulate_gradient(net, e, g2);
         CHECK(memcmp(y1, y2, sizeof y1) == 0);
         CHECK(memcmp(g1, g2, ccn_param_count(net) * sizeof(ccn_real)) == 0);
-        CHECK(ccn_step_count(net) == 10);
+        CHECK(ccn_step_count(net) == 20);
         CHECK((ccn_cell(net) != NULL) == (c.kind == CCN_LSTM));
         free(g1);
         free(g2);
