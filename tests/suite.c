@@ -5,6 +5,7 @@
 #include "test_core.c"
 #include "test_gradients.c"
 #include "test_learning.c"
+#include "test_ccn.c"
 
 static const th_case suite_cases[] = {
     {"version", test_version},
@@ -25,6 +26,15 @@ static const th_case suite_cases[] = {
     {"gradient_of_given_dl_dy", test_gradient_of_given_dl_dy},
     {"learn_applies_the_gradient", test_learn_applies_the_gradient},
     {"learns_a_memory_task", test_learns_a_memory_task},
+    {"ccn_gradients_exact", test_ccn_gradients_exact},
+    {"ccn_normalised_color_equals_rtrl", test_ccn_normalised_color_equals_rtrl},
+    {"stage_schedule", test_stage_schedule},
+    {"frozen_stages_stay_frozen", test_frozen_stages_stay_frozen},
+    {"td_lambda_forward_view", test_td_lambda_forward_view},
+    {"normalisation_statistics", test_normalisation_statistics},
+    {"optimizer_formulas", test_optimizer_formulas},
+    {"ccn_bad_input", test_ccn_bad_input},
+    {"ccn_td_learns_memory", test_ccn_td_learns_memory},
 };
 
 int main(int argc, char **argv) {

@@ -153,6 +153,7 @@ typedef struct tu_ref {
     int *n_links;
     ref_link **links;
     double *theta;
+    int n_lib; /* the library's columns (the link lists allocated) */
 } tu_ref;
 static tu_ref tu_ref_of(ccn_net *lib) {
     tu_ref r;
@@ -166,7 +167,16 @@ static tu_ref tu_ref_of(ccn_net *lib) {
     r.net.n_columns = c->n_columns;
     r.net.feature_layers = c->feature_layers;
     r.net.feature_width = c->feature_width;
-    r.net.stage = NULL;
+    r.n_lib = c->n_columns;
+    { /* stages, from the column layout */
+        int *stage = (int *)calloc((size_t)c->n_columns, sizeof(int));
+        ccn_column_info ci;
+        for (i = 0; i < c->n_columns; ++i) {
+            ccn_column_info_get(lib, i, &ci);
+            stage[i] = ci.stage;
+        }
+        r.net.stage = stage;
+    }
     r.n_links = (int *)calloc((size_t)c->n_columns, sizeof(int));
     r.links = (ref_link **)calloc((size_t)c->n_columns, sizeof(ref_link *));
     for (i = 0; i < c->n_columns; ++i) {
@@ -187,9 +197,32 @@ static tu_ref tu_ref_of(ccn_net *lib) {
     CHECK((size_t)ref_param_count(&r.net) == p);
     return r;
 }
+/* The reference of a staged net's active columns only (columns of stages not yet started do
+   not run). *map gets, for each reference parameter, its index in the library's vector. */
+static tu_ref tu_ref_of_active(ccn_net *lib, size_t **map) {
+    tu_ref r = tu_ref_of(lib);
+    const ccn_config *c = ccn_get_config(lib);
+    int n = c->n_columns, na = ccn_active_columns(lib), o = c->n_outputs, i, j;
+    size_t ro = ccn_readout_offset(lib), pa, k;
+    ccn_column_info ci;
+    ccn_column_info_get(lib, na - 1, &ci);
+    pa = ci.param_offset + ci.param_count; /* the active columns' parameters */
+    r.net.n_columns = na;
+    *map = (size_t *)calloc(pa + (size_t)(o * (na + 1)), sizeof(size_t));
+    for (k = 0; k < pa; ++k) (*map)[k] = k;
+    for (j = 0; j < o; ++j) {
+        for (i = 0; i < na; ++i) (*map)[pa + (size_t)(j * na + i)] = ro + (size_t)(j * n + i);
+        (*map)[pa + (size_t)(o * na + j)] = ro + (size_t)(o * n + j);
+    }
+    for (k = 0; k < pa + (size_t)(o * (na + 1)); ++k) r.theta[k] = (double)ccn_params(lib)[(*map)[k]];
+    CHECK((size_t)ref_param_count(&r.net) == pa + (size_t)(o * (na + 1)));
+    return r;
+}
+
 static void tu_ref_free(tu_ref *r) {
     int i;
-    for (i = 0; i < r->net.n_columns; ++i) free(r->links[i]);
+    free((void *)r->net.stage);
+    for (i = 0; i < r->n_lib; ++i) free(r->links[i]);
     free(r->links);
     free(r->n_links);
     free(r->theta);
