@@ -17,7 +17,8 @@
 
        CCN_DOUBLE          [all]  ccn_real is double instead of float
        CCN_API             [all]  prefix of every public declaration (default: extern)
-       CCN_STATIC          [impl] every function becomes static (private to that file)
+       CCN_STATIC          [impl] every function becomes static (private to that file); define it
+                                  only together with CCN_IMPLEMENTATION
        CCN_ASSERT(c)       [impl] hot-path precondition checks; default assert(c), off under NDEBUG
        CCN_MALLOC(sz,user) [impl] default allocation when a NULL ccn_allocator is passed;
        CCN_FREE(p,user)    [impl]   define both or neither (default malloc/free)
@@ -116,11 +117,13 @@
 
    MEMORY
    A net is one contiguous block from the allocator (ccn_allocator, NULL = CCN_MALLOC/CCN_FREE),
-   sized by ccn_memory_size(); ccn_destroy frees it. The per-step calls never allocate. Reals per
-   parameter: ColoR 3 (parameter, trace, gradient buffer; lstm 4, a second trace), plus 1 for
-   TD's eligibility, 1 for RMSProp, 2 for Adam; exact RTRL 2 + 2 x (states) instead of the
-   traces (states = columns, or 2 x columns for lstm); forward-only 2. Plus O(columns x width +
-   stages x inputs) of state and statistics.
+   sized by ccn_memory_size(); ccn_destroy frees it; ccn_copy makes an independent copy (the block
+   holds pointers into itself, so memcpy alone does not). The per-step calls never allocate.
+   Reals per parameter: forward-only 1; ColoR 3 (parameter, trace, gradient buffer; lstm 4, a
+   second trace), plus 1 for TD's eligibility, 1 for RMSProp, 2 for Adam. Exact RTRL keeps,
+   instead of the traces, 2 x states + 1 per parameter (states = columns, or 2 x columns for
+   lstm) and W per feature parameter. Plus O(columns x width + stages x inputs) of state and
+   statistics.
 
    ERRORS
    Fallible calls return a ccn_result (ccn_result_string() names it). Bad configuration is a
@@ -182,14 +185,16 @@ typedef enum ccn_result {
     CCN_OK = 0,
     CCN_ERR_NULL_ARGUMENT,   /* a required pointer was NULL                                  */
     CCN_ERR_BAD_SIZE,        /* n_inputs, n_columns, n_outputs or feature_width not > 0      */
-    CCN_ERR_TOO_LARGE,       /* a dimension above CCN_MAX_DIM or a size that overflows       */
+    CCN_ERR_TOO_LARGE,       /* a dimension above CCN_MAX_DIM, a size that overflows, more link
+                                candidates than CCN_MAX_LINK_DRAWS, or a column's input
+                                longer than INT_MAX                                          */
     CCN_ERR_BAD_KIND,        /* kind is not CCN_TANH, CCN_GATED or CCN_LSTM                 */
     CCN_ERR_BAD_METHOD,      /* method is not CCN_COLOR, CCN_RTRL or CCN_FORWARD            */
     CCN_ERR_BAD_FEATURES,    /* feature_layers not 0, 1 or 2                                 */
     CCN_ERR_BAD_LINKS,       /* links negative, not finite, or more than a stage's columns
                                 offer (none with one column per stage)                      */
-    CCN_ERR_BAD_STEP_SIZE,   /* step_size negative or not finite                             */
-    CCN_ERR_BAD_INIT_SCALE,  /* init_scale negative or not finite                            */
+    CCN_ERR_BAD_STEP_SIZE,   /* step_size negative, NaN or above 1e30                        */
+    CCN_ERR_BAD_INIT_SCALE,  /* init_scale negative, NaN or above 1e30                       */
     CCN_ERR_OUT_OF_MEMORY,   /* the allocator returned NULL                                  */
     CCN_ERR_NO_GRADIENT,     /* a learning call on a CCN_FORWARD net                         */
     CCN_ERR_BAD_STAGES,      /* columns_per_stage or steps_per_stage negative or too large   */
@@ -208,6 +213,9 @@ enum { CCN_SUPERVISED = 1, CCN_TD = 2 };                         /* ccn_config.l
 enum { CCN_SGD = 1, CCN_RMSPROP = 2, CCN_ADAM = 3 };             /* ccn_config.optimizer */
 enum { CCN_LINK_STATE = 0, CCN_LINK_FEATURE = 1 };               /* ccn_link.type        */
 #define CCN_MAX_DIM (1 << 24) /* largest n_inputs, n_outputs, n_columns, feature_width */
+/* Link candidates drawn at creation (columns x candidates per column) are capped at this, so
+   that creating a net with links stays a matter of seconds (one draw per candidate). */
+#define CCN_MAX_LINK_DRAWS ((int64_t)1 << 32)
 
 /* Zero-initialise, then set what you need. Fields whose zero is never meaningful take the
    default shown; where zero means something (feature_layers, links, td_lambda, seed, the flags)
@@ -219,7 +227,7 @@ typedef struct ccn_config {
     int kind;              /* 0 -> CCN_TANH                                                 */
     int method;            /* 0 -> CCN_COLOR                                                */
     int feature_layers;    /* private ReLU layers per column: 0 (none), 1 or 2              */
-    int feature_width;     /* W, 0 -> 5; used only with feature_layers > 0                  */
+    int feature_width;     /* W, 0 -> 5; used (and checked) only with feature_layers > 0    */
     int feedforward;       /* 1: columns ignore their own previous state (no recurrence)    */
     double links;          /* expected foreign links per column, within its stage           */
     int columns_per_stage; /* d, 0 -> n_columns (one stage, a plain columnar net)           */
@@ -227,7 +235,7 @@ typedef struct ccn_config {
     int learner;           /* 0 -> CCN_SUPERVISED                                           */
     double td_lambda;      /* lambda of CCN_TD, in [0, 1]                                   */
     int optimizer;         /* 0 -> CCN_SGD                                                  */
-    double step_size;      /* alpha, 0 -> 0.001                                             */
+    double step_size;      /* alpha; 0 means 0 (no learning): set it to learn               */
     double rms_beta;       /* RMSProp decay, 0 -> 0.9999                                    */
     double adam_beta1;     /* 0 -> 0.9                                                      */
     double adam_beta2;     /* 0 -> 0.999                                                    */
@@ -282,11 +290,15 @@ CCN_API ccn_result ccn_memory_size(const ccn_config *cfg, size_t *out_bytes);
 /* Creates a net (one allocation). alloc may be NULL. On error *out is NULL and nothing leaks. */
 CCN_API ccn_result ccn_create(const ccn_config *cfg, const ccn_allocator *alloc, ccn_net **out);
 CCN_API void ccn_destroy(ccn_net *net);             /* NULL is a no-op                        */
+/* An independent copy of src in every respect (state, traces, statistics, generator), in one
+   allocation from alloc (NULL: src's allocator). On error *out is NULL and nothing leaks. */
+CCN_API ccn_result ccn_copy(const ccn_net *src, const ccn_allocator *alloc, ccn_net **out);
 CCN_API const ccn_config *ccn_get_config(const ccn_net *net); /* resolved configuration      */
 
 /* ---- one step ------------------------------------------------------------------------------ */
 /* Reads x (n_inputs), advances the state and the traces, writes y (n_outputs) unless NULL.
-   Starts the next stage first when steps_per_stage says so. */
+   Starts the next stage first when steps_per_stage says so. x must not point into the net
+   (copy ccn_state() first to feed it back). */
 CCN_API void ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y);
 /* Zeroes the recurrent state, the traces and the eligibility; the parameters, the optimiser,
    the normalisation statistics, the stage and the step count are untouched. */
@@ -325,7 +337,7 @@ CCN_API int ccn_active_columns(const ccn_net *net); /* columns of stages started
 /* ---- access ------------------------------------------------------------------------------- */
 CCN_API size_t ccn_param_count(const ccn_net *net);
 CCN_API ccn_real *ccn_params(ccn_net *net);         /* mutable; layout above               */
-CCN_API ccn_real *ccn_grad(ccn_net *net);           /* the net's gradient buffer           */
+CCN_API ccn_real *ccn_grad(ccn_net *net); /* the net's gradient buffer (NULL for CCN_FORWARD) */
 CCN_API void ccn_zero_grad(ccn_net *net);
 CCN_API size_t ccn_readout_offset(const ccn_net *net); /* index of W_out in ccn_params()  */
 /* Layout of column `column`'s parameters; out of range gives all zeros. */
@@ -423,8 +435,8 @@ CCN_API const char *ccn_result_string(ccn_result r) {
     case CCN_ERR_BAD_FEATURES: return "feature_layers must be 0, 1 or 2";
     case CCN_ERR_BAD_LINKS:
         return "links must be finite, >= 0 and at most what a stage's other columns offer";
-    case CCN_ERR_BAD_STEP_SIZE: return "step_size must be finite and >= 0";
-    case CCN_ERR_BAD_INIT_SCALE: return "init_scale must be finite and >= 0";
+    case CCN_ERR_BAD_STEP_SIZE: return "step_size must be in [0, 1e30]";
+    case CCN_ERR_BAD_INIT_SCALE: return "init_scale must be in [0, 1e30]";
     case CCN_ERR_OUT_OF_MEMORY: return "the allocator returned NULL";
     case CCN_ERR_NO_GRADIENT: return "the net was created with CCN_FORWARD: it keeps no gradient";
     case CCN_ERR_BAD_STAGES: return "columns_per_stage must be in [0, n_columns], steps_per_stage >= 0";
@@ -510,7 +522,8 @@ struct ccn_net {
     size_t *snap_off;            /* n_stages: offset of each stage's frozen statistics         */
     ccn_link *links;
 
-    ccn_real *theta, *grad;      /* p                                                          */
+    ccn_real *theta, *grad;      /* p; the gradient buffer only for nets that learn            */
+    ccn_real *work;              /* exact RTRL: this step's gradient, p                        */
     ccn_real *eh, *ec;           /* ColoR traces dh_i/dtheta and (lstm) dc_i/dtheta, p each    */
     ccn_real *elig;              /* TD eligibility, p                                          */
     ccn_real *opt_m, *opt_v;     /* optimiser moments, p each                                  */
@@ -532,6 +545,11 @@ struct ccn_net {
 
 static int ccn__finite_in(double v, double lo, double hi) { return v >= lo && v <= hi; }
 
+/* Largest magnitude accepted for a real setting: far past any sensible value, and finite (and
+   non-zero where it must be) once converted to a float ccn_real. */
+#define CCN__SETTING_MAX 1e30
+#define CCN__SETTING_MIN 1e-30
+
 CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out) {
     ccn_config r;
     if (!cfg || !out) return CCN_ERR_NULL_ARGUMENT;
@@ -539,11 +557,11 @@ CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out) {
     if (r.n_outputs == 0) r.n_outputs = 1;
     if (r.kind == 0) r.kind = CCN_TANH;
     if (r.method == 0) r.method = CCN_COLOR;
-    if (r.feature_width == 0) r.feature_width = 5;
+    if (r.feature_layers == 0) r.feature_width = 0;
+    else if (r.feature_width == 0) r.feature_width = 5;
     if (r.columns_per_stage == 0) r.columns_per_stage = r.n_columns;
     if (r.learner == 0) r.learner = CCN_SUPERVISED;
     if (r.optimizer == 0) r.optimizer = CCN_SGD;
-    if (r.step_size == 0.0) r.step_size = 0.001;
     if (r.rms_beta == 0.0) r.rms_beta = 0.9999;
     if (r.adam_beta1 == 0.0) r.adam_beta1 = 0.9;
     if (r.adam_beta2 == 0.0) r.adam_beta2 = 0.999;
@@ -551,7 +569,7 @@ CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out) {
     if (r.input_norm_rate == 0.0) r.input_norm_rate = 1.0;
     if (r.feature_norm_rate == 0.0) r.feature_norm_rate = 1.0;
     if (r.norm_var_floor == 0.0) r.norm_var_floor = 0.01;
-    if (r.n_inputs <= 0 || r.n_outputs <= 0 || r.n_columns <= 0 || r.feature_width <= 0)
+    if (r.n_inputs <= 0 || r.n_outputs <= 0 || r.n_columns <= 0 || (r.feature_layers && r.feature_width <= 0))
         return CCN_ERR_BAD_SIZE;
     if (r.n_inputs > CCN_MAX_DIM || r.n_outputs > CCN_MAX_DIM || r.n_columns > CCN_MAX_DIM ||
         r.feature_width > CCN_MAX_DIM)
@@ -561,8 +579,8 @@ CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out) {
         return CCN_ERR_BAD_METHOD;
     if (r.feature_layers < 0 || r.feature_layers > 2) return CCN_ERR_BAD_FEATURES;
     if (r.feedforward != 0 && r.feedforward != 1) return CCN_ERR_BAD_KIND;
-    if (!ccn__finite_in(r.step_size, 0.0, 1e300)) return CCN_ERR_BAD_STEP_SIZE;
-    if (!ccn__finite_in(r.init_scale, 0.0, 1e300)) return CCN_ERR_BAD_INIT_SCALE;
+    if (!ccn__finite_in(r.step_size, 0.0, CCN__SETTING_MAX)) return CCN_ERR_BAD_STEP_SIZE;
+    if (!ccn__finite_in(r.init_scale, 0.0, CCN__SETTING_MAX)) return CCN_ERR_BAD_INIT_SCALE;
     if (r.columns_per_stage < 0 || r.columns_per_stage > r.n_columns || r.steps_per_stage < 0)
         return CCN_ERR_BAD_STAGES;
     if ((r.learner != CCN_SUPERVISED && r.learner != CCN_TD) || !ccn__finite_in(r.td_lambda, 0.0, 1.0) ||
@@ -570,13 +588,14 @@ CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out) {
         return CCN_ERR_BAD_LEARNER;
     if ((r.optimizer != CCN_SGD && r.optimizer != CCN_RMSPROP && r.optimizer != CCN_ADAM) ||
         !(r.rms_beta >= 0.0 && r.rms_beta < 1.0) || !(r.adam_beta1 >= 0.0 && r.adam_beta1 < 1.0) ||
-        !(r.adam_beta2 >= 0.0 && r.adam_beta2 < 1.0) || !ccn__finite_in(r.opt_epsilon, 1e-300, 1e300) ||
+        !(r.adam_beta2 >= 0.0 && r.adam_beta2 < 1.0) || !ccn__finite_in(r.opt_epsilon, CCN__SETTING_MIN, CCN__SETTING_MAX) ||
         (r.scale_readout_step != 0 && r.scale_readout_step != 1))
         return CCN_ERR_BAD_OPTIMIZER;
-    if (!ccn__finite_in(r.input_norm_rate, 1e-300, 1.0) || !ccn__finite_in(r.feature_norm_rate, 1e-300, 1.0) ||
-        !ccn__finite_in(r.norm_var_floor, 1e-300, 1e300))
+    if (!ccn__finite_in(r.input_norm_rate, CCN__SETTING_MIN, 1.0) ||
+        !ccn__finite_in(r.feature_norm_rate, CCN__SETTING_MIN, 1.0) ||
+        !ccn__finite_in(r.norm_var_floor, CCN__SETTING_MIN, CCN__SETTING_MAX))
         return CCN_ERR_BAD_NORMALIZATION;
-    if (!ccn__finite_in(r.links, 0.0, 1e300)) return CCN_ERR_BAD_LINKS;
+    if (!ccn__finite_in(r.links, 0.0, CCN__SETTING_MAX)) return CCN_ERR_BAD_LINKS;
     if (r.links > 0.0) {
         double candidates = (double)(r.columns_per_stage - 1) *
                             (1.0 + (r.feature_layers > 0 ? (double)r.feature_width : 0.0));
@@ -635,6 +654,7 @@ static int ccn__dimensions(ccn_net *d) {
     d->n_links = 0;
     d->max_tail = 2;
     d->snap_count = 0;
+    if (prob > 0.0 && (double)n * (double)(dps - 1) * (double)(1 + W) > (double)CCN_MAX_LINK_DRAWS) return 0;
     ccn_rng_seed(&rng, c->seed);
     for (i = 0; i < n; ++i) {
         size_t first = i / dps * dps, nl = 0, blk, candidates;
@@ -643,8 +663,10 @@ static int ccn__dimensions(ccn_net *d) {
         for (k = 0; k < candidates; ++k) nl += ccn_rng_uniform(&rng) < prob;
         d->n_links += nl;
         if (nl + 2 > d->max_tail) d->max_tail = nl + 2;
-        /* gate block: own + cascade (the columns before this stage) + links + u + b */
-        if (!ccn__add((size_t)d->own_len, first, &t) || !ccn__add(t, nl + 2, &t) || !ccn__mul(t, G, &blk) ||
+        /* gate block: own + cascade (the columns before this stage) + links + u + b; z's length
+           and the link offsets are ints */
+        if (!ccn__add((size_t)d->own_len, first, &t) || !ccn__add(t, nl + 2, &t) || t > 0x7fffffff ||
+            d->n_links > 0x7fffffff || !ccn__mul(t, G, &blk) ||
             !ccn__add(blk, d->feat_count, &blk) || !ccn__add(d->p, blk, &d->p))
             return 0;
         if (i == first && !ccn__add(d->snap_count, m + first, &d->snap_count)) return 0;
@@ -678,7 +700,8 @@ static size_t ccn__place(ccn_net *net, unsigned char *base) {
     CCN__PLACE(snap_off, size_t, (size_t)net->n_stages);
     CCN__PLACE(links, ccn_link, net->n_links + 1); /* never NULL: every column indexes it */
     CCN__PLACE(theta, ccn_real, p);
-    CCN__PLACE(grad, ccn_real, p);
+    CCN__PLACE(grad, ccn_real, learns ? p : 0);
+    CCN__PLACE(work, ccn_real, rtrl ? p : 0);
     CCN__PLACE(eh, ccn_real, color ? p : 0);
     CCN__PLACE(ec, ccn_real, color && ns == 2 ? p : 0);
     CCN__PLACE(elig, ccn_real, learns && net->cfg.learner == CCN_TD ? p : 0);
@@ -778,21 +801,25 @@ static void ccn__set(ccn_real *v, ccn_real value, size_t count) {
     for (k = 0; k < count; ++k) v[k] = value;
 }
 
+static unsigned char *ccn__alloc_block(const ccn_allocator *a, size_t bytes, unsigned char **base) {
+    unsigned char *block = (unsigned char *)(a->alloc ? a->alloc(bytes, a->user) : CCN_MALLOC(bytes, a->user));
+    if (block) *base = block + ((CCN__ALIGN - ((uintptr_t)block & (CCN__ALIGN - 1))) & (CCN__ALIGN - 1));
+    return block;
+}
+
 CCN_API ccn_result ccn_create(const ccn_config *cfg, const ccn_allocator *alloc, ccn_net **out) {
     ccn_net d, *net;
     ccn_result r;
     size_t bytes = 0, off = 0, snap = 0;
-    unsigned char *block, *base;
+    unsigned char *block, *base = NULL;
     int i, s;
     if (!out) return CCN_ERR_NULL_ARGUMENT;
     *out = NULL;
     if ((r = ccn__measure(cfg, &d, &bytes)) != CCN_OK) return r;
     if (alloc && (!alloc->alloc || !alloc->free)) return CCN_ERR_NULL_ARGUMENT;
     if (alloc) d.alloc = *alloc;
-    block = (unsigned char *)(d.alloc.alloc ? d.alloc.alloc(bytes, d.alloc.user) : CCN_MALLOC(bytes, d.alloc.user));
-    if (!block) return CCN_ERR_OUT_OF_MEMORY;
+    if (!(block = ccn__alloc_block(&d.alloc, bytes, &base))) return CCN_ERR_OUT_OF_MEMORY;
     memset(block, 0, bytes);
-    base = block + ((CCN__ALIGN - ((uintptr_t)block & (CCN__ALIGN - 1))) & (CCN__ALIGN - 1));
     net = (ccn_net *)(void *)base;
     *net = d;
     net->block = block;
@@ -833,6 +860,30 @@ CCN_API void ccn_destroy(ccn_net *net) {
     if (!net) return;
     if (net->alloc.free) net->alloc.free(net->block, net->bytes, net->alloc.user);
     else CCN_FREE(net->block, net->alloc.user);
+}
+
+CCN_API ccn_result ccn_copy(const ccn_net *src, const ccn_allocator *alloc, ccn_net **out) {
+    unsigned char *block, *base = NULL;
+    ccn_allocator a;
+    ccn_net *net;
+    if (!out) return CCN_ERR_NULL_ARGUMENT;
+    *out = NULL;
+    if (!src || (alloc && (!alloc->alloc || !alloc->free))) return CCN_ERR_NULL_ARGUMENT;
+    a = alloc ? *alloc : src->alloc;
+    if (!(block = ccn__alloc_block(&a, src->bytes, &base))) return CCN_ERR_OUT_OF_MEMORY;
+    memcpy(base, src, src->bytes - CCN__ALIGN); /* the laid-out part: everything but the slack */
+    net = (ccn_net *)(void *)base;
+    net->alloc = a;
+    net->block = block;
+    ccn__place(net, base);
+    if (src->S && (const unsigned char *)src->S - (const unsigned char *)src !=
+                      (unsigned char *)net->S - base) { /* the source's RTRL buffers are swapped */
+        ccn_real *t = net->S;
+        net->S = net->S_new;
+        net->S_new = t;
+    }
+    *out = net;
+    return CCN_OK;
 }
 
 CCN_API const ccn_config *ccn_get_config(const ccn_net *net) { return &net->cfg; }
@@ -1240,8 +1291,9 @@ CCN_API void ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
 }
 
 CCN_API void ccn_reset_state(ccn_net *net) {
-    size_t n = (size_t)net->n;
+    size_t n;
     CCN_ASSERT(net);
+    n = (size_t)net->n;
     memset(net->h, 0, n * sizeof(ccn_real));
     memset(net->h_prev, 0, n * sizeof(ccn_real));
     memset(net->hn, 0, n * sizeof(ccn_real));
@@ -1394,10 +1446,10 @@ CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy) {
         ccn__dl_dh(net, dl_dy, c0, c1);
         ccn__update(net, net->eh, net->dl_dh, dl_dy, CCN_R(-1));
     } else {
-        /* exact RTRL: the gradient goes through the net's buffer, which this call zeroes */
-        memset(net->grad, 0, net->p * sizeof(ccn_real));
-        ccn__gradient(net, dl_dy, net->grad);
-        ccn__update(net, net->grad, NULL, NULL, CCN_R(-1));
+        /* exact RTRL: the gradient is materialised in a scratch row of its own */
+        memset(net->work, 0, net->p * sizeof(ccn_real));
+        ccn__gradient(net, dl_dy, net->work);
+        ccn__update(net, net->work, NULL, NULL, CCN_R(-1));
     }
     return CCN_OK;
 }
@@ -1448,7 +1500,7 @@ CCN_API const ccn_real *ccn_eligibility(const ccn_net *net) { return net->elig; 
 
 CCN_API ccn_result ccn_set_step_size(ccn_net *net, double step_size) {
     if (!net) return CCN_ERR_NULL_ARGUMENT;
-    if (!ccn__finite_in(step_size, 0.0, 1e300)) return CCN_ERR_BAD_STEP_SIZE;
+    if (!ccn__finite_in(step_size, 0.0, CCN__SETTING_MAX)) return CCN_ERR_BAD_STEP_SIZE;
     net->alpha = (ccn_real)step_size;
     return CCN_OK;
 }
@@ -1486,7 +1538,9 @@ CCN_API int ccn_active_columns(const ccn_net *net) { return net->stage_start[net
 CCN_API size_t ccn_param_count(const ccn_net *net) { return net->p; }
 CCN_API ccn_real *ccn_params(ccn_net *net) { return net->theta; }
 CCN_API ccn_real *ccn_grad(ccn_net *net) { return net->grad; }
-CCN_API void ccn_zero_grad(ccn_net *net) { memset(net->grad, 0, net->p * sizeof(ccn_real)); }
+CCN_API void ccn_zero_grad(ccn_net *net) {
+    if (net->grad) memset(net->grad, 0, net->p * sizeof(ccn_real));
+}
 CCN_API size_t ccn_readout_offset(const ccn_net *net) { return net->readout; }
 CCN_API const ccn_real *ccn_state(const ccn_net *net) { return net->h; }
 CCN_API const ccn_real *ccn_cell(const ccn_net *net) { return net->c; }

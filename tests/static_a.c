@@ -14,21 +14,22 @@ static void sa_free(void *p) { ++sa_frees; free(p); }
 #include "harness.h"
 #include "static_train.h"
 
-int static_b_run(int kind, int steps, ccn_real *params_out, size_t *count_out);
+int static_b_run(int kind, int method, int steps, ccn_real *params_out, size_t *count_out);
 
 static void test_two_static_copies_agree(void) {
-    int kind;
-    for (kind = CCN_TANH; kind <= CCN_LSTM; ++kind) {
-        ccn_real mine[512], theirs[512];
-        size_t count = 0, their_count = 0;
-        CHECK(static_train(kind, 1, NULL, &count) == 1 && count <= 512);
-        sa_mallocs = sa_frees = 0;
-        CHECK(static_train(kind, 200, mine, &count) == 1);
-        CHECK(sa_mallocs == 1 && sa_frees == 1); /* one block per net; stepping never allocates */
-        CHECK(static_b_run(kind, 200, theirs, &their_count) == 1);
-        CHECK(count == their_count);
-        CHECK(memcmp(theirs, mine, count * sizeof(ccn_real)) == 0);
-    }
+    int kind, method;
+    for (kind = CCN_TANH; kind <= CCN_LSTM; ++kind)
+        for (method = CCN_COLOR; method <= CCN_RTRL; ++method) {
+            ccn_real mine[512], theirs[512];
+            size_t count = 0, their_count = 0;
+            CHECK(static_train(kind, method, 1, NULL, &count) == 1 && count <= 512);
+            sa_mallocs = sa_frees = 0;
+            CHECK(static_train(kind, method, 200, mine, &count) == 1);
+            CHECK(sa_mallocs == 1 && sa_frees == 1); /* one block; stepping and learning never allocate */
+            CHECK(static_b_run(kind, method, 200, theirs, &their_count) == 1);
+            CHECK(count == their_count);
+            CHECK(memcmp(theirs, mine, count * sizeof(ccn_real)) == 0);
+        }
 }
 
 static void test_static_version(void) { CHECK(ccn_version() == CCN_VERSION_NUMBER); }

@@ -5,8 +5,8 @@
 #include <string.h>
 #include "static_train.h"
 
-int static_b_run(int kind, int steps, ccn_real *params_out, size_t *count_out);
+int static_b_run(int kind, int method, int steps, ccn_real *params_out, size_t *count_out);
 
-int static_b_run(int kind, int steps, ccn_real *params_out, size_t *count_out) {
-    return static_train(kind, steps, params_out, count_out);
+int static_b_run(int kind, int method, int steps, ccn_real *params_out, size_t *count_out) {
+    return static_train(kind, method, steps, params_out, count_out);
 }

@@ -10,6 +10,10 @@
 static const th_case suite_cases[] = {
     {"version", test_version},
     {"config_defaults", test_config_defaults},
+    {"initialisation_replayed", test_initialisation_replayed},
+    {"copy", test_copy},
+    {"learning_keeps_the_gradient_buffer", test_learning_keeps_the_gradient_buffer},
+    {"accessors", test_accessors},
     {"bad_configurations", test_bad_configurations},
     {"allocation", test_allocation},
     {"layout", test_layout},

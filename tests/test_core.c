@@ -28,6 +28,14 @@ static void test_bad_configurations(void) {
         {"step NaN", CCN_ERR_BAD_STEP_SIZE, 8, (double)NAN}, {"step -0.1", CCN_ERR_BAD_STEP_SIZE, 8, -0.1},
         {"step inf", CCN_ERR_BAD_STEP_SIZE, 8, (double)INFINITY},
         {"init NaN", CCN_ERR_BAD_INIT_SCALE, 9, (double)NAN},
+        {"init inf", CCN_ERR_BAD_INIT_SCALE, 9, (double)INFINITY},
+        {"init -1", CCN_ERR_BAD_INIT_SCALE, 9, -1},
+        {"init 1e31 (not a float)", CCN_ERR_BAD_INIT_SCALE, 9, 1e31},
+        {"step 1e31 (not a float)", CCN_ERR_BAD_STEP_SIZE, 8, 1e31},
+        {"n_columns huge", CCN_ERR_TOO_LARGE, 1, (double)CCN_MAX_DIM + 1},
+        {"n_outputs huge", CCN_ERR_TOO_LARGE, 2, (double)CCN_MAX_DIM + 1},
+        {"feature_width huge", CCN_ERR_TOO_LARGE, 3, (double)CCN_MAX_DIM + 1},
+        {"links = candidates + 0.001", CCN_ERR_BAD_LINKS, 7, 3.001},
     };
     size_t k;
     for (k = 0; k < sizeof cases / sizeof cases[0]; ++k) {
@@ -56,6 +64,29 @@ static void test_bad_configurations(void) {
         CHECK(net == NULL);
         CHECK(st.allocs == 0);
         CHECK(ccn_memory_size(&c, &bytes) == cases[k].want);
+    }
+    { /* links at exactly the candidates: every candidate taken; with feature links too */
+        ccn_config c = tu_config(CCN_TANH, CCN_COLOR, 0, 3.0, 4, 3, 1);
+        ccn_net *net;
+        int i, count;
+        CHECK(ccn_create(&c, NULL, &net) == CCN_OK);
+        for (i = 0; i < 4; ++i) CHECK(ccn_links(net, i, &count) && count == 3);
+        ccn_destroy(net);
+        c.feature_layers = 1;
+        c.links = 3.0 * 4.0;
+        CHECK(ccn_create(&c, NULL, &net) == CCN_OK);
+        for (i = 0; i < 4; ++i) CHECK(ccn_links(net, i, &count) && count == 12);
+        ccn_destroy(net);
+        c.links = 12.001;
+        CHECK(ccn_create(&c, NULL, &net) == CCN_ERR_BAD_LINKS && net == NULL);
+    }
+    { /* more link candidates than CCN_MAX_LINK_DRAWS: refused before any drawing */
+        ccn_config c = tu_config(CCN_TANH, CCN_COLOR, 2, 1.0, 100000, 1, 1);
+        ccn_net *net;
+        size_t bytes;
+        c.feature_width = 1000;
+        CHECK(ccn_memory_size(&c, &bytes) == CCN_ERR_TOO_LARGE);
+        CHECK(ccn_create(&c, NULL, &net) == CCN_ERR_TOO_LARGE && net == NULL);
     }
     { /* links with a single column */
         ccn_config c = tu_config(CCN_TANH, CCN_COLOR, 0, 0.5, 1, 3, 1);
@@ -223,8 +254,8 @@ static void test_rng_reference_values(void) {
    schedules stages): a run after a reset repeats the first run exactly (no learning between). */
 static void test_reset_state(void) {
     int ki;
-    for (ki = 0; ki < 3; ++ki) {
-        ccn_config c = tu_config(CCN_TANH + ki, CCN_COLOR, 1, 0.0, 3, 2, 1);
+    for (ki = 0; ki < 6; ++ki) {
+        ccn_config c = tu_config(CCN_TANH + ki % 3, ki < 3 ? CCN_COLOR : CCN_RTRL, 1, 1.0, 3, 2, 1);
         ccn_net *net = tu_create(&c);
         ccn_real x[2] = {CCN_R(0.5), CCN_R(-0.25)}, y1[10], y2[10], e[1] = {CCN_R(1)};
         ccn_real *g1 = tu_reals(ccn_param_count(net)), *g2 = tu_reals(ccn_param_count(net));
@@ -273,5 +304,167 @@ static void test_config_defaults(void) {
     c.n_columns = 2;
     CHECK(ccn_config_resolve(&c, &r) == CCN_OK);
     CHECK(r.n_outputs == 1 && r.kind == CCN_TANH && r.method == CCN_COLOR && r.feature_layers == 0);
-    CHECK(r.feature_width == 5 && r.links == 0.0 && r.step_size == 0.001 && r.init_scale == 0.0 && r.seed == 0);
+    CHECK(r.feature_width == 0 && r.links == 0.0 && r.step_size == 0.0 && r.init_scale == 0.0 && r.seed == 0);
+    CHECK(r.columns_per_stage == 2 && r.steps_per_stage == 0 && r.learner == CCN_SUPERVISED && r.td_lambda == 0.0);
+    CHECK(r.optimizer == CCN_SGD && r.rms_beta == 0.9999 && r.adam_beta1 == 0.9 && r.adam_beta2 == 0.999);
+    CHECK(r.opt_epsilon == 1e-8 && r.input_norm_rate == 1.0 && r.feature_norm_rate == 1.0 && r.norm_var_floor == 0.01);
+    CHECK(r.scale_readout_step == 0 && r.feedforward == 0);
+    c.feature_layers = 2;
+    CHECK(ccn_config_resolve(&c, &r) == CCN_OK && r.feature_width == 5);
+    c.feature_layers = 0;
+    c.feature_width = -4; /* not used without feature layers, so not checked */
+    CHECK(ccn_config_resolve(&c, &r) == CCN_OK && r.feature_width == 0);
+}
+
+/* The documented initialisation, replayed from the generator: links first (one uniform draw per
+   candidate, in order), then every column parameter U(-k, k) in layout order with k = 1/sqrt of
+   the fan-in (m + 1 for W1, W + 1 for W2, |z| + 2 for a gate), the readout 0. */
+static void test_initialisation_replayed(void) {
+    int li;
+    for (li = 0; li < 2; ++li) {
+        ccn_config c = tu_config(CCN_GATED, CCN_COLOR, 2, li ? 2.0 : 0.0, 5, 4, 2);
+        ccn_net *net;
+        ccn_rng rng;
+        size_t k, p;
+        int i, j, f, worst_link = 0;
+        double cand = 4.0 * 4.0, prob = c.links / cand;
+        c.seed = 2024;
+        net = tu_create(&c);
+        p = ccn_param_count(net);
+        ccn_rng_seed(&rng, 2024);
+        for (i = 0; i < 5; ++i) { /* the links, drawn the same way */
+            int count, at = 0;
+            const ccn_link *lk = ccn_links(net, i, &count);
+            for (j = 0; j < 5; ++j) {
+                if (j == i) continue;
+                for (f = -1; f < 3; ++f)
+                    if (li && ccn_rng_uniform(&rng) < prob) {
+                        if (at >= count || lk[at].column != j || lk[at].type != (f < 0 ? CCN_LINK_STATE : CCN_LINK_FEATURE) ||
+                            (f >= 0 && lk[at].feature != f))
+                            worst_link = 1;
+                        ++at;
+                    }
+            }
+            CHECK(at == count);
+        }
+        CHECK(!worst_link);
+        for (i = 0; i < 5; ++i) {
+            ccn_column_info ci;
+            double scale;
+            ccn_column_info_get(net, i, &ci);
+            for (k = ci.param_offset; k < ci.param_offset + ci.param_count; ++k) {
+                size_t local = k - ci.param_offset;
+                scale = local < 3 * 5 ? 1 / sqrt(5.0) : local < ci.feature_count ? 1 / sqrt(4.0) : 1 / sqrt((double)ci.gate_stride);
+                CHECK(ccn_params(net)[k] == (ccn_real)((2.0 * ccn_rng_uniform(&rng) - 1.0) * scale));
+            }
+        }
+        for (k = ccn_readout_offset(net); k < p; ++k) CHECK(ccn_params(net)[k] == 0);
+        ccn_destroy(net);
+    }
+    { /* another seed, other links */
+        ccn_config a = tu_config(CCN_TANH, CCN_FORWARD, 0, 2.0, 8, 2, 1), b = a;
+        ccn_net *na, *nb;
+        int i, differ = 0;
+        b.seed = a.seed + 1;
+        na = tu_create(&a);
+        nb = tu_create(&b);
+        for (i = 0; i < 8; ++i) {
+            int ca, cb;
+            const ccn_link *la = ccn_links(na, i, &ca), *lb = ccn_links(nb, i, &cb);
+            if (ca != cb || memcmp(la, lb, (size_t)ca * sizeof(ccn_link)) != 0) differ = 1;
+        }
+        CHECK(differ);
+        ccn_destroy(na);
+        ccn_destroy(nb);
+    }
+}
+
+/* ccn_copy: the copy continues exactly as the original would, and the two are independent. */
+static void test_copy(void) {
+    int mi, ki;
+    for (mi = 1; mi <= 3; ++mi)
+        for (ki = 0; ki < 3; ++ki) {
+            ccn_config c = tu_config(CCN_TANH + ki, mi, 1, 1.0, 4, 3, 1);
+            ccn_net *a, *b;
+            ccn_real ya[20], yb[20], hb;
+            tu_alloc_stats st;
+            ccn_allocator al = tu_allocator(&st);
+            int t;
+            c.step_size = 0.05;
+            c.optimizer = CCN_ADAM;
+            c.input_norm_rate = 0.9;
+            c.columns_per_stage = 2;
+            a = tu_create(&c);
+            tu_randomize(a, 7, 0.5);
+            for (t = 0; t < 7; ++t) { /* an odd number of steps leaves RTRL's buffers swapped */
+                ccn_real x[3] = {(ccn_real)t, CCN_R(0.5), CCN_R(-1)}, target = CCN_R(0.2);
+                ccn_step(a, x, NULL);
+                if (mi != CCN_FORWARD) ccn_learn(a, &target);
+            }
+            st.fail_at = 1;
+            b = (ccn_net *)&st;
+            CHECK(ccn_copy(a, &al, &b) == CCN_ERR_OUT_OF_MEMORY && b == NULL && st.live_bytes == 0);
+            st.fail_at = 0;
+            CHECK(ccn_copy(a, &al, &b) == CCN_OK && st.allocs == 2);
+            hb = ccn_state(b)[0];
+            for (t = 0; t < 20; ++t) {
+                ccn_real x[3] = {CCN_R(0.1) * (ccn_real)t, CCN_R(-0.5), CCN_R(1)}, target = CCN_R(-0.3);
+                ccn_step(a, x, &ya[t]);
+                if (mi != CCN_FORWARD) ccn_learn(a, &target);
+            }
+            CHECK(ccn_state(b)[0] == hb); /* stepping a left b alone */
+            for (t = 0; t < 20; ++t) {
+                ccn_real x[3] = {CCN_R(0.1) * (ccn_real)t, CCN_R(-0.5), CCN_R(1)}, target = CCN_R(-0.3);
+                ccn_step(b, x, &yb[t]);
+                if (mi != CCN_FORWARD) ccn_learn(b, &target);
+            }
+            CHECK(memcmp(ya, yb, sizeof ya) == 0);
+            CHECK(memcmp(ccn_params(a), ccn_params(b), ccn_param_count(a) * sizeof(ccn_real)) == 0);
+            ccn_destroy(b);
+            CHECK(st.live_bytes == 0);
+            ccn_destroy(a);
+        }
+}
+
+/* Learning never touches the caller's gradient buffer (ccn_grad), with either method. */
+static void test_learning_keeps_the_gradient_buffer(void) {
+    int mi;
+    for (mi = CCN_COLOR; mi <= CCN_RTRL; ++mi) {
+        ccn_config c = tu_config(CCN_LSTM, mi, 1, 0.0, 3, 2, 1);
+        ccn_net *net;
+        ccn_real x[2] = {1, -1}, e = 1, *keep;
+        size_t p;
+        c.step_size = 0.1;
+        net = tu_create(&c);
+        tu_randomize(net, 1, 0.5);
+        p = ccn_param_count(net);
+        keep = tu_reals(p);
+        ccn_step(net, x, NULL);
+        CHECK(ccn_accumulate_gradient(net, &e, NULL) == CCN_OK);
+        memcpy(keep, ccn_grad(net), p * sizeof(ccn_real));
+        CHECK(ccn_learn_with_error(net, &e) == CCN_OK);
+        CHECK(memcmp(keep, ccn_grad(net), p * sizeof(ccn_real)) == 0);
+        free(keep);
+        ccn_destroy(net);
+    }
+}
+
+/* The accessors: the output is y, out-of-range columns give nothing. */
+static void test_accessors(void) {
+    ccn_config c = tu_config(CCN_LSTM, CCN_FORWARD, 0, 0.0, 3, 2, 2);
+    ccn_net *net = tu_create(&c);
+    ccn_real x[2] = {1, 2}, y[2];
+    ccn_column_info ci;
+    int count = 7;
+    tu_randomize(net, 2, 0.5);
+    ccn_step(net, x, y);
+    CHECK(ccn_output(net)[0] == y[0] && ccn_output(net)[1] == y[1] && y[0] != y[1]);
+    ccn_column_info_get(net, 3, &ci);
+    CHECK(ci.param_count == 0 && ci.z_len == 0);
+    ccn_column_info_get(net, -1, &ci);
+    CHECK(ci.param_count == 0);
+    CHECK(ccn_links(net, 3, &count) == NULL && count == 0);
+    CHECK(ccn_links(net, 0, &count) != NULL && count == 0);
+    CHECK(ccn_grad(net) == NULL && ccn_eligibility(net) == NULL);
+    ccn_destroy(net);
 }
