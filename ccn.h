@@ -309,6 +309,11 @@ CCN_API void ccn_reset_state(ccn_net *net);
    (n_outputs), for every learning parameter (frozen stages get nothing). grad has
    ccn_param_count() entries; NULL means the net's own ccn_grad(). */
 CCN_API ccn_result ccn_accumulate_gradient(ccn_net *net, const ccn_real *dl_dy, ccn_real *grad);
+/* grad[k] += sum_i dl_dh[i] dh_i/dtheta_k for a caller-given dL/dh (n_columns entries): the
+   gradient through the column states alone, for a readout or learner of the caller's own (with
+   a one-hot dl_dh it is one state's sensitivity, dh_i/dtheta). Learning parameters only; the
+   readout's entries are left alone. grad NULL means ccn_grad(). */
+CCN_API ccn_result ccn_accumulate_state_gradient(ccn_net *net, const ccn_real *dl_dh, ccn_real *grad);
 /* One optimiser step on this step's gradient for a caller-given dL/dy. */
 CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy);
 /* One optimiser step on 1/2 |y - target|^2 (dL/dy = y - target). CCN_ERR_NOT_FINITE if a target
@@ -1338,19 +1343,26 @@ static void ccn__dl_dh(ccn_net *net, const ccn_real *dl_dy, int c0, int c1) {
     }
 }
 
+/* g[k] += sum_i dl_dh[i] dh_i/dtheta_k over the learning columns' parameters. */
+static void ccn__state_gradient(const ccn_net *net, const ccn_real *dl_dh, ccn_real *g) {
+    size_t p0, p1;
+    int i, c0, c1;
+    ccn__learning_range(net, &c0, &c1, &p0, &p1);
+    for (i = c0; i < c1; ++i) {
+        if (net->eh)
+            ccn__axpy(g + net->col_off[i], net->eh + net->col_off[i], dl_dh[i], net->col_off[i + 1] - net->col_off[i]);
+        else
+            ccn__axpy(g + p0, net->S + (size_t)i * net->p + p0, dl_dh[i], p1 - p0);
+    }
+}
+
 /* g[k] += dL/dtheta_k over every learning parameter (readout included). */
 static void ccn__gradient(ccn_net *net, const ccn_real *dl_dy, ccn_real *g) {
     size_t n = (size_t)net->n, p0, p1;
-    int i, r, c0, c1, n_act = net->stage_start[net->stage + 1];
+    int r, c0, c1, n_act = net->stage_start[net->stage + 1];
     ccn__learning_range(net, &c0, &c1, &p0, &p1);
     ccn__dl_dh(net, dl_dy, c0, c1);
-    for (i = c0; i < c1; ++i) {
-        if (net->eh)
-            ccn__axpy(g + net->col_off[i], net->eh + net->col_off[i], net->dl_dh[i],
-                      net->col_off[i + 1] - net->col_off[i]);
-        else
-            ccn__axpy(g + p0, net->S + (size_t)i * net->p + p0, net->dl_dh[i], p1 - p0);
-    }
+    ccn__state_gradient(net, net->dl_dh, g);
     for (r = 0; r < net->o; ++r) {
         ccn__axpy(g + net->readout + (size_t)r * n, net->hn, dl_dy[r], (size_t)n_act);
         g[net->readout + (size_t)net->o * n + (size_t)r] += dl_dy[r];
@@ -1361,6 +1373,13 @@ CCN_API ccn_result ccn_accumulate_gradient(ccn_net *net, const ccn_real *dl_dy, 
     if (!net || !dl_dy) return CCN_ERR_NULL_ARGUMENT;
     if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
     ccn__gradient(net, dl_dy, grad ? grad : net->grad);
+    return CCN_OK;
+}
+
+CCN_API ccn_result ccn_accumulate_state_gradient(ccn_net *net, const ccn_real *dl_dh, ccn_real *grad) {
+    if (!net || !dl_dh) return CCN_ERR_NULL_ARGUMENT;
+    if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
+    ccn__state_gradient(net, dl_dh, grad ? grad : net->grad);
     return CCN_OK;
 }
 

@@ -29,6 +29,7 @@ static const th_case suite_cases[] = {
     {"color_biased_with_links", test_color_biased_with_links},
     {"gradient_of_given_dl_dy", test_gradient_of_given_dl_dy},
     {"learn_applies_the_gradient", test_learn_applies_the_gradient},
+    {"state_gradient", test_state_gradient},
     {"learns_a_memory_task", test_learns_a_memory_task},
     {"ccn_gradients_exact", test_ccn_gradients_exact},
     {"ccn_normalised_color_equals_rtrl", test_ccn_normalised_color_equals_rtrl},

@@ -306,3 +306,50 @@ static void test_learn_applies_the_gradient(void) {
             ccn_destroy(b);
         }
 }
+
+/* The state gradient: a one-hot dL/dh gives one state's sensitivity dh_i/dtheta, which for
+   ColoR without links and for exact RTRL agree, and which summed with W_out weights plus the
+   readout's own terms is the output gradient. */
+static void test_state_gradient(void) {
+    int ki;
+    for (ki = 0; ki < 3; ++ki) {
+        ccn_net *a = tg_net(tg_kinds[ki], CCN_COLOR, 1, 0.0, 5), *b = tg_net(tg_kinds[ki], CCN_RTRL, 1, 0.0, 5);
+        size_t p = ccn_param_count(a), ro = ccn_readout_offset(a), k;
+        tu_seq s = tu_sequence(15, 4, 2, 1);
+        double *ga = tu_doubles(p), *gb = tu_doubles(p), *sum = tu_doubles(p), *full = tu_doubles(p);
+        ccn_real *g = tu_reals(p), dl_dh[5], e[2] = {CCN_R(0.5), CCN_R(-2)};
+        int i, t, j;
+        for (t = 0; t < 15; ++t) {
+            ccn_real x[4];
+            for (j = 0; j < 4; ++j) x[j] = (ccn_real)s.x[t * 4 + j];
+            ccn_step(a, x, NULL);
+            ccn_step(b, x, NULL);
+        }
+        for (i = 0; i < 5; ++i) {
+            for (j = 0; j < 5; ++j) dl_dh[j] = (ccn_real)(i == j);
+            memset(g, 0, p * sizeof(ccn_real));
+            CHECK(ccn_accumulate_state_gradient(a, dl_dh, g) == CCN_OK);
+            for (k = 0; k < p; ++k) ga[k] = (double)g[k];
+            memset(g, 0, p * sizeof(ccn_real));
+            CHECK(ccn_accumulate_state_gradient(b, dl_dh, g) == CCN_OK);
+            for (k = 0; k < p; ++k) gb[k] = (double)g[k];
+            CHECK_LE(tu_rel_err(ga, gb, p), TOL_COLOR);
+            for (k = ro; k < p; ++k) CHECK(ga[k] == 0.0);
+            for (k = 0; k < p; ++k) /* sum_r e_r W_out[r][i] dh_i/dtheta */
+                sum[k] += ((double)e[0] * (double)ccn_params(a)[ro + (size_t)i] + (double)e[1] * (double)ccn_params(a)[ro + 5 + (size_t)i]) * ga[k];
+        }
+        memset(g, 0, p * sizeof(ccn_real));
+        CHECK(ccn_accumulate_gradient(a, e, g) == CCN_OK);
+        for (k = 0; k < ro; ++k) full[k] = (double)g[k];
+        for (k = ro; k < p; ++k) sum[k] = 0;
+        CHECK_LE(tu_rel_err(sum, full, p), TOL_COLOR * 10);
+        free(ga);
+        free(gb);
+        free(sum);
+        free(full);
+        free(g);
+        tu_seq_free(&s);
+        ccn_destroy(a);
+        ccn_destroy(b);
+    }
+}
