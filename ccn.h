@@ -517,6 +517,8 @@ struct ccn_net {
     ccn_real alpha;              /* step size                                                  */
     ccn_real td_gamma, td_delta; /* gamma of the last ccn_td_step, its TD error                */
     int td_started;              /* a previous prediction exists                               */
+    int elig_fused;              /* ColoR TD: the trace pass also does E <- decay E + c_i e    */
+    ccn_real elig_decay;         /* its decay; c_i waits in dl_dh                              */
 
     /* per column and per stage */
     size_t *col_off;             /* n + 1 block offsets; col_off[n] == readout                 */
@@ -535,6 +537,7 @@ struct ccn_net {
     ccn_real *h, *c, *h_prev, *c_prev; /* n each; c, c_prev only for lstm                       */
     ccn_real *hid, *phi;         /* n x W: first ReLU layer and features                       */
     ccn_real *hn;                /* n: the readout's (normalised) features                     */
+    ccn_real *hscale;            /* n: d hn_i / d h_i at the last forward (1/sqrt(var_i), or 1) */
     ccn_real *y;                 /* o                                                          */
     ccn_real *dl_dh;             /* n                                                          */
     ccn_real *err;               /* o: dL/dy of ccn_learn                                      */
@@ -719,6 +722,7 @@ static size_t ccn__place(ccn_net *net, unsigned char *base) {
     CCN__PLACE(hid, ccn_real, n * W);
     CCN__PLACE(phi, ccn_real, n * W);
     CCN__PLACE(hn, ccn_real, n);
+    CCN__PLACE(hscale, ccn_real, n);
     CCN__PLACE(y, ccn_real, (size_t)net->o);
     CCN__PLACE(dl_dh, ccn_real, n);
     CCN__PLACE(err, ccn_real, (size_t)net->o);
@@ -857,6 +861,7 @@ CCN_API ccn_result ccn_create(const ccn_config *cfg, const ccn_allocator *alloc,
         ccn__set(net->snap_var, CCN_R(1), net->snap_count);
     }
     if (net->f_var) ccn__set(net->f_var, CCN_R(1), (size_t)net->n);
+    ccn__set(net->hscale, CCN_R(1), (size_t)net->n);
     *out = net;
     return CCN_OK;
 }
@@ -946,10 +951,17 @@ static void ccn__absorb(ccn_real *CCN__RESTRICT mu, ccn_real *CCN__RESTRICT var,
    ColoR uses it with the gate-weighted g; exact RTRL uses it with unit vectors (Jacobian rows).
    ============================================================================================ */
 
+/* A dot product in 16 independent lanes (so the compiler can vectorise it without reordering
+   anything itself), summed in a fixed tree: the same bits whatever the vector width. */
+#define CCN__LANES 16
 static ccn_real ccn__dot(const ccn_real *CCN__RESTRICT a, const ccn_real *CCN__RESTRICT b, int len) {
-    ccn_real s = 0;
-    int k;
-    for (k = 0; k < len; ++k) s += a[k] * b[k];
+    ccn_real acc[CCN__LANES] = {0}, s = 0;
+    int k = 0, j, w;
+    for (; k + CCN__LANES <= len; k += CCN__LANES)
+        for (j = 0; j < CCN__LANES; ++j) acc[j] += a[k + j] * b[k + j];
+    for (w = CCN__LANES / 2; w > 0; w /= 2)
+        for (j = 0; j < w; ++j) acc[j] += acc[j + w];
+    for (s = acc[0]; k < len; ++k) s += a[k] * b[k];
     return s;
 }
 
@@ -1119,11 +1131,38 @@ static void ccn__trace2(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT ec,
     }
 }
 
+/* The same two, with TD's eligibility of the previous step folded into the pass:
+   E <- decay E + c e(t-1), then the trace update. */
+static void ccn__trace1_elig(ccn_real *CCN__RESTRICT e, ccn_real *CCN__RESTRICT E, const ccn_real *CCN__RESTRICT z,
+                             int len, ccn_real mhh, ccn_real b, ccn_real decay, ccn_real c) {
+    int k;
+    for (k = 0; k < len; ++k) {
+        E[k] = decay * E[k] + c * e[k];
+        e[k] = mhh * e[k] + b * z[k];
+    }
+}
+
+static void ccn__trace2_elig(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT ec, ccn_real *CCN__RESTRICT E,
+                             const ccn_real *CCN__RESTRICT z, int len, const ccn__local *d, int q, ccn_real decay,
+                             ccn_real c) {
+    ccn_real hh = d->hh, hc = d->hc, ch = d->ch, cc = d->cc, bh = d->Bh[q], bc = d->Bc[q];
+    int k;
+    for (k = 0; k < len; ++k) {
+        ccn_real H = eh[k], C = ec[k];
+        E[k] = decay * E[k] + c * H;
+        eh[k] = hh * H + hc * C + bh * z[k];
+        ec[k] = ch * H + cc * C + bc * z[k];
+    }
+}
+
 static void ccn__color_update(ccn_net *net, int col, const ccn__z *z, const ccn_real *xin,
                               const ccn__local *d) {
     size_t off = net->col_off[col], stride = (size_t)net->zlen[col] + 2, fc = net->feat_count, k;
     int q, s, two = net->ec != NULL;
     ccn_real *eh = net->eh + off, *ec = two ? net->ec + off : NULL;
+    ccn_real *E = net->elig_fused ? net->elig + off : NULL, decay = net->elig_decay, c = net->dl_dh[col];
+    if (E) /* TD: the eligibility takes this column's traces of the previous step first */
+        for (k = 0; k < fc; ++k) E[k] = decay * E[k] + c * eh[k];
     if (fc) { /* feature parameters: the immediate term goes through phi_col */
         const ccn_real *blk = net->theta + off + fc;
         ccn_real *imm_h = net->fscratch, *imm_c = imm_h + fc, *gh = imm_c + fc, *gc = gh + net->W,
@@ -1158,7 +1197,9 @@ static void ccn__color_update(ccn_net *net, int col, const ccn__z *z, const ccn_
         seg[1] = z->casc, len[1] = z->casc_len;
         seg[2] = net->tail, len[2] = z->tail_len;
         for (s = 0; s < 3; ++s) {
-            if (two) ccn__trace2(eh + b, ec + b, seg[s], len[s], d, q);
+            if (E && two) ccn__trace2_elig(eh + b, ec + b, E + b, seg[s], len[s], d, q, decay, c);
+            else if (E) ccn__trace1_elig(eh + b, E + b, seg[s], len[s], d->hh, d->Bh[q], decay, c);
+            else if (two) ccn__trace2(eh + b, ec + b, seg[s], len[s], d, q);
             else ccn__trace1(eh + b, seg[s], len[s], d->hh, d->Bh[q]);
             b += (size_t)len[s];
         }
@@ -1277,8 +1318,12 @@ CCN_API void ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
         net->S_new = t;
     }
     /* the readout, with the feature statistics from before the step */
-    for (i = 0; i < n_act; ++i)
-        net->hn[i] = net->feat_norm ? (net->h[i] - net->f_mu[i]) / CCN__SQRT(net->f_var[i]) : net->h[i];
+    if (net->feat_norm)
+        for (i = 0; i < n_act; ++i) {
+            net->hscale[i] = CCN_R(1) / CCN__SQRT(net->f_var[i]);
+            net->hn[i] = (net->h[i] - net->f_mu[i]) * net->hscale[i];
+        }
+    else memcpy(net->hn, net->h, (size_t)n_act * sizeof(ccn_real));
     for (r = 0; r < net->o; ++r)
         net->y[r] = ccn__dot(net->theta + net->readout + (size_t)r * (size_t)net->n, net->hn, n_act) +
                     net->theta[net->readout + (size_t)net->o * (size_t)net->n + (size_t)r];
@@ -1339,7 +1384,7 @@ static void ccn__dl_dh(ccn_net *net, const ccn_real *dl_dy, int c0, int c1) {
     for (i = c0; i < c1; ++i) {
         ccn_real s = 0;
         for (r = 0; r < net->o; ++r) s += dl_dy[r] * wout[(size_t)r * (size_t)net->n + (size_t)i];
-        net->dl_dh[i] = net->feat_norm ? s / CCN__SQRT(net->f_var[i]) : s;
+        net->dl_dh[i] = net->feat_norm ? s * net->hscale[i] : s;
     }
 }
 
@@ -1495,15 +1540,22 @@ CCN_API ccn_result ccn_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulan
     previous = net->y[0];
     if (net->td_started) { /* E <- gamma_t lambda E + d yhat_t / d theta, with step t's traces */
         ccn_real decay = net->td_gamma * (ccn_real)net->cfg.td_lambda, one = 1;
-        size_t p0, p1, n = (size_t)net->n, k;
+        size_t p0, p1, n = (size_t)net->n, k, ro = net->readout;
         int c0, c1, n_act = net->stage_start[net->stage + 1];
         ccn__learning_range(net, &c0, &c1, &p0, &p1);
-        for (k = p0; k < p1; ++k) net->elig[k] *= decay;
-        for (k = net->readout; k < net->readout + (size_t)n_act; ++k) net->elig[k] *= decay;
-        net->elig[net->readout + n] *= decay;
-        ccn__gradient(net, &one, net->elig);
+        for (k = 0; k < (size_t)n_act; ++k) net->elig[ro + k] = decay * net->elig[ro + k] + net->hn[k];
+        net->elig[ro + n] = decay * net->elig[ro + n] + one;
+        ccn__dl_dh(net, &one, c0, c1); /* dyhat_t/dh_i */
+        if (net->eh) { /* ColoR: the column part rides on the trace pass of the step below */
+            net->elig_fused = 1;
+            net->elig_decay = decay;
+        } else {
+            for (k = p0; k < p1; ++k) net->elig[k] *= decay;
+            ccn__state_gradient(net, net->dl_dh, net->elig);
+        }
     }
     ccn_step(net, x, NULL);
+    net->elig_fused = 0;
     if (net->td_started) {
         net->td_delta = cumulant + gamma * net->y[0] - previous;
         ccn__update(net, net->elig, NULL, NULL, net->td_delta);

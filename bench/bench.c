@@ -1,0 +1,315 @@
+/* bench.c - what one learning step costs, in ns per parameter per step.
+
+   Every case builds a net, warms it up, then times batches of steps (median of several runs of
+   at least --min-time seconds each), and prints one JSON object per line on stdout and a table
+   on stderr. Cases that compare methods run side by side in one process, so ratios between
+   them are meaningful on a shared machine. A memory-floor kernel (read and write k float arrays
+   in place, the pattern of a ColoR step) runs at each size, so every case reports how far it is
+   from the bandwidth floor it meets.
+
+   usage: bench [--quick] [--case NAME] [--list] [--svg PATH] [--min-time S]
+   Build: make bench (-O3 -march=native, C11 for timespec_get). */
+#define CCN_IMPLEMENTATION
+#include "../ccn.h"
+#include "../examples/plot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void) {
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct bench_case {
+    const char *name;
+    int kind, method, learner; /* learner: CCN_SUPERVISED (SGD) or CCN_TD (+ RMSProp) */
+    int columns, inputs;
+    double links;              /* RTRL cases: dense links */
+    int quick;                 /* part of --quick */
+    const char *group;         /* for the figure: series name */
+} bench_case;
+
+typedef struct bench_result {
+    double ns_step, ns_param, floor_ns_param;
+    size_t params, bytes;
+    long steps;
+} bench_result;
+
+/* Inputs: a fixed pool of Bernoulli(0.2) vectors, cycled (the environment costs nothing). */
+#define POOL 64
+
+static double time_net(ccn_net *net, int learner, const ccn_real *pool, int m, double min_time, long *steps_out) {
+    long steps = 16, t;
+    double best = 1e300;
+    int rep;
+    ccn_real target = CCN_R(0.5), y;
+    for (t = 0; t < 64; ++t) { /* warm-up */
+        if (learner == CCN_TD) ccn_td_step(net, pool + (t % POOL) * m, CCN_R(0.0), CCN_R(0.9), &y);
+        else {
+            ccn_step(net, pool + (t % POOL) * m, &y);
+            ccn_learn(net, &target);
+        }
+    }
+    for (;;) { /* grow the batch until it takes min_time */
+        double t0 = now_s(), dt;
+        for (t = 0; t < steps; ++t) {
+            if (learner == CCN_TD) ccn_td_step(net, pool + (t % POOL) * m, (ccn_real)(t % 17 == 0), CCN_R(0.9), &y);
+            else {
+                ccn_step(net, pool + (t % POOL) * m, &y);
+                ccn_learn(net, &target);
+            }
+        }
+        dt = now_s() - t0;
+        if (dt >= min_time || steps > (1L << 40)) break;
+        steps = dt > min_time / 8 ? (long)((double)steps * min_time / dt * 1.1) + 1 : steps * 8;
+    }
+    {
+        double runs[5];
+        for (rep = 0; rep < 5; ++rep) {
+            double t0 = now_s();
+            for (t = 0; t < steps; ++t) {
+                if (learner == CCN_TD) ccn_td_step(net, pool + (t % POOL) * m, (ccn_real)(t % 17 == 0), CCN_R(0.9), &y);
+                else {
+                    ccn_step(net, pool + (t % POOL) * m, &y);
+                    ccn_learn(net, &target);
+                }
+            }
+            runs[rep] = (now_s() - t0) / (double)steps;
+        }
+        for (rep = 0; rep < 5; ++rep) { /* median of 5 */
+            int below = 0, k;
+            for (k = 0; k < 5; ++k) below += runs[k] < runs[rep];
+            if (below == 2) best = runs[rep];
+        }
+    }
+    *steps_out = steps * 6;
+    return best * 1e9;
+}
+
+/* The bandwidth floor: k float arrays of `count` elements each, read and written in place once
+   per "step" (a[i] = a[i] * s + b[i] style), in ns per element. */
+static double memory_floor(size_t count, int k, double min_time) {
+    float *a = (float *)malloc(count * (size_t)k * sizeof(float));
+    long reps = 1, r;
+    double dt = 0, best = 1e300;
+    size_t i;
+    int j, rep;
+    if (!a) return 0;
+    for (i = 0; i < count * (size_t)k; ++i) a[i] = (float)(i % 7) * 0.125f;
+    for (;;) {
+        double t0 = now_s();
+        for (r = 0; r < reps; ++r)
+            for (j = 0; j < k; ++j) {
+                float *x = a + (size_t)j * count, *y = a + (size_t)((j + 1) % k) * count;
+                for (i = 0; i < count; ++i) x[i] = x[i] * 0.999f + y[i] * 0.001f;
+            }
+        dt = now_s() - t0;
+        if (dt >= min_time / 2) break;
+        reps *= 4;
+    }
+    for (rep = 0; rep < 3; ++rep) {
+        double t0 = now_s();
+        for (r = 0; r < reps; ++r)
+            for (j = 0; j < k; ++j) {
+                float *x = a + (size_t)j * count, *y = a + (size_t)((j + 1) % k) * count;
+                for (i = 0; i < count; ++i) x[i] = x[i] * 0.999f + y[i] * 0.001f;
+            }
+        dt = (now_s() - t0) / (double)reps / (double)count * 1e9;
+        if (dt < best) best = dt;
+    }
+    { /* keep the work observable */
+        volatile float sink = a[count / 2];
+        (void)sink;
+    }
+    free(a);
+    return best;
+}
+
+/* Arrays a step reads and writes per parameter: params, traces (2 for lstm), eligibility and
+   RMSProp for TD. */
+static int arrays_per_param(const bench_case *c) {
+    if (c->method == CCN_FORWARD) return 1;
+    if (c->method == CCN_RTRL) return 0;
+    return 2 + (c->kind == CCN_LSTM) + (c->learner == CCN_TD ? 2 : 0);
+}
+
+static int run_case(const bench_case *c, double min_time, bench_result *res) {
+    ccn_config cfg;
+    ccn_net *net;
+    ccn_real *pool;
+    ccn_rng rng;
+    int i;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.n_inputs = c->inputs;
+    cfg.n_columns = c->columns;
+    cfg.kind = c->kind;
+    cfg.method = c->method;
+    cfg.links = c->links;
+    cfg.learner = c->learner;
+    cfg.td_lambda = 0.99;
+    cfg.step_size = 1e-4;
+    if (c->learner == CCN_TD) {
+        cfg.optimizer = CCN_RMSPROP;
+        cfg.scale_readout_step = 1;
+        cfg.input_norm_rate = 0.99999;
+        cfg.feature_norm_rate = 0.99999;
+        cfg.norm_var_floor = 0.001;
+    }
+    cfg.seed = 1;
+    if (ccn_create(&cfg, NULL, &net) != CCN_OK) return 0;
+    pool = (ccn_real *)malloc(sizeof(ccn_real) * POOL * (size_t)c->inputs);
+    if (!pool) return 0;
+    ccn_rng_seed(&rng, 7);
+    for (i = 0; i < POOL * c->inputs; ++i) pool[i] = (ccn_real)(ccn_rng_uniform(&rng) < 0.2);
+    res->params = ccn_param_count(net);
+    ccn_memory_size(&cfg, &res->bytes);
+    res->ns_step = time_net(net, c->learner, pool, c->inputs, min_time, &res->steps);
+    res->ns_param = res->ns_step / (double)res->params;
+    res->floor_ns_param = arrays_per_param(c) ? memory_floor(res->params, arrays_per_param(c), min_time) * arrays_per_param(c) : 0;
+    free(pool);
+    ccn_destroy(net);
+    return 1;
+}
+
+static const char *kind_name(int k) { return k == CCN_TANH ? "tanh" : k == CCN_GATED ? "gated" : "lstm"; }
+static const char *method_name(int m) { return m == CCN_COLOR ? "color" : m == CCN_RTRL ? "rtrl" : "forward"; }
+
+#define CASE(name, kind, method, learner, cols, ins, links, quick, group) \
+    { name, kind, method, learner, cols, ins, links, quick, group }
+
+static const bench_case cases[] = {
+    /* P1: tanh / gated, ColoR, SGD, 64+ inputs, cache-resident */
+    CASE("tanh_sgd_100x64", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 100, 64, 0, 1, "color tanh sgd"),
+    CASE("tanh_sgd_100x128", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 100, 128, 0, 1, "color tanh sgd"),
+    CASE("tanh_sgd_100x1024", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 100, 1024, 0, 0, "color tanh sgd"),
+    CASE("gated_sgd_100x128", CCN_GATED, CCN_COLOR, CCN_SUPERVISED, 100, 128, 0, 1, "color gated sgd"),
+    CASE("gated_sgd_100x275", CCN_GATED, CCN_COLOR, CCN_SUPERVISED, 100, 275, 0, 0, "color gated sgd"),
+    /* P2: lstm, ColoR, TD(lambda) + RMSProp */
+    CASE("lstm_td_100x64", CCN_LSTM, CCN_COLOR, CCN_TD, 100, 64, 0, 0, "color lstm td"),
+    CASE("lstm_td_100x128", CCN_LSTM, CCN_COLOR, CCN_TD, 100, 128, 0, 1, "color lstm td"),
+    CASE("lstm_td_100x275", CCN_LSTM, CCN_COLOR, CCN_TD, 100, 275, 0, 0, "color lstm td"),
+    /* P3: small fan-in */
+    CASE("tanh_sgd_1000x12", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 1000, 12, 0, 1, "color tanh sgd"),
+    CASE("lstm_td_1000x12", CCN_LSTM, CCN_COLOR, CCN_TD, 1000, 12, 0, 1, "color lstm td"),
+    /* P4: the Atari case */
+    CASE("atari_lstm_td_6x275", CCN_LSTM, CCN_COLOR, CCN_TD, 6, 275, 0, 1, "color lstm td"),
+    /* P7: scaling at fixed fan-in, 10 to 10,000 columns */
+    CASE("tanh_sgd_10x128", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 10, 128, 0, 0, "color tanh sgd"),
+    CASE("tanh_sgd_1000x128", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 1000, 128, 0, 0, "color tanh sgd"),
+    CASE("tanh_sgd_10000x128", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 10000, 128, 0, 0, "color tanh sgd"),
+    CASE("lstm_td_10x128", CCN_LSTM, CCN_COLOR, CCN_TD, 10, 128, 0, 0, "color lstm td"),
+    CASE("lstm_td_1000x128", CCN_LSTM, CCN_COLOR, CCN_TD, 1000, 128, 0, 0, "color lstm td"),
+    /* P5: DRAM-resident (>= 200 MB of state) */
+    CASE("lstm_td_8000x256_dram", CCN_LSTM, CCN_COLOR, CCN_TD, 8000, 256, 0, 0, "color lstm td"),
+    CASE("tanh_sgd_40000x1024_dram", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 40000, 1024, 0, 0, "color tanh sgd"),
+    /* P6: exact RTRL with dense links next to ColoR on the same nets */
+    CASE("rtrl_tanh_8_dense", CCN_TANH, CCN_RTRL, CCN_SUPERVISED, 8, 16, 7, 1, "rtrl tanh sgd"),
+    CASE("color_tanh_8_dense", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 8, 16, 7, 1, "color tanh sgd (links)"),
+    CASE("rtrl_tanh_16_dense", CCN_TANH, CCN_RTRL, CCN_SUPERVISED, 16, 16, 15, 0, "rtrl tanh sgd"),
+    CASE("color_tanh_16_dense", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 16, 16, 15, 0, "color tanh sgd (links)"),
+    CASE("rtrl_tanh_32_dense", CCN_TANH, CCN_RTRL, CCN_SUPERVISED, 32, 16, 31, 1, "rtrl tanh sgd"),
+    CASE("color_tanh_32_dense", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 32, 16, 31, 1, "color tanh sgd (links)"),
+    CASE("rtrl_tanh_64_dense", CCN_TANH, CCN_RTRL, CCN_SUPERVISED, 64, 16, 63, 0, "rtrl tanh sgd"),
+    CASE("color_tanh_64_dense", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 64, 16, 63, 0, "color tanh sgd (links)"),
+    /* inference */
+    CASE("lstm_forward_100x128", CCN_LSTM, CCN_FORWARD, CCN_SUPERVISED, 100, 128, 0, 1, "forward lstm"),
+    CASE("lstm_forward_1000x128", CCN_LSTM, CCN_FORWARD, CCN_SUPERVISED, 1000, 128, 0, 0, "forward lstm"),
+};
+#define N_CASES ((int)(sizeof cases / sizeof cases[0]))
+
+static int usage(const char *prog, FILE *out) {
+    fprintf(out, "usage: %s [--quick] [--case NAME] [--list] [--svg PATH] [--min-time SECONDS]\n", prog);
+    return out == stderr ? 2 : 0;
+}
+
+int main(int argc, char **argv) {
+    int quick = 0, i, ran = 0, k;
+    const char *only = NULL, *svg = "build/bench.svg";
+    double min_time = 0.2;
+    bench_result res[N_CASES];
+    int done[N_CASES];
+    for (i = 1; i < argc; ++i) {
+        if (!strcmp(argv[i], "--quick")) quick = 1;
+        else if (!strcmp(argv[i], "--list")) {
+            for (k = 0; k < N_CASES; ++k) printf("%s\n", cases[k].name);
+            return 0;
+        } else if (!strcmp(argv[i], "--case") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--svg") && i + 1 < argc) svg = argv[++i];
+        else if (!strcmp(argv[i], "--min-time") && i + 1 < argc) min_time = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--help")) return usage(argv[0], stdout);
+        else return usage(argv[0], stderr);
+    }
+    if (quick) min_time = min_time < 0.05 ? min_time : 0.05;
+    fprintf(stderr, "%-26s %10s %12s %12s %10s %8s\n", "case", "params", "ns/step", "ns/param", "floor", "x floor");
+    for (k = 0; k < N_CASES; ++k) {
+        const bench_case *c = &cases[k];
+        done[k] = 0;
+        if (only ? strcmp(only, c->name) != 0 : (quick && !c->quick)) continue;
+        if (!run_case(c, min_time, &res[k])) {
+            fprintf(stderr, "%-26s could not be created\n", c->name);
+            continue;
+        }
+        done[k] = 1;
+        ++ran;
+        printf("{\"case\": \"%s\", \"kind\": \"%s\", \"method\": \"%s\", \"learner\": \"%s\", \"columns\": %d, "
+               "\"inputs\": %d, \"params\": %zu, \"bytes\": %zu, \"steps\": %ld, \"ns_per_step\": %.1f, "
+               "\"ns_per_param_step\": %.4f, \"floor_ns_per_param_step\": %.4f}\n",
+               c->name, kind_name(c->kind), method_name(c->method), c->learner == CCN_TD ? "td" : "sgd", c->columns,
+               c->inputs, res[k].params, res[k].bytes, res[k].steps, res[k].ns_step, res[k].ns_param,
+               res[k].floor_ns_param);
+        fflush(stdout);
+        fprintf(stderr, "%-26s %10zu %12.1f %12.4f %10.4f %8.2f\n", c->name, res[k].params, res[k].ns_step,
+                res[k].ns_param, res[k].floor_ns_param, res[k].floor_ns_param > 0 ? res[k].ns_param / res[k].floor_ns_param : 0.0);
+    }
+    if (ran > 1 && svg[0]) { /* ns/param/step against params, one line per method group */
+        const char *groups[16];
+        plot_series s[16];
+        double xs[16][N_CASES], ys[16][N_CASES];
+        int ng = 0, g;
+        plot p;
+        for (k = 0; k < N_CASES; ++k) {
+            if (!done[k]) continue;
+            for (g = 0; g < ng && strcmp(groups[g], cases[k].group); ++g) {
+            }
+            if (g == ng) {
+                if (ng == 16) continue;
+                groups[ng] = cases[k].group;
+                s[ng].name = cases[k].group;
+                s[ng].n = 0;
+                s[ng].err = NULL;
+                ++ng;
+            }
+            xs[g][s[g].n] = (double)res[k].params;
+            ys[g][s[g].n] = res[k].ns_param;
+            ++s[g].n;
+        }
+        for (g = 0; g < ng; ++g) { /* sort each series by size */
+            int a, b;
+            for (a = 0; a < s[g].n; ++a)
+                for (b = a + 1; b < s[g].n; ++b)
+                    if (xs[g][b] < xs[g][a]) {
+                        double tx = xs[g][a], ty = ys[g][a];
+                        xs[g][a] = xs[g][b];
+                        ys[g][a] = ys[g][b];
+                        xs[g][b] = tx;
+                        ys[g][b] = ty;
+                    }
+            s[g].x = xs[g];
+            s[g].y = ys[g];
+        }
+        memset(&p, 0, sizeof p);
+        p.title = "ccn.h: cost of one learning step";
+        p.xlabel = "parameters";
+        p.ylabel = "ns per parameter per step";
+        p.logx = p.logy = 1;
+        p.has_ref = 1;
+        p.ref_y = 9.0;
+        p.ref_label = "the 2023 authors' C++ (9-13 ns)";
+        if (plot_svg(svg, &p, s, ng) == 0) fprintf(stderr, "wrote %s\n", svg);
+    }
+    return ran ? 0 : 1;
+}
