@@ -36,8 +36,8 @@ static double plot_unit(double v, double lo, double hi, int logv) {
 /* Data range of one axis over every series (and the reference line for y). */
 static void plot_range(const plot_series *s, int count, int want_y, int logv, const plot *p, double *lo, double *hi) {
     int i, k;
-    *lo = INFINITY;
-    *hi = -INFINITY;
+    *lo = HUGE_VAL;
+    *hi = -HUGE_VAL;
     for (i = 0; i < count; ++i)
         for (k = 0; k < s[i].n; ++k) {
             double v = want_y ? s[i].y[k] : s[i].x[k], e = want_y && s[i].err ? s[i].err[k] : 0.0;
