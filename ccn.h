@@ -406,11 +406,9 @@ CCN_API double ccn_rng_uniform(ccn_rng *rng); /* [0, 1), 53 bits, identical ever
 #endif
 
 #ifdef CCN_DOUBLE
-#define CCN__EXP(x) exp(x)
 #define CCN__SQRT(x) sqrt(x)
 #define CCN__POW(x, y) pow(x, y)
 #else
-#define CCN__EXP(x) expf(x)
 #define CCN__SQRT(x) sqrtf(x)
 #define CCN__POW(x, y) powf(x, y)
 #endif
@@ -508,7 +506,6 @@ struct ccn_net {
     size_t p;                    /* all parameters                                             */
     size_t readout;              /* offset of W_out                                            */
     size_t n_links;              /* links of all columns                                       */
-    size_t max_tail;             /* longest [links ; h' ; 1]                                   */
     size_t snap_count;           /* reals in all stages' frozen statistics (means)             */
     uint64_t steps, opt_steps;   /* ccn_step calls; optimiser updates (Adam's t)               */
     ccn_rng rng;
@@ -539,7 +536,10 @@ struct ccn_net {
     ccn_real *y;                 /* o                                                          */
     ccn_real *dl_dh;             /* n                                                          */
     ccn_real *err;               /* o: dL/dy of ccn_learn                                      */
-    ccn_real *tail;              /* [link values ; h' ; 1] of the column being stepped         */
+    ccn_real *tails;             /* each column's [link values ; h' ; 1], at link_off[i] + 2i  */
+    ccn_real *pre, *u;           /* G x n: gate pre-activations and self-weights (gate-major)  */
+    ccn_real *Bh, *Bc;           /* G x n: the local derivatives B of each column (see 3.)     */
+    ccn_real *Mhh, *Mhc, *Mch, *Mcc; /* n each: the local derivatives M                         */
     ccn_real *sbuf;              /* m + n: a stage's normalised [x ; cascade]                  */
     ccn_real *fscratch;          /* feature-layer scratch: 2 x feat_count + 4 x W              */
     ccn_real *in_mu, *in_var;    /* live input statistics, m + n: [x ; h]                      */
@@ -658,7 +658,6 @@ static int ccn__dimensions(ccn_net *d) {
     if (d->L == 2 && (!ccn__mul(W, W + 1, &t) || !ccn__add(d->feat_count, t, &d->feat_count))) return 0;
     d->p = 0;
     d->n_links = 0;
-    d->max_tail = 2;
     d->snap_count = 0;
     if (prob > 0.0 && (double)n * (double)(dps - 1) * (double)(1 + W) > (double)CCN_MAX_LINK_DRAWS) return 0;
     ccn_rng_seed(&rng, c->seed);
@@ -668,7 +667,6 @@ static int ccn__dimensions(ccn_net *d) {
         candidates = prob > 0.0 ? (stage_cols - 1) * (1 + W) : 0;
         for (k = 0; k < candidates; ++k) nl += ccn_rng_uniform(&rng) < prob;
         d->n_links += nl;
-        if (nl + 2 > d->max_tail) d->max_tail = nl + 2;
         /* gate block: own + cascade (the columns before this stage) + links + u + b; z's length
            and the link offsets are ints */
         if (!ccn__add((size_t)d->own_len, first, &t) || !ccn__add(t, nl + 2, &t) || t > 0x7fffffff ||
@@ -724,7 +722,15 @@ static size_t ccn__place(ccn_net *net, unsigned char *base) {
     CCN__PLACE(y, ccn_real, (size_t)net->o);
     CCN__PLACE(dl_dh, ccn_real, n);
     CCN__PLACE(err, ccn_real, (size_t)net->o);
-    CCN__PLACE(tail, ccn_real, net->max_tail);
+    CCN__PLACE(tails, ccn_real, net->n_links + 2 * n);
+    CCN__PLACE(pre, ccn_real, (size_t)net->G * n);
+    CCN__PLACE(u, ccn_real, (size_t)net->G * n);
+    CCN__PLACE(Bh, ccn_real, (size_t)net->G * n);
+    CCN__PLACE(Bc, ccn_real, ns == 2 ? (size_t)net->G * n : 0);
+    CCN__PLACE(Mhh, ccn_real, n);
+    CCN__PLACE(Mhc, ccn_real, ns == 2 ? n : 0);
+    CCN__PLACE(Mch, ccn_real, ns == 2 ? n : 0);
+    CCN__PLACE(Mcc, ccn_real, ns == 2 ? n : 0);
     CCN__PLACE(sbuf, ccn_real, net->in_norm ? m + n : 0);
     CCN__PLACE(fscratch, ccn_real, 2 * fc + 4 * W);
     CCN__PLACE(in_mu, ccn_real, net->in_norm ? m + n : 0);
@@ -1029,104 +1035,214 @@ typedef struct ccn__local {
     ccn_real hh, hc, ch, cc;        /* M                                                    */
 } ccn__local;
 
-static ccn_real ccn__sigmoid(ccn_real a) { return CCN_R(1) / (CCN_R(1) + CCN__EXP(-a)); }
-
-/* tanh through one exp (libm's tanh costs several times an exp): 1 - 2 / (e^2x + 1), and near
-   0, where that form cancels, the Taylor series to x^9 (below 0.25 in float, 0.05 in double:
-   truncation under a quarter ulp). Measured: within 5e-7 (float) and 4e-15 (double) relative
-   of libm's tanh over [-25, 25]. */
+/* exp from IEEE arithmetic alone (no libm): x = k ln2 + r with |r| <= ln2/2 (Cody-Waite
+   split of ln2), e^r by its Taylor series to r^7 (float) or r^13 (double), truncation under
+   0.1 ulp, then 2^k put into the exponent bits. Branch-free, so loops over columns vectorise,
+   and the same bits on every platform (compiled without FMA contraction differences). The
+   argument is clamped to the normal range: exp(-87..88) in float, exp(-708..709) in double.
+   Measured within 2 ulp of libm's exp (tests/test_core.c). */
 #ifdef CCN_DOUBLE
-#define CCN__TANH_SERIES 0.05
+typedef uint64_t ccn__bits;
+#define CCN__EXP_LO (-708.0)
+#define CCN__EXP_HI 709.0
+#define CCN__ROUND_MAGIC 6755399441055744.0 /* 1.5 x 2^52: adding it rounds to an integer */
+#define CCN__LN2_HI 6.93147180369123816490e-01
+#define CCN__LN2_LO 1.90821492927058770002e-10
+#define CCN__MANT 52
+#define CCN__BIAS 1023
 #else
-#define CCN__TANH_SERIES 0.25
+typedef uint32_t ccn__bits;
+#define CCN__EXP_LO (-87.0f)
+#define CCN__EXP_HI 88.0f
+#define CCN__ROUND_MAGIC 12582912.0f /* 1.5 x 2^23 */
+#define CCN__LN2_HI 0.693145751953125f
+#define CCN__LN2_LO 1.428606765330187045e-06f
+#define CCN__MANT 23
+#define CCN__BIAS 127
 #endif
+
+static ccn_real ccn__exp(ccn_real x) {
+    ccn_real t, k, r, p, scale;
+    ccn__bits bits;
+    x = x < CCN__EXP_LO ? CCN__EXP_LO : x > CCN__EXP_HI ? CCN__EXP_HI : x;
+    t = x * CCN_R(1.44269504088896340736) + CCN__ROUND_MAGIC;
+    k = t - CCN__ROUND_MAGIC; /* x / ln2, rounded to the nearest integer */
+    r = x - k * CCN__LN2_HI;
+    r = r - k * CCN__LN2_LO;
+#ifdef CCN_DOUBLE
+    p = CCN_R(1.0 / 6227020800.0);
+    p = p * r + CCN_R(1.0 / 479001600.0);
+    p = p * r + CCN_R(1.0 / 39916800.0);
+    p = p * r + CCN_R(1.0 / 3628800.0);
+    p = p * r + CCN_R(1.0 / 362880.0);
+    p = p * r + CCN_R(1.0 / 40320.0);
+    p = p * r + CCN_R(1.0 / 5040.0);
+#else
+    p = CCN_R(1.0 / 5040.0);
+#endif
+    p = p * r + CCN_R(1.0 / 720.0);
+    p = p * r + CCN_R(1.0 / 120.0);
+    p = p * r + CCN_R(1.0 / 24.0);
+    p = p * r + CCN_R(1.0 / 6.0);
+    p = p * r + CCN_R(0.5);
+    p = p * r + CCN_R(1.0);
+    p = p * r + CCN_R(1.0);
+    bits = (ccn__bits)((ccn__bits)((int)k + CCN__BIAS) << CCN__MANT);
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+static ccn_real ccn__sigmoid(ccn_real a) { return CCN_R(1) / (CCN_R(1) + ccn__exp(-a)); }
+
+/* tanh through one exp: 1 - 2 / (e^2|x| + 1); below |x| = 0.25, where that form cancels,
+   e^2x - 1 = y + y^2/2! + ... (y = 2|x|, to y^8 in float, y^14 in double: truncation under 0.1
+   ulp) and tanh = (e^2x - 1) / (e^2x + 1). Branch-free. Measured within 3 ulp of libm's tanh
+   in either precision (tests/test_core.c). */
 static ccn_real ccn__tanh(ccn_real a) {
-    ccn_real x = a < 0 ? -a : a, t;
-    if (x < CCN_R(CCN__TANH_SERIES)) {
-        ccn_real x2 = a * a;
-        return a + a * x2 * (CCN_R(-1.0 / 3.0) + x2 * (CCN_R(2.0 / 15.0) + x2 * (CCN_R(-17.0 / 315.0) + x2 * CCN_R(62.0 / 2835.0))));
-    }
-    t = x > CCN_R(20) ? CCN_R(1) : CCN_R(1) - CCN_R(2) / (CCN__EXP(CCN_R(2) * x) + CCN_R(1));
+    ccn_real x = a < 0 ? -a : a, y = CCN_R(2) * x, far, em, t;
+    far = CCN_R(1) - CCN_R(2) / (ccn__exp(y) + CCN_R(1));
+#ifdef CCN_DOUBLE
+    em = CCN_R(1.0 / 1307674368000.0);
+    em = em * y + CCN_R(1.0 / 87178291200.0);
+    em = em * y + CCN_R(1.0 / 6227020800.0);
+    em = em * y + CCN_R(1.0 / 479001600.0);
+    em = em * y + CCN_R(1.0 / 39916800.0);
+    em = em * y + CCN_R(1.0 / 3628800.0);
+    em = em * y + CCN_R(1.0 / 362880.0);
+#else
+    em = CCN_R(1.0 / 362880.0);
+#endif
+    em = em * y + CCN_R(1.0 / 40320.0);
+    em = em * y + CCN_R(1.0 / 5040.0);
+    em = em * y + CCN_R(1.0 / 720.0);
+    em = em * y + CCN_R(1.0 / 120.0);
+    em = em * y + CCN_R(1.0 / 24.0);
+    em = em * y + CCN_R(1.0 / 6.0);
+    em = em * y + CCN_R(0.5);
+    em = (em * y + CCN_R(1)) * y;
+    t = x < CCN_R(0.25) ? em / (em + CCN_R(2)) : far;
     return a < 0 ? -t : t;
 }
 
-/* tanh column: h = tanh(a) */
-static void ccn__tanh_cell(const ccn_real *a, const ccn_real *u, ccn_real *h, ccn__local *d) {
-    ccn_real hn = ccn__tanh(a[0]), da = CCN_R(1) - hn * hn;
-    *h = hn;
-    d->Bh[0] = da;
-    d->hh = da * u[0];
-}
-
-/* gated column: f = sigma(a_f), g = tanh(a_g), h = f h' + (1 - f) g */
-static void ccn__gated_cell(const ccn_real *a, const ccn_real *u, ccn_real hp, ccn_real *h,
-                            ccn__local *d) {
-    ccn_real f = ccn__sigmoid(a[0]), g = ccn__tanh(a[1]);
-    *h = f * hp + (CCN_R(1) - f) * g;
-    d->Bh[0] = (hp - g) * f * (CCN_R(1) - f);
-    d->Bh[1] = (CCN_R(1) - f) * (CCN_R(1) - g * g);
-    d->hh = f + d->Bh[0] * u[0] + d->Bh[1] * u[1];
-}
-
-/* lstm column, gates i f o g: c = f c' + i g, h = o tanh(c) */
-static void ccn__lstm_cell(const ccn_real *a, const ccn_real *u, ccn_real cp, ccn_real *h,
-                           ccn_real *c, ccn__local *d) {
-    ccn_real i = ccn__sigmoid(a[0]), f = ccn__sigmoid(a[1]), o = ccn__sigmoid(a[2]);
-    ccn_real g = ccn__tanh(a[3]), cn = f * cp + i * g, tc = ccn__tanh(cn);
-    ccn_real dh_dc = o * (CCN_R(1) - tc * tc), dh_dao = tc * o * (CCN_R(1) - o);
-    ccn_real dc_dh = 0;
-    int q;
-    *c = cn;
-    *h = o * tc;
-    d->Bc[0] = g * i * (CCN_R(1) - i);
-    d->Bc[1] = cp * f * (CCN_R(1) - f);
-    d->Bc[2] = 0;
-    d->Bc[3] = i * (CCN_R(1) - g * g);
-    for (q = 0; q < 4; ++q) {
-        d->Bh[q] = dh_dc * d->Bc[q];
-        dc_dh += d->Bc[q] * u[q];
+/* The cells of columns [c0, c1): from net->pre and net->u (gate-major, G x n) and the previous
+   state to the new state and the local derivatives (net->Bh, Bc, Mhh, Mhc, Mch, Mcc). Loops
+   over columns, so they vectorise across columns. */
+static void ccn__tanh_cells(ccn_net *net, int c0, int c1) {
+    const ccn_real *CCN__RESTRICT a = net->pre, *CCN__RESTRICT u = net->u;
+    ccn_real *CCN__RESTRICT h = net->h, *CCN__RESTRICT B = net->Bh, *CCN__RESTRICT M = net->Mhh;
+    size_t i;
+    for (i = (size_t)c0; i < (size_t)c1; ++i) { /* h = tanh(a) */
+        ccn_real hn = ccn__tanh(a[i]), da = CCN_R(1) - hn * hn;
+        h[i] = hn;
+        B[i] = da;
+        M[i] = da * u[i];
     }
-    d->Bh[2] += dh_dao;
-    d->cc = f;
-    d->ch = dc_dh;
-    d->hc = dh_dc * f;
-    d->hh = dh_dc * dc_dh + dh_dao * u[2];
+}
+
+static void ccn__gated_cells(ccn_net *net, int c0, int c1) {
+    size_t n = (size_t)net->n;
+    const ccn_real *CCN__RESTRICT af = net->pre, *CCN__RESTRICT ag = net->pre + n;
+    const ccn_real *CCN__RESTRICT uf = net->u, *CCN__RESTRICT ug = net->u + n, *CCN__RESTRICT hprev = net->h_prev;
+    ccn_real *CCN__RESTRICT h = net->h, *CCN__RESTRICT Bf = net->Bh, *CCN__RESTRICT Bg = net->Bh + n;
+    ccn_real *CCN__RESTRICT M = net->Mhh;
+    size_t i;
+    int ff = net->cfg.feedforward;
+    for (i = (size_t)c0; i < (size_t)c1; ++i) { /* f = sigma(a_f), g = tanh(a_g), h = f h' + (1 - f) g */
+        ccn_real f = ccn__sigmoid(af[i]), g = ccn__tanh(ag[i]), hp = ff ? CCN_R(0) : hprev[i];
+        ccn_real bf = (hp - g) * f * (CCN_R(1) - f), bg = (CCN_R(1) - f) * (CCN_R(1) - g * g);
+        h[i] = f * hp + (CCN_R(1) - f) * g;
+        Bf[i] = bf;
+        Bg[i] = bg;
+        M[i] = f + bf * uf[i] + bg * ug[i];
+    }
+}
+
+static void ccn__lstm_cells(ccn_net *net, int c0, int c1) {
+    size_t n = (size_t)net->n;
+    const ccn_real *CCN__RESTRICT a = net->pre, *CCN__RESTRICT u = net->u, *CCN__RESTRICT cprev = net->c_prev;
+    ccn_real *CCN__RESTRICT h = net->h, *CCN__RESTRICT c = net->c, *CCN__RESTRICT Bh = net->Bh, *CCN__RESTRICT Bc = net->Bc;
+    ccn_real *CCN__RESTRICT hh = net->Mhh, *CCN__RESTRICT hc = net->Mhc, *CCN__RESTRICT ch = net->Mch, *CCN__RESTRICT cc = net->Mcc;
+    size_t i;
+    int ff = net->cfg.feedforward;
+    for (i = (size_t)c0; i < (size_t)c1; ++i) { /* gates i f o g: c = f c' + i g, h = o tanh(c) */
+        ccn_real gi = ccn__sigmoid(a[i]), gf = ccn__sigmoid(a[n + i]), go = ccn__sigmoid(a[2 * n + i]);
+        ccn_real gg = ccn__tanh(a[3 * n + i]), cp = ff ? CCN_R(0) : cprev[i], cn = gf * cp + gi * gg, tc = ccn__tanh(cn);
+        ccn_real dh_dc = go * (CCN_R(1) - tc * tc), dh_dao = tc * go * (CCN_R(1) - go);
+        ccn_real bi = gg * gi * (CCN_R(1) - gi), bf = cp * gf * (CCN_R(1) - gf), bg = gi * (CCN_R(1) - gg * gg);
+        ccn_real dc_dh = bi * u[i] + bf * u[n + i] + bg * u[3 * n + i];
+        c[i] = cn;
+        h[i] = go * tc;
+        Bc[i] = bi;
+        Bc[n + i] = bf;
+        Bc[2 * n + i] = 0;
+        Bc[3 * n + i] = bg;
+        Bh[i] = dh_dc * bi;
+        Bh[n + i] = dh_dc * bf;
+        Bh[2 * n + i] = dh_dao;
+        Bh[3 * n + i] = dh_dc * bg;
+        cc[i] = gf;
+        ch[i] = dc_dh;
+        hc[i] = dh_dc * gf;
+        hh[i] = dh_dc * dc_dh + dh_dao * u[2 * n + i];
+    }
+}
+
+/* One column's local derivatives, gathered for its trace update. */
+static void ccn__local_of(const ccn_net *net, int col, ccn__local *d) {
+    size_t n = (size_t)net->n;
+    int q;
+    memset(d, 0, sizeof *d);
+    for (q = 0; q < net->G; ++q) {
+        d->Bh[q] = net->Bh[(size_t)q * n + (size_t)col];
+        if (net->Bc) d->Bc[q] = net->Bc[(size_t)q * n + (size_t)col];
+    }
+    d->hh = net->Mhh[col];
+    if (net->Mhc) {
+        d->hc = net->Mhc[col];
+        d->ch = net->Mch[col];
+        d->cc = net->Mcc[col];
+    }
 }
 
 /* A column's input z in three contiguous segments: own (x~ or the features), cascade (the
-   earlier stages' states, normalised), tail ([link values ; h' ; 1], in net->tail). A gate
-   block [w ; u ; b] lines up with [own ; cascade ; tail] entry for entry. */
+   earlier stages' states, normalised), tail ([link values ; h' ; 1], the column's own slice
+   of net->tails). A gate block [w ; u ; b] lines up with [own ; cascade ; tail] entry for entry. */
 typedef struct ccn__z {
-    const ccn_real *own, *casc;
+    const ccn_real *own, *casc, *tail;
     int own_len, casc_len, tail_len;
 } ccn__z;
 
-static void ccn__column_forward(ccn_net *net, int col, const ccn__z *z, ccn__local *d) {
+/* A column's gate pre-activations (and its self-weights) into net->pre and net->u; its tail
+   (link values, h', 1) into its slice of net->tails. */
+static void ccn__column_preact(ccn_net *net, int col, const ccn__z *z) {
     const ccn_real *blk = net->theta + net->col_off[col] + net->feat_count;
-    size_t stride = (size_t)net->zlen[col] + 2;
+    size_t stride = (size_t)net->zlen[col] + 2, n = (size_t)net->n;
     int ff = net->cfg.feedforward, q, k, n_links = z->tail_len - 2;
     const ccn_link *lk = net->links + net->link_off[col];
-    ccn_real *tail = net->tail, a[4], u[4];
-    ccn_real hp = ff ? CCN_R(0) : net->h_prev[col];
+    ccn_real *tail = (ccn_real *)z->tail;
     for (k = 0; k < n_links; ++k)
         tail[k] = lk[k].type == CCN_LINK_STATE
                       ? net->h_prev[lk[k].column]
                       : net->phi[(size_t)lk[k].column * (size_t)net->W + (size_t)lk[k].feature];
-    tail[n_links] = hp;
+    tail[n_links] = ff ? CCN_R(0) : net->h_prev[col];
     tail[n_links + 1] = 1;
     for (q = 0; q < net->G; ++q) {
         const ccn_real *w = blk + (size_t)q * stride;
-        a[q] = ccn__dot(w, z->own, z->own_len) + ccn__dot(w + z->own_len, z->casc, z->casc_len) +
-               ccn__dot(w + z->own_len + z->casc_len, tail, z->tail_len);
-        u[q] = ff ? CCN_R(0) : w[stride - 2];
+        net->pre[(size_t)q * n + (size_t)col] = ccn__dot(w, z->own, z->own_len) +
+                                                ccn__dot(w + z->own_len, z->casc, z->casc_len) +
+                                                ccn__dot(w + z->own_len + z->casc_len, tail, z->tail_len);
+        net->u[(size_t)q * n + (size_t)col] = ff ? CCN_R(0) : w[stride - 2];
     }
-    switch (net->cfg.kind) {
-    case CCN_TANH: ccn__tanh_cell(a, u, &net->h[col], d); break;
-    case CCN_GATED: ccn__gated_cell(a, u, hp, &net->h[col], d); break;
-    default:
-        ccn__lstm_cell(a, u, ff ? CCN_R(0) : net->c_prev[col], &net->h[col], &net->c[col], d);
-        break;
-    }
+}
+
+/* Column i's z: the stage's shared segments and its own features and tail. */
+static void ccn__z_of(const ccn_net *net, int col, const ccn_real *xin, const ccn_real *casc, int casc_len, ccn__z *z) {
+    z->own = net->L ? net->phi + (size_t)col * (size_t)net->W : xin;
+    z->own_len = net->own_len;
+    z->casc = casc;
+    z->casc_len = casc_len;
+    z->tail = net->tails + net->link_off[col] + 2 * col;
+    z->tail_len = net->link_off[col + 1] - net->link_off[col] + 2;
 }
 
 /* ============================================================================================
@@ -1216,7 +1332,7 @@ static void ccn__color_update(ccn_net *net, int col, const ccn__z *z, const ccn_
         size_t b = fc + (size_t)q * stride;
         seg[0] = z->own, len[0] = z->own_len;
         seg[1] = z->casc, len[1] = z->casc_len;
-        seg[2] = net->tail, len[2] = z->tail_len;
+        seg[2] = z->tail, len[2] = z->tail_len;
         for (s = 0; s < 3; ++s) {
             if (E && two) ccn__trace2_elig(eh + b, ec + b, E + b, seg[s], len[s], d, q, decay, c);
             else if (E) ccn__trace1_elig(eh + b, E + b, seg[s], len[s], d->hh, d->Bh[q], decay, c);
@@ -1273,7 +1389,7 @@ static void ccn__rtrl_update(ccn_net *net, int col, const ccn__z *z, const ccn__
             ccn_real *r = row + off + fc + (size_t)q * stride;
             for (k = 0; k < own_len; ++k) r[k] += Bq[q] * z->own[k];
             for (k = 0; k < z->casc_len; ++k) r[own_len + k] += Bq[q] * z->casc[k];
-            for (k = 0; k < z->tail_len; ++k) r[at_links + k] += Bq[q] * net->tail[k];
+            for (k = 0; k < z->tail_len; ++k) r[at_links + k] += Bq[q] * z->tail[k];
         }
         /* own features: dphi_col/dtheta through every gate's weight on them */
         if (fc)
@@ -1312,7 +1428,6 @@ CCN_API void ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
     n_act = net->stage_start[net->stage + 1];
     memcpy(net->h_prev, net->h, (size_t)n_act * sizeof(ccn_real));
     if (net->c) memcpy(net->c_prev, net->c, (size_t)n_act * sizeof(ccn_real));
-    memset(&d, 0, sizeof d);
     for (k = 0; k <= net->stage; ++k) {
         int c0 = net->stage_start[k], c1 = net->stage_start[k + 1], learns = learning && k == net->stage;
         const ccn_real *xin, *casc;
@@ -1321,14 +1436,19 @@ CCN_API void ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
         if (net->L)
             for (i = c0; i < c1; ++i) ccn__feature_forward(net, i, xin);
         if (learns && net->S && net->L) ccn__rtrl_features(net, c0, c1, xin);
-        z.casc = casc;
-        z.casc_len = c0;
-        z.own_len = net->own_len;
         for (i = c0; i < c1; ++i) {
-            z.own = net->L ? net->phi + (size_t)i * (size_t)net->W : xin;
-            z.tail_len = net->link_off[i + 1] - net->link_off[i] + 2;
-            ccn__column_forward(net, i, &z, &d);
-            if (!learns) continue;
+            ccn__z_of(net, i, xin, casc, c0, &z);
+            ccn__column_preact(net, i, &z);
+        }
+        switch (net->cfg.kind) {
+        case CCN_TANH: ccn__tanh_cells(net, c0, c1); break;
+        case CCN_GATED: ccn__gated_cells(net, c0, c1); break;
+        default: ccn__lstm_cells(net, c0, c1); break;
+        }
+        if (!learns) continue;
+        for (i = c0; i < c1; ++i) {
+            ccn__z_of(net, i, xin, casc, c0, &z);
+            ccn__local_of(net, i, &d);
             if (net->eh) ccn__color_update(net, i, &z, xin, &d);
             else ccn__rtrl_update(net, i, &z, &d);
         }

@@ -19,6 +19,7 @@ static const th_case suite_cases[] = {
     {"layout", test_layout},
     {"link_density", test_link_density},
     {"rng_reference_values", test_rng_reference_values},
+    {"math_accuracy", test_math_accuracy},
     {"determinism", test_determinism},
     {"reset_state", test_reset_state},
     {"forward_only", test_forward_only},
