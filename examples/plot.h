@@ -27,6 +27,12 @@ typedef struct plot {
 static const char *const plot_colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                                           "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 
+/* A round step (1, 2 or 5 times a power of ten) giving about five intervals over a span. */
+static double plot_nice_step(double span) {
+    double raw = span / 5, mag = pow(10, floor(log10(raw))), f = raw / mag;
+    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
+}
+
 /* Axis transform: value -> [0, 1] within [lo, hi]. */
 static double plot_unit(double v, double lo, double hi, int logv) {
     if (logv) return (log10(v) - log10(lo)) / (log10(hi) - log10(lo));
@@ -58,11 +64,15 @@ static void plot_range(const plot_series *s, int count, int want_y, int logv, co
         *lo = pow(10, floor(log10(*lo)));
         *hi = pow(10, ceil(log10(*hi)));
         if (*hi <= *lo) *hi = *lo * 10;
-    } else {
-        double pad = (*hi - *lo) * 0.05;
-        if (pad == 0) pad = fabs(*hi) > 0 ? fabs(*hi) * 0.1 : 1;
-        *lo -= pad;
-        *hi += pad;
+    } else { /* out to the round ticks around the data */
+        double step;
+        if (*hi == *lo) {
+            *lo -= fabs(*lo) > 0 ? fabs(*lo) * 0.1 : 1;
+            *hi += fabs(*hi) > 0 ? fabs(*hi) * 0.1 : 1;
+        }
+        step = plot_nice_step(*hi - *lo);
+        *lo = floor(*lo / step) * step;
+        *hi = ceil(*hi / step) * step;
     }
 }
 
@@ -76,9 +86,11 @@ static void plot_ticks(FILE *f, double lo, double hi, int logv, int is_y, double
             if (v > hi * 1.0001) break;
             snprintf(label, sizeof label, "1e%d", (int)lround(log10(v)));
         } else {
-            v = lo + (hi - lo) * k / 5.0;
-            if (k > 5) break;
-            snprintf(label, sizeof label, "%.3g", v);
+            double step = plot_nice_step(hi - lo);
+            v = lo + step * k;
+            if (v > hi + step * 1e-6) break;
+            if (fabs(v) < step * 1e-6) v = 0;
+            snprintf(label, sizeof label, "%g", v);
         }
         u = plot_unit(v, lo, hi, logv);
         px = is_y ? x0 : x0 + u * w;
