@@ -423,6 +423,15 @@ CCN_API double ccn_rng_uniform(ccn_rng *rng); /* [0, 1), 53 bits, identical ever
 
 #define CCN__ALIGN 64 /* every array of a net starts on a cache line */
 
+/* The scalar maths the vectorised loops call must be inlined into them. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CCN__INLINE static inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define CCN__INLINE static __forceinline
+#else
+#define CCN__INLINE static
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -549,7 +558,7 @@ struct ccn_net {
     ccn_real *pre, *u;           /* G x n: gate pre-activations and self-weights (gate-major)  */
     ccn_real *Bh, *Bc;           /* G x n: the local derivatives B of each column (see 3.)     */
     ccn_real *Mhh, *Mhc, *Mch, *Mcc; /* n each: the local derivatives M                         */
-    ccn_real *sbuf;              /* m + n: a stage's normalised [x ; cascade]                  */
+    ccn_real *sbuf;              /* m + n: a stage's [x ; cascade], normalised or copied       */
     ccn_real *fscratch;          /* feature-layer scratch: 2 x feat_count + 4 x W              */
     ccn_real *in_mu, *in_var;    /* live input statistics, m + n: [x ; h]                      */
     ccn_real *snap_mu, *snap_var; /* frozen stages' statistics, snap_count each                */
@@ -740,7 +749,7 @@ static size_t ccn__place(ccn_net *net, unsigned char *base) {
     CCN__PLACE(Mhc, ccn_real, ns == 2 ? n : 0);
     CCN__PLACE(Mch, ccn_real, ns == 2 ? n : 0);
     CCN__PLACE(Mcc, ccn_real, ns == 2 ? n : 0);
-    CCN__PLACE(sbuf, ccn_real, net->in_norm ? m + n : 0);
+    CCN__PLACE(sbuf, ccn_real, m + n);
     CCN__PLACE(fscratch, ccn_real, 2 * fc + 4 * W);
     CCN__PLACE(in_mu, ccn_real, net->in_norm ? m + n : 0);
     CCN__PLACE(in_var, ccn_real, net->in_norm ? m + n : 0);
@@ -928,14 +937,22 @@ static void ccn__stage_stats(const ccn_net *net, int k, const ccn_real **mu, con
     }
 }
 
-/* Stage k's inputs: *xin the m inputs, *casc the cascade (h of columns 0 .. stage_start[k]). */
+/* Stage k's inputs: *xin the m inputs, *casc the cascade (h of columns 0 .. stage_start[k]).
+   The learning stage always gets them contiguous in sbuf (one segment for its loops). */
 static void ccn__stage_inputs(ccn_net *net, int k, const ccn_real *x, const ccn_real **xin,
                               const ccn_real **casc) {
     const ccn_real *mu, *var;
     int j, m = net->m, nc = net->stage_start[k];
-    if (!net->in_norm) {
+    if (!net->in_norm && k < net->stage) {
         *xin = x;
         *casc = net->h;
+        return;
+    }
+    if (!net->in_norm) {
+        memcpy(net->sbuf, x, (size_t)m * sizeof(ccn_real));
+        memcpy(net->sbuf + m, net->h, (size_t)nc * sizeof(ccn_real));
+        *xin = net->sbuf;
+        *casc = net->sbuf + m;
         return;
     }
     ccn__stage_stats(net, k, &mu, &var);
@@ -971,9 +988,16 @@ static void ccn__absorb(ccn_real *CCN__RESTRICT mu, ccn_real *CCN__RESTRICT var,
 static ccn_real ccn__dot(const ccn_real *CCN__RESTRICT a, const ccn_real *CCN__RESTRICT b, int len) {
     ccn_real acc[CCN__LANES] = {0}, s = 0;
     int k = 0, j, w;
-    if (len < CCN__LANES) { /* short segments (the tail, small fan-in): no lanes to set up */
+    if (len < CCN__LANES) { /* short segments (the tail, small fan-in): four chains, no lanes */
+        ccn_real s1 = 0, s2 = 0, s3 = 0;
+        for (; k + 4 <= len; k += 4) {
+            s += a[k] * b[k];
+            s1 += a[k + 1] * b[k + 1];
+            s2 += a[k + 2] * b[k + 2];
+            s3 += a[k + 3] * b[k + 3];
+        }
         for (; k < len; ++k) s += a[k] * b[k];
-        return s;
+        return (s + s1) + (s2 + s3);
     }
     for (; k + CCN__LANES <= len; k += CCN__LANES)
         for (j = 0; j < CCN__LANES; ++j) acc[j] += a[k + j] * b[k + j];
@@ -1071,7 +1095,7 @@ typedef uint32_t ccn__bits;
 #define CCN__BIAS 127
 #endif
 
-static ccn_real ccn__exp(ccn_real x) {
+CCN__INLINE ccn_real ccn__exp(ccn_real x) {
     ccn_real t, k, r, p, scale;
     ccn__bits bits;
     x = x < CCN__EXP_LO ? CCN__EXP_LO : x > CCN__EXP_HI ? CCN__EXP_HI : x;
@@ -1102,13 +1126,13 @@ static ccn_real ccn__exp(ccn_real x) {
     return p * scale;
 }
 
-static ccn_real ccn__sigmoid(ccn_real a) { return CCN_R(1) / (CCN_R(1) + ccn__exp(-a)); }
+CCN__INLINE ccn_real ccn__sigmoid(ccn_real a) { return CCN_R(1) / (CCN_R(1) + ccn__exp(-a)); }
 
 /* tanh through one exp: 1 - 2 / (e^2|x| + 1); below |x| = 0.25, where that form cancels,
    e^2x - 1 = y + y^2/2! + ... (y = 2|x|, to y^8 in float, y^14 in double: truncation under 0.1
    ulp) and tanh = (e^2x - 1) / (e^2x + 1). Branch-free. Measured within 3 ulp of libm's tanh
    in either precision (tests/test_core.c). */
-static ccn_real ccn__tanh(ccn_real a) {
+CCN__INLINE ccn_real ccn__tanh(ccn_real a) {
     ccn_real x = a < 0 ? -a : a, y = CCN_R(2) * x, far, em, t;
     far = CCN_R(1) - CCN_R(2) / (ccn__exp(y) + CCN_R(1));
 #ifdef CCN_DOUBLE
@@ -1245,12 +1269,17 @@ static void ccn__column_preact(ccn_net *net, int col, const ccn__z *z) {
     }
 }
 
-/* Column i's z: the stage's shared segments and its own features and tail. */
+/* Column i's z: the stage's shared segments and its own features and tail. Inputs and cascade
+   that lie contiguous become one segment. */
 static void ccn__z_of(const ccn_net *net, int col, const ccn_real *xin, const ccn_real *casc, int casc_len, ccn__z *z) {
     z->own = net->L ? net->phi + (size_t)col * (size_t)net->W : xin;
     z->own_len = net->own_len;
     z->casc = casc;
     z->casc_len = casc_len;
+    if (!net->L && casc == xin + net->m) {
+        z->own_len += casc_len;
+        z->casc_len = 0;
+    }
     z->tail = net->tails + net->link_off[col] + 2 * col;
     z->tail_len = net->link_off[col + 1] - net->link_off[col] + 2;
 }
