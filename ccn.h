@@ -214,7 +214,8 @@ typedef enum ccn_result {
     CCN_ERR_BAD_NORMALIZATION, /* a rate outside (0, 1] or a variance floor not > 0          */
     CCN_ERR_BAD_GAMMA,       /* gamma outside [0, 1] or NaN                                  */
     CCN_ERR_NOT_FINITE,      /* a cumulant or target that is NaN or infinite                 */
-    CCN_ERR_NO_MORE_STAGES   /* ccn_next_stage on the last stage                             */
+    CCN_ERR_NO_MORE_STAGES,  /* ccn_next_stage on the last stage                             */
+    CCN_ERR_BAD_WORKERS      /* n_workers negative or above CCN_MAX_WORKERS                  */
 } ccn_result;
 
 enum { CCN_TANH = 1, CCN_GATED = 2, CCN_LSTM = 3 };              /* ccn_config.kind      */
@@ -223,6 +224,7 @@ enum { CCN_SUPERVISED = 1, CCN_TD = 2 };                         /* ccn_config.l
 enum { CCN_SGD = 1, CCN_RMSPROP = 2, CCN_ADAM = 3 };             /* ccn_config.optimizer */
 enum { CCN_LINK_STATE = 0, CCN_LINK_FEATURE = 1 };               /* ccn_link.type        */
 #define CCN_MAX_DIM (1 << 24) /* largest n_inputs, n_outputs, n_columns, feature_width */
+#define CCN_MAX_WORKERS 1024
 /* Link candidates drawn at creation (columns x candidates per column) are capped at this, so
    that creating a net with links stays a matter of seconds (one draw per candidate). */
 #define CCN_MAX_LINK_DRAWS ((int64_t)1 << 32)
@@ -256,7 +258,16 @@ typedef struct ccn_config {
     double norm_var_floor;    /* variance floor of both, 0 -> 0.01                         */
     double init_scale;     /* column weights U(-s, s); 0 -> 1/sqrt(fan-in)                  */
     uint64_t seed;         /* any value, 0 included                                         */
+    int n_workers;         /* workers a ccn_parallel_fn may use (scratch each), 0 -> 1      */
 } ccn_config;
+
+/* Spreading a step over threads, with the caller's threads: ccn_set_parallel installs a
+   function that must run task(ctx, t, worker) for every t in [0, n_tasks) and return when all
+   have finished; worker in [0, n_workers) names the scratch a task may use, so no two tasks
+   running at the same time may be given the same worker. The columns of a stage are
+   independent, so the results are bit-identical to the single-threaded step. */
+typedef void (*ccn_task_fn)(void *ctx, int task, int worker);
+typedef void (*ccn_parallel_fn)(void *user, int n_tasks, ccn_task_fn task, void *ctx);
 
 typedef struct ccn_allocator {
     void *(*alloc)(size_t size, void *user);
@@ -339,6 +350,8 @@ CCN_API ccn_result ccn_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulan
 CCN_API ccn_real ccn_td_error(const ccn_net *net);
 /* The eligibility E (ccn_param_count() entries), NULL unless CCN_TD. */
 CCN_API const ccn_real *ccn_eligibility(const ccn_net *net);
+/* Runs the column work of every following step through fn (NULL: single-threaded again). */
+CCN_API void ccn_set_parallel(ccn_net *net, ccn_parallel_fn fn, void *user);
 /* Changes alpha from now on (schedules, evaluation with 0). CCN_ERR_BAD_STEP_SIZE if < 0 or NaN. */
 CCN_API ccn_result ccn_set_step_size(ccn_net *net, double step_size);
 
@@ -466,6 +479,7 @@ CCN_API const char *ccn_result_string(ccn_result r) {
     case CCN_ERR_BAD_GAMMA: return "gamma must be in [0, 1]";
     case CCN_ERR_NOT_FINITE: return "a cumulant or target was NaN or infinite";
     case CCN_ERR_NO_MORE_STAGES: return "the net is already in its last stage";
+    case CCN_ERR_BAD_WORKERS: return "n_workers must be in [0, CCN_MAX_WORKERS]";
     }
     return "unknown ccn_result";
 }
@@ -559,7 +573,9 @@ struct ccn_net {
     ccn_real *Bh, *Bc;           /* G x n: the local derivatives B of each column (see 3.)     */
     ccn_real *Mhh, *Mhc, *Mch, *Mcc; /* n each: the local derivatives M                         */
     ccn_real *sbuf;              /* m + n: a stage's [x ; cascade], normalised or copied       */
-    ccn_real *fscratch;          /* feature-layer scratch: 2 x feat_count + 4 x W              */
+    ccn_real *fscratch;          /* feature-layer scratch, per worker: 2 x feat_count + 4 x W  */
+    ccn_parallel_fn parallel;    /* the caller's parallel-for, or NULL                         */
+    void *parallel_user;
     ccn_real *in_mu, *in_var;    /* live input statistics, m + n: [x ; h]                      */
     ccn_real *snap_mu, *snap_var; /* frozen stages' statistics, snap_count each                */
     ccn_real *f_mu, *f_var;      /* readout feature statistics, n                              */
@@ -593,6 +609,7 @@ CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out) {
     if (r.input_norm_rate == 0.0) r.input_norm_rate = 1.0;
     if (r.feature_norm_rate == 0.0) r.feature_norm_rate = 1.0;
     if (r.norm_var_floor == 0.0) r.norm_var_floor = 0.01;
+    if (r.n_workers == 0) r.n_workers = 1;
     if (r.n_inputs <= 0 || r.n_outputs <= 0 || r.n_columns <= 0 || (r.feature_layers && r.feature_width <= 0))
         return CCN_ERR_BAD_SIZE;
     if (r.n_inputs > CCN_MAX_DIM || r.n_outputs > CCN_MAX_DIM || r.n_columns > CCN_MAX_DIM ||
@@ -619,6 +636,7 @@ CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out) {
         !ccn__finite_in(r.feature_norm_rate, CCN__SETTING_MIN, 1.0) ||
         !ccn__finite_in(r.norm_var_floor, CCN__SETTING_MIN, CCN__SETTING_MAX))
         return CCN_ERR_BAD_NORMALIZATION;
+    if (r.n_workers < 0 || r.n_workers > CCN_MAX_WORKERS) return CCN_ERR_BAD_WORKERS;
     if (!ccn__finite_in(r.links, 0.0, CCN__SETTING_MAX)) return CCN_ERR_BAD_LINKS;
     if (r.links > 0.0) {
         double candidates = (double)(r.columns_per_stage - 1) *
@@ -750,7 +768,7 @@ static size_t ccn__place(ccn_net *net, unsigned char *base) {
     CCN__PLACE(Mch, ccn_real, ns == 2 ? n : 0);
     CCN__PLACE(Mcc, ccn_real, ns == 2 ? n : 0);
     CCN__PLACE(sbuf, ccn_real, m + n);
-    CCN__PLACE(fscratch, ccn_real, 2 * fc + 4 * W);
+    CCN__PLACE(fscratch, ccn_real, (2 * fc + 4 * W) * (size_t)net->cfg.n_workers);
     CCN__PLACE(in_mu, ccn_real, net->in_norm ? m + n : 0);
     CCN__PLACE(in_var, ccn_real, net->in_norm ? m + n : 0);
     CCN__PLACE(snap_mu, ccn_real, net->in_norm ? net->snap_count : 0);
@@ -1332,7 +1350,7 @@ static void ccn__trace2_elig(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT
 }
 
 static void ccn__color_update(ccn_net *net, int col, const ccn__z *z, const ccn_real *xin,
-                              const ccn__local *d) {
+                              const ccn__local *d, int worker) {
     size_t off = net->col_off[col], stride = (size_t)net->zlen[col] + 2, fc = net->feat_count, k;
     int q, s, two = net->ec != NULL;
     ccn_real *eh = net->eh + off, *ec = two ? net->ec + off : NULL;
@@ -1341,8 +1359,8 @@ static void ccn__color_update(ccn_net *net, int col, const ccn__z *z, const ccn_
         for (k = 0; k < fc; ++k) E[k] = decay * E[k] + c * eh[k];
     if (fc) { /* feature parameters: the immediate term goes through phi_col */
         const ccn_real *blk = net->theta + off + fc;
-        ccn_real *imm_h = net->fscratch, *imm_c = imm_h + fc, *gh = imm_c + fc, *gc = gh + net->W,
-                 *d1 = gc + net->W;
+        ccn_real *imm_h = net->fscratch + (2 * fc + 4 * (size_t)net->W) * (size_t)worker, *imm_c = imm_h + fc;
+        ccn_real *gh = imm_c + fc, *gc = gh + net->W, *d1 = gc + net->W;
         int j;
         for (j = 0; j < net->W; ++j) {
             ccn_real sh = 0, sc = 0;
@@ -1457,9 +1475,88 @@ static void ccn__rtrl_update(ccn_net *net, int col, const ccn__z *z, const ccn__
 
 static void ccn__start_stage(ccn_net *net);
 
+/* The column work of a stage, in phases, each over chunks of columns that may run in parallel:
+   every column's work reads shared inputs and writes only its own state and arrays. */
+enum { CCN__PHASE_FEATURES, CCN__PHASE_PREACT, CCN__PHASE_CELLS, CCN__PHASE_TRACES, CCN__PHASE_UPDATE };
+
+typedef struct ccn__job {
+    ccn_net *net;
+    int phase, c0, c1, chunk;
+    const ccn_real *xin, *casc;
+    const ccn_real *src, *col_coef; /* the update phase: direction and per-column coefficient */
+    ccn_real coef, alpha;
+} ccn__job;
+
+static void ccn__apply(ccn_net *net, size_t k0, size_t count, const ccn_real *CCN__RESTRICT src,
+                       ccn_real coef, ccn_real alpha);
+
+static void ccn__task(void *ctx, int task, int worker) {
+    ccn__job *job = (ccn__job *)ctx;
+    ccn_net *net = job->net;
+    int a = job->c0 + task * job->chunk, b = a + job->chunk < job->c1 ? a + job->chunk : job->c1, i;
+    ccn__z z;
+    ccn__local d;
+    switch (job->phase) {
+    case CCN__PHASE_FEATURES:
+        if (net->L)
+            for (i = a; i < b; ++i) ccn__feature_forward(net, i, job->xin);
+        break;
+    case CCN__PHASE_PREACT:
+        for (i = a; i < b; ++i) {
+            ccn__z_of(net, i, job->xin, job->casc, job->c0, &z);
+            ccn__column_preact(net, i, &z);
+        }
+        break;
+    case CCN__PHASE_CELLS:
+        switch (net->cfg.kind) {
+        case CCN_TANH: ccn__tanh_cells(net, a, b); break;
+        case CCN_GATED: ccn__gated_cells(net, a, b); break;
+        default: ccn__lstm_cells(net, a, b); break;
+        }
+        break;
+    case CCN__PHASE_TRACES:
+        for (i = a; i < b; ++i) {
+            ccn__z_of(net, i, job->xin, job->casc, job->c0, &z);
+            ccn__local_of(net, i, &d);
+            ccn__color_update(net, i, &z, job->xin, &d, worker);
+        }
+        break;
+    default: /* CCN__PHASE_UPDATE */
+        if (job->col_coef)
+            for (i = a; i < b; ++i)
+                ccn__apply(net, net->col_off[i], net->col_off[i + 1] - net->col_off[i], job->src + net->col_off[i],
+                           job->coef * job->col_coef[i], job->alpha);
+        else
+            ccn__apply(net, net->col_off[a], net->col_off[b] - net->col_off[a], job->src + net->col_off[a], job->coef,
+                       job->alpha);
+        break;
+    }
+}
+
+/* Runs one phase over the job's columns: through the caller's parallel-for when there is one
+   and more than one chunk, else in order on worker 0. */
+static void ccn__run(ccn_net *net, ccn__job *job, int phase) {
+    int cols = job->c1 - job->c0, workers = net->cfg.n_workers, tasks, t;
+    job->net = net;
+    job->phase = phase;
+    job->chunk = net->parallel && workers > 1 ? (cols + 4 * workers - 1) / (4 * workers) : cols;
+    if (job->chunk < 16) job->chunk = 16;
+    tasks = (cols + job->chunk - 1) / job->chunk;
+    if (net->parallel && tasks > 1) net->parallel(net->parallel_user, tasks, ccn__task, job);
+    else
+        for (t = 0; t < tasks; ++t) ccn__task(job, t, 0);
+}
+
+CCN_API void ccn_set_parallel(ccn_net *net, ccn_parallel_fn fn, void *user) {
+    CCN_ASSERT(net);
+    net->parallel = fn;
+    net->parallel_user = user;
+}
+
 CCN_API void ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
     int k, i, r, n_act, learning = net->cfg.method != CCN_FORWARD;
     ccn__local d;
+    ccn__job job;
     CCN_ASSERT(net && x);
     if (net->cfg.steps_per_stage > 0 && net->steps > 0 && net->stage + 1 < net->n_stages &&
         net->steps % (uint64_t)net->cfg.steps_per_stage == 0)
@@ -1472,25 +1569,22 @@ CCN_API void ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
         const ccn_real *xin, *casc;
         ccn__z z;
         ccn__stage_inputs(net, k, x, &xin, &casc);
-        if (net->L)
-            for (i = c0; i < c1; ++i) ccn__feature_forward(net, i, xin);
+        job.xin = xin;
+        job.casc = casc;
+        job.c0 = c0;
+        job.c1 = c1;
+        ccn__run(net, &job, CCN__PHASE_FEATURES);
         if (learns && net->S && net->L) ccn__rtrl_features(net, c0, c1, xin);
-        for (i = c0; i < c1; ++i) {
-            ccn__z_of(net, i, xin, casc, c0, &z);
-            ccn__column_preact(net, i, &z);
-        }
-        switch (net->cfg.kind) {
-        case CCN_TANH: ccn__tanh_cells(net, c0, c1); break;
-        case CCN_GATED: ccn__gated_cells(net, c0, c1); break;
-        default: ccn__lstm_cells(net, c0, c1); break;
-        }
+        ccn__run(net, &job, CCN__PHASE_PREACT);
+        ccn__run(net, &job, CCN__PHASE_CELLS);
         if (!learns) continue;
-        for (i = c0; i < c1; ++i) {
-            ccn__z_of(net, i, xin, casc, c0, &z);
-            ccn__local_of(net, i, &d);
-            if (net->eh) ccn__color_update(net, i, &z, xin, &d);
-            else ccn__rtrl_update(net, i, &z, &d);
-        }
+        if (net->eh) ccn__run(net, &job, CCN__PHASE_TRACES);
+        else /* exact RTRL: the reference stays single-threaded */
+            for (i = c0; i < c1; ++i) {
+                ccn__z_of(net, i, xin, casc, c0, &z);
+                ccn__local_of(net, i, &d);
+                ccn__rtrl_update(net, i, &z, &d);
+            }
     }
     if (net->S) {
         ccn_real *t = net->S;
@@ -1652,19 +1746,21 @@ static void ccn__apply(ccn_net *net, size_t k0, size_t count, const ccn_real *CC
 static void ccn__update(ccn_net *net, const ccn_real *col_src, const ccn_real *col_coef,
                         const ccn_real *out_coef, ccn_real coef) {
     size_t n = (size_t)net->n, p0, p1;
-    int i, r, c0, c1, n_act = net->stage_start[net->stage + 1];
+    int r, c0, c1, n_act = net->stage_start[net->stage + 1];
     ccn_real alpha = net->alpha, one = 1;
     ccn_real alpha_out = net->cfg.scale_readout_step ? alpha / (ccn_real)n_act : alpha;
+    ccn__job job;
     ccn__learning_range(net, &c0, &c1, &p0, &p1);
     ++net->opt_steps;
     net->adam_b1t *= (ccn_real)net->cfg.adam_beta1;
     net->adam_b2t *= (ccn_real)net->cfg.adam_beta2;
-    if (col_coef)
-        for (i = c0; i < c1; ++i)
-            ccn__apply(net, net->col_off[i], net->col_off[i + 1] - net->col_off[i], col_src + net->col_off[i],
-                       coef * col_coef[i], alpha);
-    else
-        ccn__apply(net, p0, p1 - p0, col_src + p0, coef, alpha);
+    job.c0 = c0;
+    job.c1 = c1;
+    job.src = col_src;
+    job.col_coef = col_coef;
+    job.coef = coef;
+    job.alpha = alpha;
+    ccn__run(net, &job, CCN__PHASE_UPDATE);
     for (r = 0; r < net->o; ++r) {
         size_t row = net->readout + (size_t)r * n, bias = net->readout + (size_t)net->o * n + (size_t)r;
         if (out_coef) {

@@ -36,6 +36,8 @@ static void test_bad_configurations(void) {
         {"n_outputs huge", CCN_ERR_TOO_LARGE, 2, (double)CCN_MAX_DIM + 1},
         {"feature_width huge", CCN_ERR_TOO_LARGE, 3, (double)CCN_MAX_DIM + 1},
         {"links = candidates + 0.001", CCN_ERR_BAD_LINKS, 7, 3.001},
+        {"n_workers -1", CCN_ERR_BAD_WORKERS, 10, -1},
+        {"n_workers 1025", CCN_ERR_BAD_WORKERS, 10, 1025},
     };
     size_t k;
     for (k = 0; k < sizeof cases / sizeof cases[0]; ++k) {
@@ -56,6 +58,7 @@ static void test_bad_configurations(void) {
         case 6: c.feature_layers = v; break;
         case 7: c.links = cases[k].value; break;
         case 8: c.step_size = cases[k].value; break;
+        case 10: c.n_workers = v; break;
         default: c.init_scale = cases[k].value; break;
         }
         r = ccn_create(&c, &a, &net);
@@ -491,4 +494,53 @@ static void test_math_accuracy(void) {
     CHECK(ccn__exp(CCN_R(0)) == CCN_R(1) && ccn__tanh(CCN_R(0)) == CCN_R(0) && ccn__sigmoid(CCN_R(0)) == CCN_R(0.5));
     CHECK(ccn__tanh(CCN_R(1000)) == CCN_R(1) && ccn__tanh(CCN_R(-1000)) == CCN_R(-1));
     CHECK(ccn__sigmoid(CCN_R(-1000)) >= 0 && ccn__sigmoid(CCN_R(-1000)) < CCN_R(1e-30) && ccn__sigmoid(CCN_R(1000)) == CCN_R(1));
+}
+
+/* A parallel-for that runs the tasks backwards with the workers in rotation: a step spread this
+   way must give exactly the bits of the single-threaded step. (Real threads: bench/.) */
+typedef struct tc_runner {
+    int workers, calls, tasks;
+} tc_runner;
+
+static void tc_backwards(void *user, int n_tasks, ccn_task_fn task, void *ctx) {
+    tc_runner *r = (tc_runner *)user;
+    int t;
+    ++r->calls;
+    r->tasks += n_tasks;
+    for (t = n_tasks - 1; t >= 0; --t) task(ctx, t, t % r->workers);
+}
+
+static void test_parallel_step_is_bit_identical(void) {
+    int ki;
+    for (ki = 0; ki < 3; ++ki) {
+        ccn_config c = tu_config(CCN_TANH + ki, CCN_COLOR, ki == 2 ? 1 : 0, 0.0, 100, 5, 1);
+        ccn_net *a, *b;
+        tc_runner r;
+        ccn_real ya, yb;
+        int t, same = 1;
+        c.n_workers = 3;
+        c.learner = CCN_TD;
+        c.td_lambda = 0.9;
+        c.optimizer = CCN_RMSPROP;
+        c.step_size = 0.01;
+        c.columns_per_stage = 60;
+        c.steps_per_stage = 30;
+        c.input_norm_rate = 0.99;
+        a = tu_create(&c);
+        b = tu_create(&c);
+        r.workers = 3;
+        r.calls = r.tasks = 0;
+        ccn_set_parallel(b, tc_backwards, &r);
+        for (t = 0; t < 60; ++t) {
+            ccn_real x[5] = {(ccn_real)(t % 3), CCN_R(0.5), (ccn_real)(t % 5) * CCN_R(0.2), CCN_R(-1), CCN_R(0.25)};
+            ccn_td_step(a, x, (ccn_real)(t % 7 == 0), CCN_R(0.9), &ya);
+            ccn_td_step(b, x, (ccn_real)(t % 7 == 0), CCN_R(0.9), &yb);
+            if (ya != yb) same = 0;
+        }
+        CHECK(same && ccn_stage(a) == 1);
+        CHECK(r.calls > 0 && r.tasks > r.calls); /* it did split the work */
+        CHECK(memcmp(ccn_params(a), ccn_params(b), ccn_param_count(a) * sizeof(ccn_real)) == 0);
+        ccn_destroy(a);
+        ccn_destroy(b);
+    }
 }
