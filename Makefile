@@ -1,13 +1,14 @@
 # ccn.h - the two commands a user needs:
 #   make demo    runs the flagship example
 #   make test    builds and runs every test in every leg of the compiler matrix
-# and, separately: make sanitize (ASan + UBSan), make valgrind (memcheck), make clean.
+# and, separately: make bench (speed; BENCH_ARGS="--quick" for a short run), make sanitize
+# (ASan + UBSan), make valgrind (memcheck), make clean.
 
 CC ?= cc
 BUILD := build
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wdouble-promotion -Werror
 
-.PHONY: all demo test sanitize valgrind clean
+.PHONY: all demo test bench sanitize valgrind clean
 
 all: test
 
@@ -19,6 +20,13 @@ $(BUILD)/online_regression: examples/online_regression.c ccn.h | $(BUILD)
 
 test:
 	@sh tests/run.sh $(BUILD)/test
+
+# One JSON object per case on stdout, a table on stderr, the scaling figure in build/bench.svg.
+bench: $(BUILD)/bench
+	./$(BUILD)/bench --svg $(BUILD)/bench.svg $(BENCH_ARGS)
+
+$(BUILD)/bench: bench/bench.c ccn.h examples/plot.h | $(BUILD)
+	$(CC) -std=c11 -O3 -march=native -fno-math-errno $(WARN) -o $@ $< -lm -lpthread
 
 # The suite under AddressSanitizer and UndefinedBehaviorSanitizer, float and double.
 sanitize:

@@ -9,10 +9,12 @@
 
    usage: bench [--quick] [--case NAME] [--list] [--svg PATH] [--min-time S]
    Build: make bench (-O3 -march=native, C11 for timespec_get). */
+#define _POSIX_C_SOURCE 200809L /* pthreads: part of the C library on this platform */
 #define CCN_IMPLEMENTATION
 #include "../ccn.h"
 #include "../examples/plot.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +33,83 @@ typedef struct bench_case {
     double links;              /* RTRL cases: dense links */
     int quick;                 /* part of --quick */
     const char *group;         /* for the figure: series name */
+    int threads;               /* > 1: the step spread over this many threads */
 } bench_case;
+
+/* A small pool for ccn_set_parallel: the calling thread is worker 0, the others wait at a
+   barrier; tasks are handed out from a shared counter. */
+typedef struct thread_pool {
+    int n;
+    pthread_t tid[8];
+    pthread_barrier_t start, done;
+    pthread_mutex_t lock;
+    int next, n_tasks, quit;
+    ccn_task_fn task;
+    void *ctx;
+} thread_pool;
+
+static void pool_work(thread_pool *p, int worker) {
+    for (;;) {
+        int t;
+        pthread_mutex_lock(&p->lock);
+        t = p->next++;
+        pthread_mutex_unlock(&p->lock);
+        if (t >= p->n_tasks) return;
+        p->task(p->ctx, t, worker);
+    }
+}
+
+typedef struct pool_arg {
+    thread_pool *p;
+    int worker;
+} pool_arg;
+
+static void *pool_thread(void *arg) {
+    pool_arg *a = (pool_arg *)arg;
+    for (;;) {
+        pthread_barrier_wait(&a->p->start);
+        if (a->p->quit) return NULL;
+        pool_work(a->p, a->worker);
+        pthread_barrier_wait(&a->p->done);
+    }
+}
+
+static void pool_parallel_for(void *user, int n_tasks, ccn_task_fn task, void *ctx) {
+    thread_pool *p = (thread_pool *)user;
+    p->task = task;
+    p->ctx = ctx;
+    p->n_tasks = n_tasks;
+    p->next = 0;
+    pthread_barrier_wait(&p->start);
+    pool_work(p, 0);
+    pthread_barrier_wait(&p->done);
+}
+
+static pool_arg pool_args[8];
+
+static void pool_open(thread_pool *p, int n) {
+    int i;
+    p->n = n;
+    p->quit = 0;
+    pthread_barrier_init(&p->start, NULL, (unsigned)n);
+    pthread_barrier_init(&p->done, NULL, (unsigned)n);
+    pthread_mutex_init(&p->lock, NULL);
+    for (i = 1; i < n; ++i) {
+        pool_args[i].p = p;
+        pool_args[i].worker = i;
+        pthread_create(&p->tid[i], NULL, pool_thread, &pool_args[i]);
+    }
+}
+
+static void pool_close(thread_pool *p) {
+    int i;
+    p->quit = 1;
+    pthread_barrier_wait(&p->start);
+    for (i = 1; i < p->n; ++i) pthread_join(p->tid[i], NULL);
+    pthread_barrier_destroy(&p->start);
+    pthread_barrier_destroy(&p->done);
+    pthread_mutex_destroy(&p->lock);
+}
 
 typedef struct bench_result {
     double ns_step, ns_param, floor_ns_param;
@@ -159,6 +237,7 @@ static int run_case(const bench_case *c, double min_time, bench_result *res) {
         cfg.norm_var_floor = 0.001;
     }
     cfg.seed = 1;
+    cfg.n_workers = c->threads > 1 ? c->threads : 1;
     if (ccn_create(&cfg, NULL, &net) != CCN_OK) return 0;
     pool = (ccn_real *)malloc(sizeof(ccn_real) * POOL * (size_t)c->inputs);
     if (!pool) return 0;
@@ -166,7 +245,15 @@ static int run_case(const bench_case *c, double min_time, bench_result *res) {
     for (i = 0; i < POOL * c->inputs; ++i) pool[i] = (ccn_real)(ccn_rng_uniform(&rng) < 0.2);
     res->params = ccn_param_count(net);
     ccn_memory_size(&cfg, &res->bytes);
-    res->ns_step = time_net(net, c->learner, pool, c->inputs, min_time, &res->steps);
+    if (c->threads > 1) {
+        thread_pool tp;
+        pool_open(&tp, c->threads);
+        ccn_set_parallel(net, pool_parallel_for, &tp);
+        res->ns_step = time_net(net, c->learner, pool, c->inputs, min_time, &res->steps);
+        ccn_set_parallel(net, NULL, NULL);
+        pool_close(&tp);
+    } else
+        res->ns_step = time_net(net, c->learner, pool, c->inputs, min_time, &res->steps);
     res->ns_param = res->ns_step / (double)res->params;
     res->floor_ns_param = arrays_per_param(c) ? memory_floor(res->params, arrays_per_param(c), min_time) * arrays_per_param(c) : 0;
     free(pool);
@@ -178,7 +265,9 @@ static const char *kind_name(int k) { return k == CCN_TANH ? "tanh" : k == CCN_G
 static const char *method_name(int m) { return m == CCN_COLOR ? "color" : m == CCN_RTRL ? "rtrl" : "forward"; }
 
 #define CASE(name, kind, method, learner, cols, ins, links, quick, group) \
-    { name, kind, method, learner, cols, ins, links, quick, group }
+    { name, kind, method, learner, cols, ins, links, quick, group, 1 }
+#define CASE2(name, kind, method, learner, cols, ins, quick, group) \
+    { name, kind, method, learner, cols, ins, 0, quick, group, 2 }
 
 static const bench_case cases[] = {
     /* P1: tanh / gated, ColoR, SGD, 64+ inputs, cache-resident */
@@ -201,7 +290,7 @@ static const bench_case cases[] = {
     CASE("tanh_sgd_1000x128", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 1000, 128, 0, 0, "color tanh sgd"),
     CASE("tanh_sgd_10000x128", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 10000, 128, 0, 0, "color tanh sgd"),
     CASE("lstm_td_10x128", CCN_LSTM, CCN_COLOR, CCN_TD, 10, 128, 0, 0, "color lstm td"),
-    CASE("lstm_td_1000x128", CCN_LSTM, CCN_COLOR, CCN_TD, 1000, 128, 0, 0, "color lstm td"),
+    CASE("lstm_td_1000x128", CCN_LSTM, CCN_COLOR, CCN_TD, 1000, 128, 0, 1, "color lstm td"),
     /* P5: DRAM-resident (>= 200 MB of state) */
     CASE("lstm_td_8000x256_dram", CCN_LSTM, CCN_COLOR, CCN_TD, 8000, 256, 0, 0, "color lstm td"),
     CASE("tanh_sgd_40000x1024_dram", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 40000, 1024, 0, 0, "color tanh sgd"),
@@ -214,6 +303,10 @@ static const bench_case cases[] = {
     CASE("color_tanh_32_dense", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 32, 16, 31, 1, "color tanh sgd (links)"),
     CASE("rtrl_tanh_64_dense", CCN_TANH, CCN_RTRL, CCN_SUPERVISED, 64, 16, 63, 0, "rtrl tanh sgd"),
     CASE("color_tanh_64_dense", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 64, 16, 63, 0, "color tanh sgd (links)"),
+    /* two threads through ccn_set_parallel, next to the same nets on one */
+    CASE2("lstm_td_1000x128_2threads", CCN_LSTM, CCN_COLOR, CCN_TD, 1000, 128, 1, "color lstm td, 2 threads"),
+    CASE2("lstm_td_8000x256_dram_2threads", CCN_LSTM, CCN_COLOR, CCN_TD, 8000, 256, 0, "color lstm td, 2 threads"),
+    CASE2("tanh_sgd_40000x1024_dram_2threads", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 40000, 1024, 0, "color tanh sgd, 2 threads"),
     /* inference */
     CASE("lstm_forward_100x128", CCN_LSTM, CCN_FORWARD, CCN_SUPERVISED, 100, 128, 0, 1, "forward lstm"),
     CASE("lstm_forward_1000x128", CCN_LSTM, CCN_FORWARD, CCN_SUPERVISED, 1000, 128, 0, 0, "forward lstm"),
@@ -255,10 +348,10 @@ int main(int argc, char **argv) {
         done[k] = 1;
         ++ran;
         printf("{\"case\": \"%s\", \"kind\": \"%s\", \"method\": \"%s\", \"learner\": \"%s\", \"columns\": %d, "
-               "\"inputs\": %d, \"params\": %zu, \"bytes\": %zu, \"steps\": %ld, \"ns_per_step\": %.1f, "
+               "\"inputs\": %d, \"threads\": %d, \"params\": %zu, \"bytes\": %zu, \"steps\": %ld, \"ns_per_step\": %.1f, "
                "\"ns_per_param_step\": %.4f, \"floor_ns_per_param_step\": %.4f}\n",
                c->name, kind_name(c->kind), method_name(c->method), c->learner == CCN_TD ? "td" : "sgd", c->columns,
-               c->inputs, res[k].params, res[k].bytes, res[k].steps, res[k].ns_step, res[k].ns_param,
+               c->inputs, c->threads, res[k].params, res[k].bytes, res[k].steps, res[k].ns_step, res[k].ns_param,
                res[k].floor_ns_param);
         fflush(stdout);
         fprintf(stderr, "%-26s %10zu %12.1f %12.4f %10.4f %8.2f\n", c->name, res[k].params, res[k].ns_step,
