@@ -59,7 +59,7 @@ int main(int argc, char **argv) {
     ccn_result r;
     task env;
 
-    for (i = 1; i < argc; ++i) {
+    for (i = 1; i < argc; i += 2) { /* --flag value pairs */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end = NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(argv[0], stdout);
@@ -74,7 +74,6 @@ int main(int argc, char **argv) {
             end = kind ? (char *)v + strlen(v) : (char *)v;
         } else return usage(argv[0], stderr);
         if (!end || *end || end == v) return usage(argv[0], stderr);
-        ++i;
     }
     if (steps <= 0 || window <= 0 || columns <= 0 || !(alpha > 0)) return usage(argv[0], stderr);
 

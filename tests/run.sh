@@ -63,12 +63,13 @@ for name in $built; do
     fi
 done
 
-# every example builds and runs at a tiny size (in the build folder, where its figure lands),
-# ending with its result line
+# every example builds (gcc, and clang when present) and runs at a tiny size (in the build
+# folder, where its figure lands), ending with its result line
 for src in examples/*.c; do
     [ -e "$src" ] || continue
     ex=$(basename "$src" .c)
-    if gcc -std=c99 $BASE $W $C_ONLY -o "$out/ex_$ex" "$src" -lm >"$out/ex_$ex.build.log" 2>&1 &&
+    if { ! command -v clang >/dev/null 2>&1 || clang -std=c99 -fsyntax-only $W $C_ONLY "$src" >"$out/ex_$ex.build.log" 2>&1; } &&
+       gcc -std=c99 $BASE $W $C_ONLY -o "$out/ex_$ex" "$src" -lm >>"$out/ex_$ex.build.log" 2>&1 &&
        (cd "$out" && $RUNNER "./ex_$ex" --steps 3000 --window 1000 >"ex_$ex.log" 2>&1) &&
        grep -Eq '^(final_error|learner)=' "$out/ex_$ex.log"; then
         echo "ok   example: $ex"; passed=$((passed + 1))

@@ -6,6 +6,7 @@
 #include "test_gradients.c"
 #include "test_learning.c"
 #include "test_ccn.c"
+#include "test_tbptt.c"
 
 static const th_case suite_cases[] = {
     {"version", test_version},
@@ -42,6 +43,13 @@ static const th_case suite_cases[] = {
     {"optimizer_formulas", test_optimizer_formulas},
     {"ccn_bad_input", test_ccn_bad_input},
     {"ccn_td_learns_memory", test_ccn_td_learns_memory},
+    {"tbptt_full_window_equals_bptt", test_tbptt_full_window_equals_bptt},
+    {"tbptt_finite_differences", test_tbptt_finite_differences},
+    {"tbptt_window_is_exactly_T", test_tbptt_window_is_exactly_T},
+    {"tbptt_td_step_protocol", test_tbptt_td_step_protocol},
+    {"tbptt_normalisation_matches_ccn", test_tbptt_normalisation_matches_ccn},
+    {"tbptt_determinism", test_tbptt_determinism},
+    {"tbptt_bad_input_and_allocation", test_tbptt_bad_input_and_allocation},
 };
 
 int main(int argc, char **argv) {
