@@ -1,4 +1,4 @@
-/* ccn.h - v0.2.0 - columnar recurrent networks that learn online, one step at a time
+/* ccn.h - v0.3.0 - columnar recurrent networks that learn online, one step at a time
                     https://arxiv.org/abs/2103.05787 (ColoR)  https://arxiv.org/abs/2302.05326 (CCN)
 
    A single-header C99 library (also compiles as C++) for recurrent networks made of columns,
@@ -22,6 +22,9 @@
        CCN_ASSERT(c)       [impl] hot-path precondition checks; default assert(c), off under NDEBUG
        CCN_MALLOC(sz,user) [impl] default allocation when a NULL ccn_allocator is passed;
        CCN_FREE(p,user)    [impl]   define both or neither (default malloc/free)
+       CCN_NO_STDIO        [impl] no <stdio.h>: ccn_save_file and ccn_load_file are left out
+                                  (defined where ccn.h is only declared, it removes their
+                                  declarations too)
 
    ---------------------------------------------------------------------------------------------
    OVERVIEW
@@ -118,7 +121,8 @@
    MEMORY
    A net is one contiguous block from the allocator (ccn_allocator, NULL = CCN_MALLOC/CCN_FREE),
    sized by ccn_memory_size(); ccn_destroy frees it; ccn_copy makes an independent copy (the block
-   holds pointers into itself, so memcpy alone does not). The per-step calls never allocate.
+   holds pointers into itself, so memcpy alone does not); ccn_load makes one allocation too. The
+   per-step calls never allocate; saving and loading need no memory beyond the net's block.
    Reals per parameter: forward-only 1; ColoR 3 (parameter, trace, gradient buffer; lstm 4, a
    second trace), plus 1 for TD's eligibility, 1 for RMSProp, 2 for Adam. Exact RTRL keeps,
    instead of the traces, 2 x states + 1 per parameter (states = columns, or 2 x columns for
@@ -126,15 +130,35 @@
    statistics.
 
    ERRORS
-   Fallible calls return a ccn_result (ccn_result_string() names it). Bad configuration is a
-   runtime error, never an assert; on error no net is returned and nothing is leaked. A learning
-   call given a NaN or infinite cumulant, or a gamma outside [0, 1], returns an error and changes
-   nothing. There is no printing, no errno, no global state. Misuse on the hot path (NULL
-   pointers) is CCN_ASSERT.
+   Fallible calls return a ccn_result (ccn_result_string() names it). Bad configuration and bad
+   files are runtime errors, never asserts; on error no net is returned and nothing is leaked.
+   There is no printing, no errno, no global state. Misuse on the hot path (NULL pointers) is
+   CCN_ASSERT.
+
+   NUMERIC HEALTH
+   Inputs: ccn_step and ccn_td_step refuse an input with a NaN or infinite entry, the learning
+   calls a NaN or infinite target, cumulant, dL/dy or output, and a gamma outside [0, 1]: the
+   call returns CCN_ERR_NOT_FINITE (CCN_ERR_BAD_GAMMA) and changes nothing, so a bad sample
+   never reaches the state or the normalisation statistics. A NaN that gets in another way (a
+   parameter set through ccn_params(), a run that diverged) spreads through the step like any
+   IEEE value (a ReLU feature layer maps it to 0); no operation on it is undefined.
+   Divergence: ccn_nonfinite_count() counts the non-finite reals the net keeps between calls,
+   in one pass over them. With refuse_nonfinite set, every update is first computed without
+   being written; if a parameter or an optimiser moment would become NaN or infinite, nothing is
+   written and the call returns CCN_ERR_DIVERGED (for ccn_td_step: the step itself happened,
+   the update did not), so a diverging run stops with finite parameters instead of filling with
+   NaN. It costs a second pass over the parameters per update, not spread over threads.
 
    THREADS
-   No global or static mutable state: different nets may be used from different threads at once.
-   One net must not be used by two threads at the same time.
+   No global or static mutable state (the only static data are constant tables): different nets
+   may be used from different threads at once, bit for bit as if one after the other (tested).
+   One net must not be used by two threads at once, with one exception: calls that take a
+   const ccn_net* (accessors, ccn_copy's source, ccn_save, ccn_nonfinite_count) may run together
+   on one net while nothing modifies it. A ccn_allocator given to nets in several threads must be
+   thread-safe itself; read and write callbacks run in the calling thread. ccn_set_parallel
+   spreads one net's step over the caller's threads: the net calls the caller's parallel-for
+   from inside ccn_step (and the learning calls), which must run each task once and return when
+   all are done; nothing else may touch that net meanwhile. The parallel-for is not saved.
 
    RANDOMNESS
    Each net owns a xoshiro256** generator seeded by splitmix64 from ccn_config.seed (0 is an
@@ -153,6 +177,77 @@
    layout but is never read and gets no gradient. A ColoR trace only ever lives in its own
    column's block: the gradient for dL/dh = e_i is column i's trace, zero elsewhere.
 
+   SAVING AND LOADING
+   ccn_save writes the whole net and ccn_load reads it back into a new net that continues bit for
+   bit: the same outputs, parameters, traces and statistics as the net that was saved, step after
+   step (for every kind, method, learner and optimiser: tested). Through callbacks (ccn_write_fn,
+   ccn_read_fn), a memory buffer, or a path. A caller's FILE* is never taken over or closed; to
+   use one, pass a three-line callback around fwrite/fread. A file saved by a float build loads
+   into a double build and the reverse: reals are converted (float to double exactly; double to
+   float rounded to nearest, a value beyond FLT_MAX becoming an infinity), everything else is
+   unchanged; ccn_save_as writes either size from either build. The loader trusts nothing in the
+   file: every size is checked against CCN_MAX_DIM and for overflow, against the data available
+   and against the configuration before anything is allocated, every link and counter is
+   checked, and two CRC-32s cover every byte, so a truncated, corrupted or hostile file returns
+   an error (below) and never reads out of bounds (tested at every truncation and bit flip of a
+   small file, and by a fuzzer: make fuzz). A loaded net takes ccn_memory_size() of its own
+   configuration, one allocation; the per-step scratch it needs is not in the file, so a net
+   with RTRL and feature layers, or many workers, takes more memory than its file's size.
+
+   FILE FORMAT (version 1)
+   Little-endian whatever the host. i32/i64: two's complement; u32/u64: unsigned; f64: IEEE-754
+   binary64 bits; real: IEEE-754 binary32 or binary64 as the real size says.
+     offset size
+     0      8    magic 0x89 'C' 'C' 'N' 0x0D 0x0A 0x1A 0x0A
+     8      4    u32 format version: 1
+     12     4    u32 real size: 4 or 8
+     16     8    u64 length of the whole file in bytes
+     24   160    the resolved ccn_config, field by field in declaration order:
+                   i32 n_inputs (24), n_outputs (28), n_columns (32), kind (36), method (40),
+                       feature_layers (44), feature_width (48), feedforward (52)
+                   f64 links (56)  i32 columns_per_stage (64)  i64 steps_per_stage (68)
+                   i32 learner (76)  f64 td_lambda (80)  i32 optimizer (88)
+                   f64 step_size (92), rms_beta (100), adam_beta1 (108), adam_beta2 (116),
+                       opt_epsilon (124)
+                   i32 scale_readout_step (132)
+                   f64 input_norm_rate (136), feature_norm_rate (144), norm_var_floor (152),
+                       init_scale (160)
+                   u64 seed (168)  i32 n_workers (176)  i32 refuse_nonfinite (180)
+     184    8    u64 links in all (L)
+     192    8    u64 parameters (P)
+     200    4    i32 current stage
+     204    4    i32 1 when TD has a previous prediction, else 0
+     208    8    u64 steps taken
+     216    8    u64 optimiser updates taken
+     224   32    u64 x 4 the generator's state
+     256    4    u32 CRC-32 of bytes 0..255
+     260   4n    i32 each column's link count (n = n_columns)
+           12L   each link: i32 type, i32 column, i32 feature (ccn_link), columns in order
+           then reals: alpha (the step size now), Adam's beta1^t and beta2^t, TD's gamma of the
+           last step and its TD error; then these arrays, each present only when the net keeps
+           it (its count is 0 otherwise):
+             parameters P; gradient buffer P (not CCN_FORWARD); ColoR traces dh P, and dc P
+             (lstm); TD eligibility P; Adam's first moment P; RMSProp or Adam second moment P;
+             states h n; cells c n (lstm); readout features n and their scales n; outputs
+             n_outputs; live input statistics, means then variances, m + n each (input
+             normalisation); frozen statistics of every stage, means then variances,
+             sum over stages k of m + (first column of k) each; readout feature statistics,
+             means then variances, n each (feature normalisation); RTRL sensitivities, n x P
+             (2n x P for lstm: rows dh_0.., then dc_0..), row-major
+     end-4  4    u32 CRC-32 (IEEE 802.3, as zlib's crc32) of every byte before it
+   The loader answers, in this order: fewer than 12 bytes that match the magic so far:
+   CCN_ERR_TRUNCATED; other bytes: CCN_ERR_BAD_MAGIC; a version other than 1:
+   CCN_ERR_BAD_VERSION; data ending early: CCN_ERR_TRUNCATED; the first CRC wrong:
+   CCN_ERR_CHECKSUM; the length beyond the data: CCN_ERR_TRUNCATED, short of it (memory and
+   path loaders): CCN_ERR_TRAILING_DATA; a configuration ccn_create refuses: ccn_create's error
+   (CCN_ERR_TOO_LARGE for a dimension above CCN_MAX_DIM or sizes that overflow); a real size,
+   configuration (not resolved), count, stage or length that contradicts the rest:
+   CCN_ERR_BAD_FILE; the allocation: CCN_ERR_OUT_OF_MEMORY; the second CRC: CCN_ERR_CHECKSUM; a
+   link that ccn_create could not have drawn (not a foreign column of the same stage, or a
+   feature that does not exist), link counts that do not add up to the blocks P says, or a step
+   size or gamma out of range: CCN_ERR_BAD_FILE. So any single flipped bit is CCN_ERR_BAD_MAGIC in
+   the magic, CCN_ERR_BAD_VERSION in the version, and CCN_ERR_CHECKSUM anywhere else.
+
    SPEED
    Compile with -O2 or -O3 and -march=native (or your target). Add -fno-math-errno: it changes
    no result, only whether sqrt may set errno, and without it the RMSProp and Adam loops cannot
@@ -162,10 +257,10 @@
 #define CCN_H_INCLUDED
 
 #define CCN_VERSION_MAJOR 0
-#define CCN_VERSION_MINOR 2
+#define CCN_VERSION_MINOR 3
 #define CCN_VERSION_PATCH 0
 #define CCN_VERSION_NUMBER (CCN_VERSION_MAJOR * 10000 + CCN_VERSION_MINOR * 100 + CCN_VERSION_PATCH)
-#define CCN_VERSION_STRING "0.2.0"
+#define CCN_VERSION_STRING "0.3.0"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -213,9 +308,21 @@ typedef enum ccn_result {
     CCN_ERR_BAD_OPTIMIZER,   /* optimizer unknown, a beta outside [0, 1), epsilon not > 0    */
     CCN_ERR_BAD_NORMALIZATION, /* a rate outside (0, 1] or a variance floor not > 0          */
     CCN_ERR_BAD_GAMMA,       /* gamma outside [0, 1] or NaN                                  */
-    CCN_ERR_NOT_FINITE,      /* a cumulant or target that is NaN or infinite                 */
+    CCN_ERR_NOT_FINITE,      /* an input, target, cumulant or dL/dy that is NaN or infinite  */
     CCN_ERR_NO_MORE_STAGES,  /* ccn_next_stage on the last stage                             */
-    CCN_ERR_BAD_WORKERS      /* n_workers negative or above CCN_MAX_WORKERS                  */
+    CCN_ERR_BAD_WORKERS,     /* n_workers negative or above CCN_MAX_WORKERS                  */
+    CCN_ERR_DIVERGED,        /* with refuse_nonfinite: a learning update that would have made a
+                                parameter or an optimiser moment NaN or infinite was refused */
+    CCN_ERR_IO,              /* a write callback took fewer bytes than given, or a file could
+                                not be opened, written or closed                             */
+    CCN_ERR_BUFFER_TOO_SMALL, /* ccn_save_to_memory: capacity below ccn_saved_size()         */
+    CCN_ERR_BAD_MAGIC,       /* not a ccn.h file (the first bytes are not the magic)          */
+    CCN_ERR_BAD_VERSION,     /* a file format version this library does not read             */
+    CCN_ERR_TRUNCATED,       /* the data ended before the file did                           */
+    CCN_ERR_CHECKSUM,        /* a CRC-32 does not match: the file is corrupt                  */
+    CCN_ERR_BAD_FILE,        /* the checksums match but the contents contradict each other
+                                (sizes, links, counters); see FILE FORMAT                    */
+    CCN_ERR_TRAILING_DATA    /* bytes after the end of the file (memory and path loaders)     */
 } ccn_result;
 
 enum { CCN_TANH = 1, CCN_GATED = 2, CCN_LSTM = 3 };              /* ccn_config.kind      */
@@ -259,6 +366,8 @@ typedef struct ccn_config {
     double init_scale;     /* column weights U(-s, s); 0 -> 1/sqrt(fan-in)                  */
     uint64_t seed;         /* any value, 0 included                                         */
     int n_workers;         /* workers a ccn_parallel_fn may use (scratch each), 0 -> 1      */
+    int refuse_nonfinite;  /* 1: a learning update that would make a parameter or optimiser
+                              moment NaN or infinite is refused: CCN_ERR_DIVERGED, unchanged */
 } ccn_config;
 
 /* Spreading a step over threads, with the caller's threads: ccn_set_parallel installs a
@@ -319,8 +428,9 @@ CCN_API const ccn_config *ccn_get_config(const ccn_net *net); /* resolved config
 /* ---- one step ------------------------------------------------------------------------------ */
 /* Reads x (n_inputs), advances the state and the traces, writes y (n_outputs) unless NULL.
    Starts the next stage first when steps_per_stage says so. x must not point into the net
-   (copy ccn_state() first to feed it back). */
-CCN_API void ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y);
+   (copy ccn_state() first to feed it back). An x with a NaN or infinite entry is refused:
+   CCN_ERR_NOT_FINITE and nothing changes (not even the step count); else CCN_OK. */
+CCN_API ccn_result ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y);
 /* Zeroes the recurrent state, the traces and the eligibility; the parameters, the optimiser,
    the normalisation statistics, the stage and the step count are untouched. */
 CCN_API void ccn_reset_state(ccn_net *net);
@@ -335,15 +445,19 @@ CCN_API ccn_result ccn_accumulate_gradient(ccn_net *net, const ccn_real *dl_dy, 
    a one-hot dl_dh it is one state's sensitivity, dh_i/dtheta). Learning parameters only; the
    readout's entries are left alone. grad NULL means ccn_grad(). */
 CCN_API ccn_result ccn_accumulate_state_gradient(ccn_net *net, const ccn_real *dl_dh, ccn_real *grad);
-/* One optimiser step on this step's gradient for a caller-given dL/dy. */
+/* One optimiser step on this step's gradient for a caller-given dL/dy. CCN_ERR_NOT_FINITE if an
+   entry of dl_dy is NaN or infinite, CCN_ERR_DIVERGED if refuse_nonfinite refused the update:
+   either way nothing changes. */
 CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy);
-/* One optimiser step on 1/2 |y - target|^2 (dL/dy = y - target). CCN_ERR_NOT_FINITE if a target
-   is NaN or infinite (nothing changes). */
+/* One optimiser step on 1/2 |y - target|^2 (dL/dy = y - target). CCN_ERR_NOT_FINITE if a target,
+   or the output, is NaN or infinite; CCN_ERR_DIVERGED as above (nothing changes). */
 CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target);
 /* TD(lambda), learner CCN_TD: feeds x_{t+1} with its cumulant c_{t+1} and discount gamma_{t+1},
    updates the eligibility, steps, and (from the second call on) learns from the TD error.
    Writes the new prediction (before this call's update) to *prediction unless NULL. A NaN or
-   infinite cumulant or a gamma outside [0, 1] returns an error and changes nothing. */
+   infinite input or cumulant, or a gamma outside [0, 1], returns an error and changes nothing.
+   CCN_ERR_DIVERGED (refuse_nonfinite): the step happened (state, traces, eligibility, TD error)
+   but the parameters and the optimiser were left as they were. */
 CCN_API ccn_result ccn_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulant, ccn_real gamma,
                                ccn_real *prediction);
 /* The TD error of the last ccn_td_step (0 before the second call). */
@@ -389,6 +503,43 @@ CCN_API void ccn_feature_stats(const ccn_net *net, const ccn_real **mean, const 
    what the optimiser does not keep. */
 CCN_API void ccn_optimizer_state(const ccn_net *net, const ccn_real **first, const ccn_real **second);
 
+/* ---- numeric health ------------------------------------------------------------------------ */
+/* How many of the reals the net keeps between calls are NaN or infinite: parameters, gradient
+   buffer, traces, eligibility, optimiser moments, states, outputs, normalisation statistics, RTRL
+   sensitivities (every array a saved file holds). One pass over them: O(ccn_saved_size()). */
+CCN_API size_t ccn_nonfinite_count(const ccn_net *net);
+
+/* ---- saving and loading (FILE FORMAT above) -------------------------------------------------- */
+/* A write callback takes size bytes and returns how many it took (fewer: CCN_ERR_IO). A read
+   callback fills up to size bytes and returns how many it gave (fewer: the data has ended). */
+typedef size_t (*ccn_write_fn)(void *user, const void *data, size_t size);
+typedef size_t (*ccn_read_fn)(void *user, void *data, size_t size);
+/* Bytes ccn_save writes for this net (0 if it would not fit a size_t). */
+CCN_API size_t ccn_saved_size(const ccn_net *net);
+/* Writes the whole net: configuration, links, parameters, every trace, moment, statistic and
+   state, counters and the generator, so that the loaded net continues bit for bit. */
+CCN_API ccn_result ccn_save(const ccn_net *net, ccn_write_fn write, void *user);
+/* The same with the reals stored in real_size bytes (4: float, 8: double; anything else is
+   CCN_ERR_BAD_SIZE), converted as FILE FORMAT says. */
+CCN_API ccn_result ccn_save_as(const ccn_net *net, int real_size, ccn_write_fn write, void *user);
+/* Reads one file, exactly its bytes and no more (files may follow one another in a stream), into
+   a new net in one allocation from alloc (NULL: CCN_MALLOC). On error *out is NULL and nothing
+   leaks; the error names the first problem met (ERRORS, FILE FORMAT). */
+CCN_API ccn_result ccn_load(ccn_read_fn read, void *user, const ccn_allocator *alloc, ccn_net **out);
+/* Saves into buffer (capacity bytes); *written gets the size unless NULL.
+   CCN_ERR_BUFFER_TOO_SMALL (nothing written) if capacity < ccn_saved_size(). */
+CCN_API ccn_result ccn_save_to_memory(const ccn_net *net, void *buffer, size_t capacity, size_t *written);
+/* Loads from size bytes, which must hold exactly one file: fewer is CCN_ERR_TRUNCATED and more
+   CCN_ERR_TRAILING_DATA, both found before anything is allocated. */
+CCN_API ccn_result ccn_load_from_memory(const void *data, size_t size, const ccn_allocator *alloc, ccn_net **out);
+#ifndef CCN_NO_STDIO
+/* Path helpers (absent with CCN_NO_STDIO): the file is opened, written or read whole, and closed
+   here. A file with bytes after the net's is CCN_ERR_TRAILING_DATA. After a failed save the file
+   may hold part of a net, which the loader rejects. */
+CCN_API ccn_result ccn_save_file(const ccn_net *net, const char *path);
+CCN_API ccn_result ccn_load_file(const char *path, const ccn_allocator *alloc, ccn_net **out);
+#endif
+
 /* ---- randomness (the same generator the nets use) ----------------------------------------- */
 CCN_API void ccn_rng_seed(ccn_rng *rng, uint64_t seed);
 CCN_API uint64_t ccn_rng_next(ccn_rng *rng);
@@ -406,6 +557,9 @@ CCN_API double ccn_rng_uniform(ccn_rng *rng); /* [0, 1), 53 bits, identical ever
 
 #include <string.h>
 #include <math.h>
+#ifndef CCN_NO_STDIO
+#include <stdio.h>
+#endif
 
 #if defined(CCN_MALLOC) != defined(CCN_FREE)
 #error "ccn.h: define both CCN_MALLOC and CCN_FREE, or neither"
@@ -474,12 +628,22 @@ CCN_API const char *ccn_result_string(ccn_result r) {
     case CCN_ERR_BAD_LEARNER:
         return "learner must be CCN_SUPERVISED or CCN_TD (one output, td_lambda in [0, 1])";
     case CCN_ERR_BAD_OPTIMIZER:
-        return "optimizer must be CCN_SGD, CCN_RMSPROP or CCN_ADAM, betas in [0, 1), epsilon > 0";
+        return "optimizer must be CCN_SGD, CCN_RMSPROP or CCN_ADAM, betas in [0, 1), epsilon > 0, "
+               "scale_readout_step and refuse_nonfinite 0 or 1";
     case CCN_ERR_BAD_NORMALIZATION: return "normalisation rates must be in (0, 1], the floor > 0";
     case CCN_ERR_BAD_GAMMA: return "gamma must be in [0, 1]";
-    case CCN_ERR_NOT_FINITE: return "a cumulant or target was NaN or infinite";
+    case CCN_ERR_NOT_FINITE: return "an input, target, cumulant or dL/dy was NaN or infinite";
     case CCN_ERR_NO_MORE_STAGES: return "the net is already in its last stage";
     case CCN_ERR_BAD_WORKERS: return "n_workers must be in [0, CCN_MAX_WORKERS]";
+    case CCN_ERR_DIVERGED: return "the update would have made a parameter NaN or infinite: refused";
+    case CCN_ERR_IO: return "a write callback or a file operation failed";
+    case CCN_ERR_BUFFER_TOO_SMALL: return "the buffer is smaller than ccn_saved_size()";
+    case CCN_ERR_BAD_MAGIC: return "not a ccn.h file";
+    case CCN_ERR_BAD_VERSION: return "a file format version this library does not read";
+    case CCN_ERR_TRUNCATED: return "the data ended before the file did";
+    case CCN_ERR_CHECKSUM: return "a checksum does not match: the file is corrupt";
+    case CCN_ERR_BAD_FILE: return "the file's contents are inconsistent";
+    case CCN_ERR_TRAILING_DATA: return "there are bytes after the end of the file";
     }
     return "unknown ccn_result";
 }
@@ -630,7 +794,7 @@ CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out) {
     if ((r.optimizer != CCN_SGD && r.optimizer != CCN_RMSPROP && r.optimizer != CCN_ADAM) ||
         !(r.rms_beta >= 0.0 && r.rms_beta < 1.0) || !(r.adam_beta1 >= 0.0 && r.adam_beta1 < 1.0) ||
         !(r.adam_beta2 >= 0.0 && r.adam_beta2 < 1.0) || !ccn__finite_in(r.opt_epsilon, CCN__SETTING_MIN, CCN__SETTING_MAX) ||
-        (r.scale_readout_step != 0 && r.scale_readout_step != 1))
+        (r.scale_readout_step != 0 && r.scale_readout_step != 1) || (r.refuse_nonfinite != 0 && r.refuse_nonfinite != 1))
         return CCN_ERR_BAD_OPTIMIZER;
     if (!ccn__finite_in(r.input_norm_rate, CCN__SETTING_MIN, 1.0) ||
         !ccn__finite_in(r.feature_norm_rate, CCN__SETTING_MIN, 1.0) ||
@@ -669,14 +833,11 @@ static double ccn__link_prob(const ccn_config *c) {
     return c->links > 0.0 ? c->links / per : 0.0;
 }
 
-/* The net's dimensions. How many links a column has sizes its parameter block, so this replays
-   the link draws (same generator, same order as ccn__draw_links) to count them. 0 on overflow. */
-static int ccn__dimensions(ccn_net *d) {
+/* The net's dimensions that follow from its configuration alone. 0 on overflow. */
+static int ccn__shape(ccn_net *d) {
     const ccn_config *c = &d->cfg;
-    size_t n = (size_t)c->n_columns, m = (size_t)c->n_inputs, o = (size_t)c->n_outputs, W, G, t, i, k;
-    size_t dps = (size_t)c->columns_per_stage, stage_cols;
-    double prob = ccn__link_prob(c);
-    ccn_rng rng;
+    size_t m = (size_t)c->n_inputs, W, s, t;
+    size_t dps = (size_t)c->columns_per_stage;
     d->n = c->n_columns;
     d->m = c->n_inputs;
     d->o = c->n_outputs;
@@ -684,17 +845,29 @@ static int ccn__dimensions(ccn_net *d) {
     d->W = d->L > 0 ? c->feature_width : 0;
     d->G = ccn__gates(c->kind);
     d->own_len = d->W ? d->W : d->m;
-    d->n_stages = (int)((n + dps - 1) / dps);
+    d->n_stages = (int)(((size_t)d->n + dps - 1) / dps);
     d->in_norm = c->input_norm_rate < 1.0;
     d->feat_norm = c->feature_norm_rate < 1.0;
     W = (size_t)d->W;
-    G = (size_t)d->G;
     d->feat_count = 0;
     if (d->L >= 1 && !ccn__mul(W, m + 1, &d->feat_count)) return 0;
     if (d->L == 2 && (!ccn__mul(W, W + 1, &t) || !ccn__add(d->feat_count, t, &d->feat_count))) return 0;
+    d->snap_count = 0; /* stage s freezes the statistics of m inputs and its cascade */
+    for (s = 0; s < (size_t)d->n_stages; ++s)
+        if (!ccn__add(d->snap_count, m + s * dps, &d->snap_count)) return 0;
+    return 1;
+}
+
+/* The parameter count. How many links a column has sizes its parameter block, so this replays
+   the link draws (same generator, same order as ccn__draw_links) to count them. 0 on overflow. */
+static int ccn__count_params(ccn_net *d) {
+    const ccn_config *c = &d->cfg;
+    size_t n = (size_t)c->n_columns, o = (size_t)c->n_outputs, W = (size_t)d->W, G = (size_t)d->G, t, i, k;
+    size_t dps = (size_t)c->columns_per_stage, stage_cols;
+    double prob = ccn__link_prob(c);
+    ccn_rng rng;
     d->p = 0;
     d->n_links = 0;
-    d->snap_count = 0;
     if (prob > 0.0 && (double)n * (double)(dps - 1) * (double)(1 + W) > (double)CCN_MAX_LINK_DRAWS) return 0;
     ccn_rng_seed(&rng, c->seed);
     for (i = 0; i < n; ++i) {
@@ -709,76 +882,132 @@ static int ccn__dimensions(ccn_net *d) {
             d->n_links > 0x7fffffff || !ccn__mul(t, G, &blk) ||
             !ccn__add(blk, d->feat_count, &blk) || !ccn__add(d->p, blk, &d->p))
             return 0;
-        if (i == first && !ccn__add(d->snap_count, m + first, &d->snap_count)) return 0;
     }
     d->readout = d->p;
     return ccn__mul(o, n + 1, &t) && ccn__add(d->p, t, &d->p);
 }
 
+/* The parameter count of a net with these dimensions and n_links links in all: each link adds one
+   weight per gate to its column's block. 0 on overflow. */
+static int ccn__params_with(const ccn_net *d, size_t n_links, size_t *p) {
+    size_t dps = (size_t)d->cfg.columns_per_stage, n = (size_t)d->n, G = (size_t)d->G, s, first, cols, blk, t;
+    *p = 0;
+    for (s = 0; s < (size_t)d->n_stages; ++s) { /* a stage's columns read own + cascade + u + b */
+        first = s * dps;
+        cols = n - first < dps ? n - first : dps;
+        if (!ccn__add((size_t)d->own_len, first + 2, &t) || !ccn__mul(t, G, &blk) ||
+            !ccn__add(blk, d->feat_count, &blk) || !ccn__mul(blk, cols, &blk) || !ccn__add(*p, blk, p))
+            return 0;
+    }
+    return ccn__mul(n_links, G, &t) && ccn__add(*p, t, p) && ccn__mul((size_t)d->o, n + 1, &t) && ccn__add(*p, t, p);
+}
+
+/* The sizes every array's count is made of. rows and jrows (exact RTRL) are products, checked
+   here: 0 on overflow. */
+typedef struct ccn__dims {
+    size_t n, m, o, p, W, fc, G, ns, stages, links, snap, workers, rows, jrows;
+    int color, rtrl, learns, td, adam, moments, in_norm, feat_norm;
+} ccn__dims;
+
+static int ccn__dims_of(const ccn_net *net, ccn__dims *D) {
+    int method = net->cfg.method, opt = net->cfg.optimizer;
+    D->n = (size_t)net->n;
+    D->m = (size_t)net->m;
+    D->o = (size_t)net->o;
+    D->p = net->p;
+    D->W = (size_t)net->W;
+    D->fc = net->feat_count;
+    D->G = (size_t)net->G;
+    D->ns = net->cfg.kind == CCN_LSTM ? 2 : 1;
+    D->stages = (size_t)net->n_stages;
+    D->links = net->n_links;
+    D->snap = net->snap_count;
+    D->workers = (size_t)net->cfg.n_workers;
+    D->color = method == CCN_COLOR;
+    D->rtrl = method == CCN_RTRL;
+    D->learns = method != CCN_FORWARD;
+    D->td = D->learns && net->cfg.learner == CCN_TD;
+    D->adam = D->learns && opt == CCN_ADAM;
+    D->moments = D->learns && opt != CCN_SGD;
+    D->in_norm = net->in_norm;
+    D->feat_norm = net->feat_norm;
+    D->rows = D->jrows = 0;
+    return !D->rtrl || (ccn__mul(D->n * D->ns, D->p, &D->rows) && ccn__mul(D->n * D->W, D->fc, &D->jrows));
+}
+
+/* Every array of a net, in block order: X(field, element type, count, role), the count an
+   expression in a ccn__dims named D. The role says what a saved file does with it (FILE FORMAT):
+     LAYOUT   not saved: rebuilt from the configuration and the links
+     LINKS    the links section
+     STATE    saved, in this order: everything that lives from one call to the next
+     SCRATCH  not saved: every call writes it before reading it
+   ccn__place lays the list out, the serialiser and ccn_nonfinite_count walk it, so an array
+   added here is placed, saved, loaded and checked. */
+#define CCN__ARRAYS(X)                                                                          \
+    X(col_off, size_t, D.n + 1, LAYOUT)        /* n + 1 block offsets                        */ \
+    X(zlen, int, D.n, LAYOUT)                                                                   \
+    X(link_off, int, D.n + 1, LAYOUT)                                                           \
+    X(col_stage, int, D.n, LAYOUT)                                                              \
+    X(stage_start, int, D.stages + 1, LAYOUT)                                                   \
+    X(snap_off, size_t, D.stages, LAYOUT)                                                       \
+    X(links, ccn_link, D.links + 1, LINKS)     /* never NULL: every column indexes it        */ \
+    X(theta, ccn_real, D.p, STATE)                                                              \
+    X(grad, ccn_real, D.learns ? D.p : 0, STATE)                                                \
+    X(work, ccn_real, D.rtrl ? D.p : 0, SCRATCH)                                                \
+    X(eh, ccn_real, D.color ? D.p : 0, STATE)                                                   \
+    X(ec, ccn_real, D.color && D.ns == 2 ? D.p : 0, STATE)                                      \
+    X(elig, ccn_real, D.td ? D.p : 0, STATE)                                                    \
+    X(opt_m, ccn_real, D.adam ? D.p : 0, STATE)                                                 \
+    X(opt_v, ccn_real, D.moments ? D.p : 0, STATE)                                              \
+    X(h, ccn_real, D.n, STATE)                                                                  \
+    X(h_prev, ccn_real, D.n, SCRATCH)                                                           \
+    X(c, ccn_real, D.ns == 2 ? D.n : 0, STATE)                                                  \
+    X(c_prev, ccn_real, D.ns == 2 ? D.n : 0, SCRATCH)                                           \
+    X(hid, ccn_real, D.n * D.W, SCRATCH)                                                        \
+    X(phi, ccn_real, D.n * D.W, SCRATCH)                                                        \
+    X(hn, ccn_real, D.n, STATE)                                                                 \
+    X(hscale, ccn_real, D.n, STATE)                                                             \
+    X(y, ccn_real, D.o, STATE)                                                                  \
+    X(dl_dh, ccn_real, D.n, SCRATCH)                                                            \
+    X(err, ccn_real, D.o, SCRATCH)                                                              \
+    X(tails, ccn_real, D.links + 2 * D.n, SCRATCH)                                              \
+    X(pre, ccn_real, D.G * D.n, SCRATCH)                                                        \
+    X(u, ccn_real, D.G * D.n, SCRATCH)                                                          \
+    X(Bh, ccn_real, D.G * D.n, SCRATCH)                                                         \
+    X(Bc, ccn_real, D.ns == 2 ? D.G * D.n : 0, SCRATCH)                                         \
+    X(Mhh, ccn_real, D.n, SCRATCH)                                                              \
+    X(Mhc, ccn_real, D.ns == 2 ? D.n : 0, SCRATCH)                                              \
+    X(Mch, ccn_real, D.ns == 2 ? D.n : 0, SCRATCH)                                              \
+    X(Mcc, ccn_real, D.ns == 2 ? D.n : 0, SCRATCH)                                              \
+    X(sbuf, ccn_real, D.m + D.n, SCRATCH)                                                       \
+    X(fscratch, ccn_real, (2 * D.fc + 4 * D.W) * D.workers, SCRATCH)                            \
+    X(in_mu, ccn_real, D.in_norm ? D.m + D.n : 0, STATE)                                        \
+    X(in_var, ccn_real, D.in_norm ? D.m + D.n : 0, STATE)                                       \
+    X(snap_mu, ccn_real, D.in_norm ? D.snap : 0, STATE)                                         \
+    X(snap_var, ccn_real, D.in_norm ? D.snap : 0, STATE)                                        \
+    X(f_mu, ccn_real, D.feat_norm ? D.n : 0, STATE)                                             \
+    X(f_var, ccn_real, D.feat_norm ? D.n : 0, STATE)                                            \
+    X(S, ccn_real, D.rows, STATE)              /* the current sensitivities; S_new is next   */ \
+    X(S_new, ccn_real, D.rows, SCRATCH)                                                         \
+    X(Jphi, ccn_real, D.jrows, SCRATCH)
+
 /* Lays every array of the net out in one block from `base`, each on a cache line, and returns
    the block's size (0 on overflow). With base NULL it only measures. An array of count 0 is
    absent (NULL). */
 static size_t ccn__place(ccn_net *net, unsigned char *base) {
-    size_t n = (size_t)net->n, m = (size_t)net->m, p = net->p, W = (size_t)net->W, fc = net->feat_count;
-    size_t ns = net->cfg.kind == CCN_LSTM ? 2 : 1, at, rows = 0, jrows = 0;
-    int color = net->cfg.method == CCN_COLOR, rtrl = net->cfg.method == CCN_RTRL;
-    int learns = net->cfg.method != CCN_FORWARD, opt = net->cfg.optimizer;
-#define CCN__PLACE(field, type, count)                                                          \
+    ccn__dims D;
+    size_t at;
+#define CCN__PLACE(field, type, count, role)                                                    \
     do {                                                                                         \
         size_t bytes_;                                                                           \
         if (!ccn__mul((count), sizeof(type), &bytes_)) return 0;                                \
         if (base) net->field = bytes_ ? (type *)(void *)(base + at) : NULL;                      \
         if (!ccn__add(at, bytes_, &at) || !ccn__add(at, CCN__ALIGN - 1, &at)) return 0;         \
         at &= ~(size_t)(CCN__ALIGN - 1);                                                         \
-    } while (0)
+    } while (0);
+    if (!ccn__dims_of(net, &D)) return 0;
     at = (sizeof(ccn_net) + CCN__ALIGN - 1) & ~(size_t)(CCN__ALIGN - 1); /* the struct first */
-    CCN__PLACE(col_off, size_t, n + 1);
-    CCN__PLACE(zlen, int, n);
-    CCN__PLACE(link_off, int, n + 1);
-    CCN__PLACE(col_stage, int, n);
-    CCN__PLACE(stage_start, int, (size_t)net->n_stages + 1);
-    CCN__PLACE(snap_off, size_t, (size_t)net->n_stages);
-    CCN__PLACE(links, ccn_link, net->n_links + 1); /* never NULL: every column indexes it */
-    CCN__PLACE(theta, ccn_real, p);
-    CCN__PLACE(grad, ccn_real, learns ? p : 0);
-    CCN__PLACE(work, ccn_real, rtrl ? p : 0);
-    CCN__PLACE(eh, ccn_real, color ? p : 0);
-    CCN__PLACE(ec, ccn_real, color && ns == 2 ? p : 0);
-    CCN__PLACE(elig, ccn_real, learns && net->cfg.learner == CCN_TD ? p : 0);
-    CCN__PLACE(opt_m, ccn_real, learns && opt == CCN_ADAM ? p : 0);
-    CCN__PLACE(opt_v, ccn_real, learns && opt != CCN_SGD ? p : 0);
-    CCN__PLACE(h, ccn_real, n);
-    CCN__PLACE(h_prev, ccn_real, n);
-    CCN__PLACE(c, ccn_real, ns == 2 ? n : 0);
-    CCN__PLACE(c_prev, ccn_real, ns == 2 ? n : 0);
-    CCN__PLACE(hid, ccn_real, n * W);
-    CCN__PLACE(phi, ccn_real, n * W);
-    CCN__PLACE(hn, ccn_real, n);
-    CCN__PLACE(hscale, ccn_real, n);
-    CCN__PLACE(y, ccn_real, (size_t)net->o);
-    CCN__PLACE(dl_dh, ccn_real, n);
-    CCN__PLACE(err, ccn_real, (size_t)net->o);
-    CCN__PLACE(tails, ccn_real, net->n_links + 2 * n);
-    CCN__PLACE(pre, ccn_real, (size_t)net->G * n);
-    CCN__PLACE(u, ccn_real, (size_t)net->G * n);
-    CCN__PLACE(Bh, ccn_real, (size_t)net->G * n);
-    CCN__PLACE(Bc, ccn_real, ns == 2 ? (size_t)net->G * n : 0);
-    CCN__PLACE(Mhh, ccn_real, n);
-    CCN__PLACE(Mhc, ccn_real, ns == 2 ? n : 0);
-    CCN__PLACE(Mch, ccn_real, ns == 2 ? n : 0);
-    CCN__PLACE(Mcc, ccn_real, ns == 2 ? n : 0);
-    CCN__PLACE(sbuf, ccn_real, m + n);
-    CCN__PLACE(fscratch, ccn_real, (2 * fc + 4 * W) * (size_t)net->cfg.n_workers);
-    CCN__PLACE(in_mu, ccn_real, net->in_norm ? m + n : 0);
-    CCN__PLACE(in_var, ccn_real, net->in_norm ? m + n : 0);
-    CCN__PLACE(snap_mu, ccn_real, net->in_norm ? net->snap_count : 0);
-    CCN__PLACE(snap_var, ccn_real, net->in_norm ? net->snap_count : 0);
-    CCN__PLACE(f_mu, ccn_real, net->feat_norm ? n : 0);
-    CCN__PLACE(f_var, ccn_real, net->feat_norm ? n : 0);
-    if (rtrl && (!ccn__mul(n * ns, p, &rows) || !ccn__mul(n * W, fc, &jrows))) return 0;
-    CCN__PLACE(S, ccn_real, rows);
-    CCN__PLACE(S_new, ccn_real, rows);
-    CCN__PLACE(Jphi, ccn_real, jrows);
+    CCN__ARRAYS(CCN__PLACE)
 #undef CCN__PLACE
     return ccn__add(at, CCN__ALIGN, &at) ? at : 0; /* room to align the block's start */
 }
@@ -788,7 +1017,7 @@ static ccn_result ccn__measure(const ccn_config *cfg, ccn_net *d, size_t *bytes)
     ccn_result r;
     memset(d, 0, sizeof *d);
     if ((r = ccn_config_resolve(cfg, &d->cfg)) != CCN_OK) return r;
-    if (!ccn__dimensions(d) || !(*bytes = ccn__place(d, NULL))) return CCN_ERR_TOO_LARGE;
+    if (!ccn__shape(d) || !ccn__count_params(d) || !(*bytes = ccn__place(d, NULL))) return CCN_ERR_TOO_LARGE;
     return CCN_OK;
 }
 
@@ -796,6 +1025,40 @@ CCN_API ccn_result ccn_memory_size(const ccn_config *cfg, size_t *out_bytes) {
     ccn_net d;
     if (!out_bytes) return CCN_ERR_NULL_ARGUMENT;
     return ccn__measure(cfg, &d, out_bytes);
+}
+
+/* Stage boundaries, each column's stage, and where each stage's frozen statistics go. */
+static void ccn__place_stages(ccn_net *net) {
+    size_t snap = 0;
+    int i, s;
+    for (s = 0; s <= net->n_stages; ++s) {
+        int64_t first = (int64_t)s * net->cfg.columns_per_stage;
+        net->stage_start[s] = first < net->n ? (int)first : net->n;
+    }
+    for (s = 0; s < net->n_stages; ++s) {
+        net->snap_off[s] = snap;
+        snap += (size_t)net->m + (size_t)net->stage_start[s];
+        for (i = net->stage_start[s]; i < net->stage_start[s + 1]; ++i) net->col_stage[i] = s;
+    }
+}
+
+/* Each column's z length and block offset, from the link offsets. 1 when the blocks end exactly
+   where the readout starts (a loaded file's links must say so), 0 otherwise or on overflow. */
+static int ccn__place_columns(ccn_net *net) {
+    size_t off = 0, z, blk;
+    int i;
+    for (i = 0; i < net->n; ++i) {
+        z = (size_t)net->own_len + (size_t)net->stage_start[net->col_stage[i]] +
+            (size_t)(net->link_off[i + 1] - net->link_off[i]);
+        if (z + 2 > 0x7fffffff || !ccn__mul((size_t)net->G, z + 2, &blk) || !ccn__add(blk, net->feat_count, &blk) ||
+            !ccn__add(off, blk, &blk))
+            return 0;
+        net->zlen[i] = (int)z;
+        net->col_off[i] = off;
+        off = blk;
+    }
+    net->col_off[net->n] = off;
+    return off == net->readout;
 }
 
 static void ccn__draw_links(ccn_net *net) {
@@ -850,6 +1113,20 @@ static void ccn__set(ccn_real *v, ccn_real value, size_t count) {
     for (k = 0; k < count; ++k) v[k] = value;
 }
 
+/* How many entries of v are NaN or infinite (x - x is 0 for a finite x, NaN otherwise). */
+static size_t ccn__count_nonfinite(const ccn_real *v, size_t count) {
+    size_t k, bad = 0;
+    for (k = 0; k < count; ++k) bad += !(v[k] - v[k] == 0);
+    return bad;
+}
+
+static int ccn__all_finite(const ccn_real *v, size_t count) {
+    ccn_real s = 0;
+    size_t k;
+    for (k = 0; k < count; ++k) s += v[k] - v[k];
+    return s == 0;
+}
+
 static unsigned char *ccn__alloc_block(const ccn_allocator *a, size_t bytes, unsigned char **base) {
     unsigned char *block = (unsigned char *)(a->alloc ? a->alloc(bytes, a->user) : CCN_MALLOC(bytes, a->user));
     if (block) *base = block + ((CCN__ALIGN - ((uintptr_t)block & (CCN__ALIGN - 1))) & (CCN__ALIGN - 1));
@@ -859,9 +1136,9 @@ static unsigned char *ccn__alloc_block(const ccn_allocator *a, size_t bytes, uns
 CCN_API ccn_result ccn_create(const ccn_config *cfg, const ccn_allocator *alloc, ccn_net **out) {
     ccn_net d, *net;
     ccn_result r;
-    size_t bytes = 0, off = 0, snap = 0;
+    size_t bytes = 0;
     unsigned char *block, *base = NULL;
-    int i, s;
+    int laid_out;
     if (!out) return CCN_ERR_NULL_ARGUMENT;
     *out = NULL;
     if ((r = ccn__measure(cfg, &d, &bytes)) != CCN_OK) return r;
@@ -876,25 +1153,12 @@ CCN_API ccn_result ccn_create(const ccn_config *cfg, const ccn_allocator *alloc,
     ccn__place(net, base);
     net->alpha = (ccn_real)net->cfg.step_size;
     net->adam_b1t = net->adam_b2t = CCN_R(1);
-
-    for (s = 0; s <= net->n_stages; ++s) {
-        int first = s * net->cfg.columns_per_stage;
-        net->stage_start[s] = first < net->n ? first : net->n;
-    }
-    for (s = 0; s < net->n_stages; ++s) {
-        net->snap_off[s] = snap;
-        snap += (size_t)net->m + (size_t)net->stage_start[s];
-        for (i = net->stage_start[s]; i < net->stage_start[s + 1]; ++i) net->col_stage[i] = s;
-    }
+    ccn__place_stages(net);
     ccn_rng_seed(&net->rng, net->cfg.seed);
     ccn__draw_links(net);
-    for (i = 0; i < net->n; ++i) {
-        net->zlen[i] = net->own_len + net->stage_start[net->col_stage[i]] + net->link_off[i + 1] - net->link_off[i];
-        net->col_off[i] = off;
-        off += net->feat_count + (size_t)net->G * ((size_t)net->zlen[i] + 2);
-    }
-    net->col_off[net->n] = off;
-    CCN_ASSERT(off == net->readout);
+    laid_out = ccn__place_columns(net); /* the same draws ccn__count_params counted */
+    CCN_ASSERT(laid_out);
+    (void)laid_out;
     ccn__init_params(net);
     if (net->opt_v && net->cfg.optimizer == CCN_RMSPROP) ccn__set(net->opt_v, CCN_R(1), net->p);
     if (net->in_var) {
@@ -1114,8 +1378,8 @@ typedef uint32_t ccn__bits;
 #endif
 
 CCN__INLINE ccn_real ccn__exp(ccn_real x) {
-    ccn_real t, k, r, p, scale;
-    ccn__bits bits;
+    ccn_real t, k, r, p, scale, magic = CCN__ROUND_MAGIC;
+    ccn__bits bits, tbits, mbits;
     x = x < CCN__EXP_LO ? CCN__EXP_LO : x > CCN__EXP_HI ? CCN__EXP_HI : x;
     t = x * CCN_R(1.44269504088896340736) + CCN__ROUND_MAGIC;
     k = t - CCN__ROUND_MAGIC; /* x / ln2, rounded to the nearest integer */
@@ -1139,7 +1403,11 @@ CCN__INLINE ccn_real ccn__exp(ccn_real x) {
     p = p * r + CCN_R(0.5);
     p = p * r + CCN_R(1.0);
     p = p * r + CCN_R(1.0);
-    bits = (ccn__bits)((ccn__bits)((int)k + CCN__BIAS) << CCN__MANT);
+    /* 2^k from k's bits in t's mantissa (no float-to-int conversion, which a NaN x would make
+       undefined; a NaN x gives a NaN p and so a NaN result) */
+    memcpy(&tbits, &t, sizeof tbits);
+    memcpy(&mbits, &magic, sizeof mbits);
+    bits = (ccn__bits)((ccn__bits)(tbits - mbits + (ccn__bits)CCN__BIAS) << CCN__MANT);
     memcpy(&scale, &bits, sizeof scale);
     return p * scale;
 }
@@ -1485,10 +1753,11 @@ typedef struct ccn__job {
     const ccn_real *xin, *casc;
     const ccn_real *src, *col_coef; /* the update phase: direction and per-column coefficient */
     ccn_real coef, alpha;
+    ccn_real *check;                /* the update phase: NULL to apply, else only check (one thread) */
 } ccn__job;
 
 static void ccn__apply(ccn_net *net, size_t k0, size_t count, const ccn_real *CCN__RESTRICT src,
-                       ccn_real coef, ccn_real alpha);
+                       ccn_real coef, ccn_real alpha, ccn_real *check);
 
 static void ccn__task(void *ctx, int task, int worker) {
     ccn__job *job = (ccn__job *)ctx;
@@ -1525,16 +1794,17 @@ static void ccn__task(void *ctx, int task, int worker) {
         if (job->col_coef)
             for (i = a; i < b; ++i)
                 ccn__apply(net, net->col_off[i], net->col_off[i + 1] - net->col_off[i], job->src + net->col_off[i],
-                           job->coef * job->col_coef[i], job->alpha);
+                           job->coef * job->col_coef[i], job->alpha, job->check);
         else
             ccn__apply(net, net->col_off[a], net->col_off[b] - net->col_off[a], job->src + net->col_off[a], job->coef,
-                       job->alpha);
+                       job->alpha, job->check);
         break;
     }
 }
 
 /* Runs one phase over the job's columns: through the caller's parallel-for when there is one
-   and more than one chunk, else in order on worker 0. */
+   and more than one chunk, else in order on worker 0 (always for a check pass: its tasks add to
+   one sum). */
 static void ccn__run(ccn_net *net, ccn__job *job, int phase) {
     int cols = job->c1 - job->c0, workers = net->cfg.n_workers, tasks, t;
     job->net = net;
@@ -1542,7 +1812,8 @@ static void ccn__run(ccn_net *net, ccn__job *job, int phase) {
     job->chunk = net->parallel && workers > 1 ? (cols + 4 * workers - 1) / (4 * workers) : cols;
     if (job->chunk < 16) job->chunk = 16;
     tasks = (cols + job->chunk - 1) / job->chunk;
-    if (net->parallel && tasks > 1) net->parallel(net->parallel_user, tasks, ccn__task, job);
+    if (net->parallel && tasks > 1 && !(phase == CCN__PHASE_UPDATE && job->check))
+        net->parallel(net->parallel_user, tasks, ccn__task, job);
     else
         for (t = 0; t < tasks; ++t) ccn__task(job, t, 0);
 }
@@ -1553,11 +1824,13 @@ CCN_API void ccn_set_parallel(ccn_net *net, ccn_parallel_fn fn, void *user) {
     net->parallel_user = user;
 }
 
-CCN_API void ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
+CCN_API ccn_result ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
     int k, i, r, n_act, learning = net->cfg.method != CCN_FORWARD;
     ccn__local d;
     ccn__job job;
     CCN_ASSERT(net && x);
+    if (!ccn__all_finite(x, (size_t)net->m)) return CCN_ERR_NOT_FINITE;
+    job.check = NULL;
     if (net->cfg.steps_per_stage > 0 && net->steps > 0 && net->stage + 1 < net->n_stages &&
         net->steps % (uint64_t)net->cfg.steps_per_stage == 0)
         ccn__start_stage(net);
@@ -1612,6 +1885,7 @@ CCN_API void ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
         ccn__absorb(net->f_mu, net->f_var, net->h, n_act, (ccn_real)net->cfg.feature_norm_rate,
                     (ccn_real)net->cfg.norm_var_floor);
     ++net->steps;
+    return CCN_OK;
 }
 
 CCN_API void ccn_reset_state(ccn_net *net) {
@@ -1703,25 +1977,54 @@ CCN_API ccn_result ccn_accumulate_state_gradient(ccn_net *net, const ccn_real *d
 }
 
 /* ============================================================================================
-   8. Optimisers: theta[k] += alpha * rule(u), u = coef * src[j], over a run of parameters.
+   8. Optimisers: theta[k] += alpha * rule(u), u = coef * src[j], over a run of parameters. Each
+   rule is one inline function, used both to apply an update and (refuse_nonfinite) to check,
+   before anything is written, that every value it would write is finite.
    ============================================================================================ */
 
+CCN__INLINE ccn_real ccn__rmsprop(ccn_real th, ccn_real *v, ccn_real u, ccn_real alpha, ccn_real beta, ccn_real eps) {
+    *v = beta * *v + (CCN_R(1) - beta) * u * u;
+    return th + alpha * u / (CCN__SQRT(*v) + eps);
+}
+
+CCN__INLINE ccn_real ccn__adam(ccn_real th, ccn_real *m, ccn_real *v, ccn_real u, ccn_real alpha, ccn_real b1,
+                               ccn_real b2, ccn_real c1, ccn_real c2, ccn_real eps) {
+    *m = b1 * *m + (CCN_R(1) - b1) * u;
+    *v = b2 * *v + (CCN_R(1) - b2) * u * u;
+    return th + alpha * (*m * c1) / (CCN__SQRT(*v * c2) + eps);
+}
+
+/* Applies the update to parameters [k0, k0 + count), or, with check non-NULL, writes nothing and
+   adds to *check a sum that is 0 when every value the update would write is finite (x - x is 0
+   for a finite x, NaN otherwise). */
 static void ccn__apply(ccn_net *net, size_t k0, size_t count, const ccn_real *CCN__RESTRICT src,
-                       ccn_real coef, ccn_real alpha) {
-    ccn_real *CCN__RESTRICT th = net->theta + k0;
+                       ccn_real coef, ccn_real alpha, ccn_real *check) {
+    ccn_real *CCN__RESTRICT th = net->theta + k0, bad = 0;
     size_t j;
     switch (net->cfg.optimizer) {
     case CCN_SGD:
-        for (j = 0; j < count; ++j) th[j] += alpha * (coef * src[j]);
+        if (check)
+            for (j = 0; j < count; ++j) {
+                ccn_real t = th[j] + alpha * (coef * src[j]);
+                bad += t - t;
+            }
+        else
+            for (j = 0; j < count; ++j) th[j] = th[j] + alpha * (coef * src[j]);
         break;
     case CCN_RMSPROP: {
         ccn_real *CCN__RESTRICT v = net->opt_v + k0;
         ccn_real beta = (ccn_real)net->cfg.rms_beta, eps = (ccn_real)net->cfg.opt_epsilon;
-        for (j = 0; j < count; ++j) {
-            ccn_real u = coef * src[j];
-            v[j] = beta * v[j] + (CCN_R(1) - beta) * u * u;
-            th[j] += alpha * u / (CCN__SQRT(v[j]) + eps);
-        }
+        if (check)
+            for (j = 0; j < count; ++j) {
+                ccn_real vj = v[j], t = ccn__rmsprop(th[j], &vj, coef * src[j], alpha, beta, eps);
+                bad += (t - t) + (vj - vj);
+            }
+        else
+            for (j = 0; j < count; ++j) {
+                ccn_real vj = v[j];
+                th[j] = ccn__rmsprop(th[j], &vj, coef * src[j], alpha, beta, eps);
+                v[j] = vj;
+            }
         break;
     }
     default: { /* Adam, bias-corrected with the net's update count */
@@ -1729,48 +2032,74 @@ static void ccn__apply(ccn_net *net, size_t k0, size_t count, const ccn_real *CC
         ccn_real b1 = (ccn_real)net->cfg.adam_beta1, b2 = (ccn_real)net->cfg.adam_beta2;
         ccn_real eps = (ccn_real)net->cfg.opt_epsilon;
         ccn_real c1 = CCN_R(1) / (CCN_R(1) - net->adam_b1t), c2 = CCN_R(1) / (CCN_R(1) - net->adam_b2t);
-        for (j = 0; j < count; ++j) {
-            ccn_real u = coef * src[j];
-            m[j] = b1 * m[j] + (CCN_R(1) - b1) * u;
-            v[j] = b2 * v[j] + (CCN_R(1) - b2) * u * u;
-            th[j] += alpha * (m[j] * c1) / (CCN__SQRT(v[j] * c2) + eps);
-        }
+        if (check)
+            for (j = 0; j < count; ++j) {
+                ccn_real mj = m[j], vj = v[j], t = ccn__adam(th[j], &mj, &vj, coef * src[j], alpha, b1, b2, c1, c2, eps);
+                bad += (t - t) + (mj - mj) + (vj - vj);
+            }
+        else
+            for (j = 0; j < count; ++j) {
+                ccn_real mj = m[j], vj = v[j];
+                th[j] = ccn__adam(th[j], &mj, &vj, coef * src[j], alpha, b1, b2, c1, c2, eps);
+                m[j] = mj;
+                v[j] = vj;
+            }
         break;
     }
     }
+    if (check) *check += bad;
 }
 
-/* One update of every learning parameter along coef x direction, where the direction of a
-   column parameter is col_src[k] scaled by col_coef[i] (NULL: 1), and that of the readout row r
-   is h^ scaled by out_coef[r] (its bias: out_coef[r]). */
-static void ccn__update(ccn_net *net, const ccn_real *col_src, const ccn_real *col_coef,
-                        const ccn_real *out_coef, ccn_real coef) {
+/* One pass of an update over every learning parameter (see ccn__update): applied, or with check
+   non-NULL only checked. */
+static void ccn__update_pass(ccn_net *net, const ccn_real *col_src, const ccn_real *col_coef,
+                             const ccn_real *out_coef, ccn_real coef, ccn_real *check) {
     size_t n = (size_t)net->n, p0, p1;
     int r, c0, c1, n_act = net->stage_start[net->stage + 1];
     ccn_real alpha = net->alpha, one = 1;
     ccn_real alpha_out = net->cfg.scale_readout_step ? alpha / (ccn_real)n_act : alpha;
     ccn__job job;
     ccn__learning_range(net, &c0, &c1, &p0, &p1);
-    ++net->opt_steps;
-    net->adam_b1t *= (ccn_real)net->cfg.adam_beta1;
-    net->adam_b2t *= (ccn_real)net->cfg.adam_beta2;
     job.c0 = c0;
     job.c1 = c1;
     job.src = col_src;
     job.col_coef = col_coef;
     job.coef = coef;
     job.alpha = alpha;
+    job.check = check;
     ccn__run(net, &job, CCN__PHASE_UPDATE);
     for (r = 0; r < net->o; ++r) {
         size_t row = net->readout + (size_t)r * n, bias = net->readout + (size_t)net->o * n + (size_t)r;
         if (out_coef) {
-            ccn__apply(net, row, (size_t)n_act, net->hn, coef * out_coef[r], alpha_out);
-            ccn__apply(net, bias, 1, &one, coef * out_coef[r], alpha_out);
+            ccn__apply(net, row, (size_t)n_act, net->hn, coef * out_coef[r], alpha_out, check);
+            ccn__apply(net, bias, 1, &one, coef * out_coef[r], alpha_out, check);
         } else {
-            ccn__apply(net, row, (size_t)n_act, col_src + row, coef, alpha_out);
-            ccn__apply(net, bias, 1, col_src + bias, coef, alpha_out);
+            ccn__apply(net, row, (size_t)n_act, col_src + row, coef, alpha_out, check);
+            ccn__apply(net, bias, 1, col_src + bias, coef, alpha_out, check);
         }
     }
+}
+
+/* One update of every learning parameter along coef x direction, where the direction of a
+   column parameter is col_src[k] scaled by col_coef[i] (NULL: 1), and that of the readout row r
+   is h^ scaled by out_coef[r] (its bias: out_coef[r]). With refuse_nonfinite, a first pass
+   checks it and CCN_ERR_DIVERGED leaves everything (Adam's count included) as it was. */
+static ccn_result ccn__update(ccn_net *net, const ccn_real *col_src, const ccn_real *col_coef,
+                              const ccn_real *out_coef, ccn_real coef) {
+    ccn_real b1t = net->adam_b1t, b2t = net->adam_b2t, check = 0;
+    net->adam_b1t *= (ccn_real)net->cfg.adam_beta1;
+    net->adam_b2t *= (ccn_real)net->cfg.adam_beta2;
+    if (net->cfg.refuse_nonfinite) {
+        ccn__update_pass(net, col_src, col_coef, out_coef, coef, &check);
+        if (!(check == 0)) {
+            net->adam_b1t = b1t;
+            net->adam_b2t = b2t;
+            return CCN_ERR_DIVERGED;
+        }
+    }
+    ++net->opt_steps;
+    ccn__update_pass(net, col_src, col_coef, out_coef, coef, NULL);
+    return CCN_OK;
 }
 
 /* ============================================================================================
@@ -1780,40 +2109,36 @@ static void ccn__update(ccn_net *net, const ccn_real *col_src, const ccn_real *c
 CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy) {
     if (!net || !dl_dy) return CCN_ERR_NULL_ARGUMENT;
     if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
+    if (!ccn__all_finite(dl_dy, (size_t)net->o)) return CCN_ERR_NOT_FINITE;
     if (net->eh) {
         /* ColoR: descend along -dL/dh_i e_theta without materialising the gradient */
         int c0, c1;
         size_t p0, p1;
         ccn__learning_range(net, &c0, &c1, &p0, &p1);
         ccn__dl_dh(net, dl_dy, c0, c1);
-        ccn__update(net, net->eh, net->dl_dh, dl_dy, CCN_R(-1));
-    } else {
-        /* exact RTRL: the gradient is materialised in a scratch row of its own */
-        memset(net->work, 0, net->p * sizeof(ccn_real));
-        ccn__gradient(net, dl_dy, net->work);
-        ccn__update(net, net->work, NULL, NULL, CCN_R(-1));
+        return ccn__update(net, net->eh, net->dl_dh, dl_dy, CCN_R(-1));
     }
-    return CCN_OK;
+    /* exact RTRL: the gradient is materialised in a scratch row of its own */
+    memset(net->work, 0, net->p * sizeof(ccn_real));
+    ccn__gradient(net, dl_dy, net->work);
+    return ccn__update(net, net->work, NULL, NULL, CCN_R(-1));
 }
 
 CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target) {
     int r;
     if (!net || !target) return CCN_ERR_NULL_ARGUMENT;
-    for (r = 0; r < net->o; ++r) {
-        ccn_real e = net->y[r] - target[r];
-        if (!(e - e == 0)) return CCN_ERR_NOT_FINITE;
-        net->err[r] = e;
-    }
-    return ccn_learn_with_error(net, net->err);
+    for (r = 0; r < net->o; ++r) net->err[r] = net->y[r] - target[r];
+    return ccn_learn_with_error(net, net->err); /* a NaN or infinite target or output: NOT_FINITE */
 }
 
 CCN_API ccn_result ccn_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulant, ccn_real gamma,
                                ccn_real *prediction) {
     ccn_real previous;
+    ccn_result result = CCN_OK;
     if (!net || !x) return CCN_ERR_NULL_ARGUMENT;
     if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
     if (!net->elig) return CCN_ERR_BAD_LEARNER;
-    if (!(cumulant - cumulant == 0)) return CCN_ERR_NOT_FINITE;
+    if (!(cumulant - cumulant == 0) || !ccn__all_finite(x, (size_t)net->m)) return CCN_ERR_NOT_FINITE;
     if (!(gamma >= 0 && gamma <= 1)) return CCN_ERR_BAD_GAMMA;
     previous = net->y[0];
     if (net->td_started) { /* E <- gamma_t lambda E + d yhat_t / d theta, with step t's traces */
@@ -1832,16 +2157,16 @@ CCN_API ccn_result ccn_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulan
             ccn__state_gradient(net, net->dl_dh, net->elig);
         }
     }
-    ccn_step(net, x, NULL);
+    ccn_step(net, x, NULL); /* x was checked above */
     net->elig_fused = 0;
     if (net->td_started) {
         net->td_delta = cumulant + gamma * net->y[0] - previous;
-        ccn__update(net, net->elig, NULL, NULL, net->td_delta);
+        result = ccn__update(net, net->elig, NULL, NULL, net->td_delta);
     }
     net->td_gamma = gamma;
     net->td_started = 1;
     if (prediction) *prediction = net->y[0];
-    return CCN_OK;
+    return result;
 }
 
 CCN_API ccn_real ccn_td_error(const ccn_net *net) { return net->td_delta; }
@@ -1866,6 +2191,12 @@ static void ccn__start_stage(ccn_net *net) {
         memcpy(net->snap_mu + net->snap_off[k], net->in_mu, count * sizeof(ccn_real));
         memcpy(net->snap_var + net->snap_off[k], net->in_var, count * sizeof(ccn_real));
     }
+    if (net->S) { /* the frozen stage's sensitivities are never read again: clear both buffers,
+                     so that S alone (what a file keeps) is the whole of RTRL's state */
+        size_t rows = (size_t)net->n * (net->c ? 2u : 1u) * net->p;
+        memset(net->S, 0, rows * sizeof(ccn_real));
+        memset(net->S_new, 0, rows * sizeof(ccn_real));
+    }
     ++net->stage;
 }
 
@@ -1881,7 +2212,491 @@ CCN_API int ccn_stage_count(const ccn_net *net) { return net->n_stages; }
 CCN_API int ccn_active_columns(const ccn_net *net) { return net->stage_start[net->stage + 1]; }
 
 /* ============================================================================================
-   11. Access
+   11. Numeric health
+   ============================================================================================ */
+
+CCN_API size_t ccn_nonfinite_count(const ccn_net *net) {
+    ccn__dims D;
+    size_t bad = 0;
+    CCN_ASSERT(net);
+    ccn__dims_of(net, &D);
+#define CCN__COUNT_LAYOUT(field, count)
+#define CCN__COUNT_LINKS(field, count)
+#define CCN__COUNT_SCRATCH(field, count)
+#define CCN__COUNT_STATE(field, count) bad += ccn__count_nonfinite(net->field, count);
+#define CCN__COUNT(field, type, count, role) CCN__COUNT_##role(field, count)
+    CCN__ARRAYS(CCN__COUNT)
+#undef CCN__COUNT
+    return bad;
+}
+
+/* ============================================================================================
+   12. Saving and loading (FILE FORMAT). One description of the file, ccn__xfer_head and
+   ccn__xfer_body, serves both directions: a transfer writes the net's fields when saving and
+   reads them into the net when loading. Integers go through shifts, so the bytes are
+   little-endian on any host; a running CRC-32 covers every byte.
+   ============================================================================================ */
+
+#define CCN__FILE_VERSION 1u
+#define CCN__UNKNOWN_SIZE (~(uint64_t)0)
+
+static const unsigned char ccn__magic[8] = {0x89, 'C', 'C', 'N', 0x0D, 0x0A, 0x1A, 0x0A};
+
+/* The configuration, in file order: X(field, file type). */
+#define CCN__CONFIG_FIELDS(X)                                                                   \
+    X(n_inputs, i32) X(n_outputs, i32) X(n_columns, i32) X(kind, i32) X(method, i32)            \
+    X(feature_layers, i32) X(feature_width, i32) X(feedforward, i32) X(links, f64)              \
+    X(columns_per_stage, i32) X(steps_per_stage, i64) X(learner, i32) X(td_lambda, f64)         \
+    X(optimizer, i32) X(step_size, f64) X(rms_beta, f64) X(adam_beta1, f64) X(adam_beta2, f64)  \
+    X(opt_epsilon, f64) X(scale_readout_step, i32) X(input_norm_rate, f64)                      \
+    X(feature_norm_rate, f64) X(norm_var_floor, f64) X(init_scale, f64) X(seed, u64)            \
+    X(n_workers, i32) X(refuse_nonfinite, i32)
+#define CCN__BYTES_i32 4
+#define CCN__BYTES_i64 8
+#define CCN__BYTES_u64 8
+#define CCN__BYTES_f64 8
+#define CCN__CONFIG_BYTE(field, t) +CCN__BYTES_##t
+/* magic, version, real size, length, configuration, link and parameter counts, stage,
+   td_started, steps, updates, generator, CRC */
+#define CCN__HEAD_BYTES (8 + 4 + 4 + 8 + (0 CCN__CONFIG_FIELDS(CCN__CONFIG_BYTE)) + 8 + 8 + 4 + 4 + 8 + 8 + 32 + 4)
+#define CCN__SCALARS 5 /* alpha, Adam's beta1^t and beta2^t, TD's gamma and error */
+
+typedef struct ccn__io {
+    ccn_write_fn write; /* saving when set                                                     */
+    ccn_read_fn read;
+    void *user;
+    int real_size;      /* of the file's reals                                                 */
+    ccn_result status;  /* the first error; after one, nothing more is read or written         */
+    uint32_t crc;       /* running CRC-32 register (the CRC is its complement)                 */
+    uint32_t table[256];
+    unsigned char buf[256];
+} ccn__io;
+
+static void ccn__io_init(ccn__io *io, ccn_write_fn write, ccn_read_fn read, void *user, int real_size) {
+    uint32_t k, c;
+    int b;
+    io->write = write;
+    io->read = read;
+    io->user = user;
+    io->real_size = real_size;
+    io->status = CCN_OK;
+    io->crc = 0xFFFFFFFFu;
+    for (k = 0; k < 256; ++k) { /* CRC-32 (IEEE 802.3, zlib's), reflected polynomial 0xEDB88320 */
+        c = k;
+        for (b = 0; b < 8; ++b) c = c & 1u ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        io->table[k] = c;
+    }
+}
+
+static void ccn__io_crc(ccn__io *io, const unsigned char *p, size_t len) {
+    size_t k;
+    for (k = 0; k < len; ++k) io->crc = io->table[(io->crc ^ p[k]) & 0xFFu] ^ (io->crc >> 8);
+}
+
+/* Moves len bytes between p and the file. A short read is CCN_ERR_TRUNCATED (p zeroed). */
+static void ccn__io_bytes(ccn__io *io, unsigned char *p, size_t len) {
+    if (io->status != CCN_OK) {
+        if (!io->write) memset(p, 0, len);
+        return;
+    }
+    if (io->write) {
+        if (io->write(io->user, p, len) != len) io->status = CCN_ERR_IO;
+    } else if (io->read(io->user, p, len) != len) {
+        io->status = CCN_ERR_TRUNCATED;
+        memset(p, 0, len);
+        return;
+    }
+    ccn__io_crc(io, p, len);
+}
+
+static void ccn__put(unsigned char *b, uint64_t v, int bytes) {
+    int k;
+    for (k = 0; k < bytes; ++k) b[k] = (unsigned char)(v >> (8 * k));
+}
+static uint64_t ccn__get(const unsigned char *b, int bytes) {
+    uint64_t v = 0;
+    int k;
+    for (k = 0; k < bytes; ++k) v |= (uint64_t)b[k] << (8 * k);
+    return v;
+}
+
+static void ccn__xfer_u64(ccn__io *io, uint64_t *v) {
+    unsigned char b[8];
+    if (io->write) ccn__put(b, *v, 8);
+    ccn__io_bytes(io, b, 8);
+    if (!io->write) *v = ccn__get(b, 8);
+}
+static void ccn__xfer_u32(ccn__io *io, uint32_t *v) {
+    unsigned char b[4];
+    if (io->write) ccn__put(b, *v, 4);
+    ccn__io_bytes(io, b, 4);
+    if (!io->write) *v = (uint32_t)ccn__get(b, 4);
+}
+static void ccn__xfer_i32(ccn__io *io, int *v) { /* two's complement */
+    uint32_t u = (uint32_t)*v;
+    ccn__xfer_u32(io, &u);
+    *v = u <= 0x7FFFFFFFu ? (int)u : -(int)(0xFFFFFFFFu - u) - 1;
+}
+static void ccn__xfer_i64(ccn__io *io, int64_t *v) {
+    uint64_t u = (uint64_t)*v;
+    ccn__xfer_u64(io, &u);
+    *v = u <= 0x7FFFFFFFFFFFFFFFu ? (int64_t)u : -(int64_t)(0xFFFFFFFFFFFFFFFFu - u) - 1;
+}
+static void ccn__xfer_f64(ccn__io *io, double *v) { /* IEEE-754 binary64 bits */
+    uint64_t u;
+    memcpy(&u, v, sizeof u);
+    ccn__xfer_u64(io, &u);
+    memcpy(v, &u, sizeof u);
+}
+
+/* A double as a float: round to nearest, beyond FLT_MAX an infinity (spelled out: C leaves an
+   out-of-range conversion undefined). */
+static float ccn__to_float(double d) {
+    const double max = 3.40282346638528859812e+38; /* FLT_MAX */
+    if (d > max) return (float)HUGE_VAL;
+    if (d < -max) return (float)-HUGE_VAL;
+    return (float)d;
+}
+
+/* count reals, each real_size bytes in the file, in chunks of the buffer */
+static void ccn__xfer_reals(ccn__io *io, ccn_real *v, size_t count) {
+    size_t per = sizeof io->buf / (size_t)io->real_size, k, j;
+    for (k = 0; k < count; k += per) {
+        size_t len = count - k < per ? count - k : per;
+        unsigned char *b = io->buf;
+        if (io->write)
+            for (j = 0; j < len; ++j) {
+                if (io->real_size == 4) {
+                    float f = ccn__to_float((double)v[k + j]);
+                    uint32_t u;
+                    memcpy(&u, &f, 4);
+                    ccn__put(b + 4 * j, u, 4);
+                } else {
+                    double d = (double)v[k + j];
+                    uint64_t u;
+                    memcpy(&u, &d, 8);
+                    ccn__put(b + 8 * j, u, 8);
+                }
+            }
+        ccn__io_bytes(io, b, len * (size_t)io->real_size);
+        if (!io->write)
+            for (j = 0; j < len; ++j) {
+                if (io->real_size == 4) {
+                    uint32_t u = (uint32_t)ccn__get(b + 4 * j, 4);
+                    float f;
+                    memcpy(&f, &u, 4);
+                    v[k + j] = (ccn_real)f;
+                } else {
+                    uint64_t u = ccn__get(b + 8 * j, 8);
+                    double d;
+                    memcpy(&d, &u, 8);
+#ifdef CCN_DOUBLE
+                    v[k + j] = d;
+#else
+                    v[k + j] = ccn__to_float(d);
+#endif
+                }
+            }
+    }
+}
+
+/* The CRC-32 of every byte so far: written, or read and compared (CCN_ERR_CHECKSUM). */
+static void ccn__xfer_crc(ccn__io *io) {
+    uint32_t want = ~io->crc, got = want;
+    ccn__xfer_u32(io, &got);
+    if (!io->write && io->status == CCN_OK && got != want) io->status = CCN_ERR_CHECKSUM;
+}
+
+/* Everything after magic and version up to the first CRC: the sizes a loader needs before it
+   allocates, the configuration, the counters and the generator. */
+static void ccn__xfer_head(ccn__io *io, ccn_net *net, uint64_t *length, uint64_t *n_links, uint64_t *p) {
+    uint32_t real_size = (uint32_t)io->real_size;
+    int k;
+    ccn__xfer_u32(io, &real_size);
+    io->real_size = real_size == 4 || real_size == 8 ? (int)real_size : 0; /* 0: refused after the CRC */
+    ccn__xfer_u64(io, length);
+#define CCN__XFER_FIELD(field, t) ccn__xfer_##t(io, &net->cfg.field);
+    CCN__CONFIG_FIELDS(CCN__XFER_FIELD)
+#undef CCN__XFER_FIELD
+    ccn__xfer_u64(io, n_links);
+    ccn__xfer_u64(io, p);
+    ccn__xfer_i32(io, &net->stage);
+    ccn__xfer_i32(io, &net->td_started);
+    ccn__xfer_u64(io, &net->steps);
+    ccn__xfer_u64(io, &net->opt_steps);
+    for (k = 0; k < 4; ++k) ccn__xfer_u64(io, &net->rng.s[k]);
+    ccn__xfer_crc(io);
+}
+
+/* The links (each column's count, then every link), the scalar reals, every STATE array, and
+   the CRC of the whole file. Loading leaves the counts in link_off[0..n) for ccn__check_links. */
+static void ccn__xfer_body(ccn__io *io, ccn_net *net) {
+    ccn__dims D;
+    ccn_real scalars[CCN__SCALARS];
+    size_t i;
+    ccn__dims_of(net, &D);
+    for (i = 0; i < D.n; ++i) {
+        int count = io->write ? net->link_off[i + 1] - net->link_off[i] : 0;
+        ccn__xfer_i32(io, &count);
+        if (!io->write) net->link_off[i] = count;
+    }
+    for (i = 0; i < D.links; ++i) {
+        ccn__xfer_i32(io, &net->links[i].type);
+        ccn__xfer_i32(io, &net->links[i].column);
+        ccn__xfer_i32(io, &net->links[i].feature);
+    }
+    scalars[0] = net->alpha;
+    scalars[1] = net->adam_b1t;
+    scalars[2] = net->adam_b2t;
+    scalars[3] = net->td_gamma;
+    scalars[4] = net->td_delta;
+    ccn__xfer_reals(io, scalars, CCN__SCALARS);
+    net->alpha = scalars[0];
+    net->adam_b1t = scalars[1];
+    net->adam_b2t = scalars[2];
+    net->td_gamma = scalars[3];
+    net->td_delta = scalars[4];
+#define CCN__XFER_LAYOUT(field, count)
+#define CCN__XFER_LINKS(field, count)
+#define CCN__XFER_SCRATCH(field, count)
+#define CCN__XFER_STATE(field, count) ccn__xfer_reals(io, net->field, count);
+#define CCN__XFER(field, type, count, role) CCN__XFER_##role(field, count)
+    CCN__ARRAYS(CCN__XFER)
+#undef CCN__XFER
+    ccn__xfer_crc(io);
+}
+
+/* The file's size for a net of these dimensions with reals of real_size bytes; 0 on overflow. */
+static int ccn__file_bytes(const ccn_net *net, int real_size, size_t *out) {
+    ccn__dims D;
+    size_t reals = CCN__SCALARS, links, t;
+    if (!ccn__dims_of(net, &D)) return 0;
+#define CCN__SUM_LAYOUT(count)
+#define CCN__SUM_LINKS(count)
+#define CCN__SUM_SCRATCH(count)
+#define CCN__SUM_STATE(count) if (!ccn__add(reals, count, &reals)) return 0;
+#define CCN__SUM(field, type, count, role) CCN__SUM_##role(count)
+    CCN__ARRAYS(CCN__SUM)
+#undef CCN__SUM
+    return ccn__mul(D.links, 12, &links) && ccn__mul(reals, (size_t)real_size, &reals) &&
+           ccn__add(CCN__HEAD_BYTES + 4, links, &t) && ccn__add(t, reals, &t) && ccn__mul(D.n, 4, &links) &&
+           ccn__add(t, links, out);
+}
+
+CCN_API size_t ccn_saved_size(const ccn_net *net) {
+    size_t bytes;
+    CCN_ASSERT(net);
+    return ccn__file_bytes(net, (int)sizeof(ccn_real), &bytes) ? bytes : 0;
+}
+
+CCN_API ccn_result ccn_save_as(const ccn_net *src, int real_size, ccn_write_fn write, void *user) {
+    ccn__io io;
+    ccn_net *net = (ccn_net *)(uintptr_t)src; /* a transfer only reads the net when saving */
+    uint64_t length, n_links, p;
+    uint32_t version = CCN__FILE_VERSION;
+    size_t bytes;
+    if (!src || !write) return CCN_ERR_NULL_ARGUMENT;
+    if (real_size != 4 && real_size != 8) return CCN_ERR_BAD_SIZE;
+    if (!ccn__file_bytes(net, real_size, &bytes)) return CCN_ERR_TOO_LARGE;
+    length = bytes;
+    n_links = net->n_links;
+    p = net->p;
+    ccn__io_init(&io, write, NULL, user, real_size);
+    ccn__io_bytes(&io, (unsigned char *)(uintptr_t)ccn__magic, 8);
+    ccn__xfer_u32(&io, &version);
+    ccn__xfer_head(&io, net, &length, &n_links, &p);
+    ccn__xfer_body(&io, net);
+    return io.status;
+}
+
+CCN_API ccn_result ccn_save(const ccn_net *net, ccn_write_fn write, void *user) {
+    return ccn_save_as(net, (int)sizeof(ccn_real), write, user);
+}
+
+static int ccn__config_same(const ccn_config *a, const ccn_config *b) {
+    int same = 1;
+#define CCN__SAME(field, t) same &= a->field == b->field;
+    CCN__CONFIG_FIELDS(CCN__SAME)
+#undef CCN__SAME
+    return same;
+}
+
+/* A loaded net's links, from the counts the body left in link_off: every count and link must
+   be one ccn_create could have made (a foreign column of the same stage, a feature that exists),
+   and the blocks they imply must end where the file's parameter count says. */
+static int ccn__check_links(ccn_net *net) {
+    size_t at = 0, k;
+    int i, s;
+    for (i = 0; i < net->n; ++i) {
+        int count = net->link_off[i];
+        if (count < 0 || (size_t)count > net->n_links - at) return 0;
+        net->link_off[i] = (int)at;
+        at += (size_t)count;
+    }
+    if (at != net->n_links) return 0;
+    net->link_off[net->n] = (int)at;
+    for (i = 0; i < net->n; ++i) {
+        s = net->col_stage[i];
+        for (k = (size_t)net->link_off[i]; k < (size_t)net->link_off[i + 1]; ++k) {
+            const ccn_link *l = net->links + k;
+            if (l->column < net->stage_start[s] || l->column >= net->stage_start[s + 1] || l->column == i) return 0;
+            if (l->type == CCN_LINK_STATE ? l->feature != 0
+                                          : l->type != CCN_LINK_FEATURE || l->feature < 0 || l->feature >= net->W)
+                return 0;
+        }
+    }
+    return ccn__place_columns(net);
+}
+
+/* Reads one file. avail: the bytes the source holds (CCN__UNKNOWN_SIZE for a stream), so that
+   a memory source that is short or long is refused before anything is allocated. */
+static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *alloc, ccn_net **out) {
+    unsigned char first[12];
+    uint64_t length = 0, n_links = 0, p = 0;
+    ccn_net d, *net;
+    ccn_config resolved;
+    ccn_result r;
+    size_t got, bytes, want;
+    unsigned char *block, *base = NULL;
+    got = io->read(io->user, first, sizeof first);
+    if (got > sizeof first) got = sizeof first;
+    if (memcmp(first, ccn__magic, got < 8 ? got : 8) != 0) return CCN_ERR_BAD_MAGIC;
+    if (got < sizeof first) return CCN_ERR_TRUNCATED;
+    if (ccn__get(first + 8, 4) != CCN__FILE_VERSION) return CCN_ERR_BAD_VERSION;
+    ccn__io_crc(io, first, sizeof first);
+    memset(&d, 0, sizeof d);
+    ccn__xfer_head(io, &d, &length, &n_links, &p);
+    if (io->status != CCN_OK) return io->status;
+    if (length > avail) return CCN_ERR_TRUNCATED;
+    if (avail != CCN__UNKNOWN_SIZE && length < avail) return CCN_ERR_TRAILING_DATA;
+    /* from here the header is what a save wrote: what contradicts it is a bad file */
+    if (!io->real_size) return CCN_ERR_BAD_FILE;
+    if ((r = ccn_config_resolve(&d.cfg, &resolved)) != CCN_OK) return r;
+    if (!ccn__config_same(&d.cfg, &resolved)) return CCN_ERR_BAD_FILE;
+    if (!ccn__shape(&d) || n_links > 0x7FFFFFFF || p > (size_t)-1 || !ccn__params_with(&d, (size_t)n_links, &want))
+        return CCN_ERR_TOO_LARGE;
+    if (want != p) return CCN_ERR_BAD_FILE; /* and so the net is no larger than its parameters say */
+    d.n_links = (size_t)n_links;
+    d.p = (size_t)p;
+    d.readout = d.p - (size_t)d.o * ((size_t)d.n + 1);
+    if (d.stage < 0 || d.stage >= d.n_stages || (d.td_started != 0 && d.td_started != 1)) return CCN_ERR_BAD_FILE;
+    if (!(bytes = ccn__place(&d, NULL)) || !ccn__file_bytes(&d, io->real_size, &want)) return CCN_ERR_TOO_LARGE;
+    if (want != length) return CCN_ERR_BAD_FILE;
+    if (alloc) d.alloc = *alloc;
+    if (!(block = ccn__alloc_block(&d.alloc, bytes, &base))) return CCN_ERR_OUT_OF_MEMORY;
+    memset(block, 0, bytes);
+    net = (ccn_net *)(void *)base;
+    *net = d;
+    net->block = block;
+    net->bytes = bytes;
+    ccn__place(net, base);
+    ccn__place_stages(net);
+    ccn__xfer_body(io, net);
+    r = io->status;
+    if (r == CCN_OK && (!ccn__check_links(net) || !ccn__finite_in((double)net->alpha, 0.0, CCN__SETTING_MAX) ||
+                        !(net->td_gamma >= 0 && net->td_gamma <= 1)))
+        r = CCN_ERR_BAD_FILE;
+    if (r != CCN_OK) {
+        ccn_destroy(net);
+        return r;
+    }
+    *out = net;
+    return CCN_OK;
+}
+
+CCN_API ccn_result ccn_load(ccn_read_fn read, void *user, const ccn_allocator *alloc, ccn_net **out) {
+    ccn__io io;
+    if (!out) return CCN_ERR_NULL_ARGUMENT;
+    *out = NULL;
+    if (!read || (alloc && (!alloc->alloc || !alloc->free))) return CCN_ERR_NULL_ARGUMENT;
+    ccn__io_init(&io, NULL, read, user, 0);
+    return ccn__load(&io, CCN__UNKNOWN_SIZE, alloc, out);
+}
+
+typedef struct ccn__memory {
+    unsigned char *data;
+    size_t size, at;
+} ccn__memory;
+
+static size_t ccn__memory_write(void *user, const void *data, size_t size) {
+    ccn__memory *m = (ccn__memory *)user;
+    if (size > m->size - m->at) return 0;
+    memcpy(m->data + m->at, data, size);
+    m->at += size;
+    return size;
+}
+
+static size_t ccn__memory_read(void *user, void *data, size_t size) {
+    ccn__memory *m = (ccn__memory *)user;
+    size_t len = size < m->size - m->at ? size : m->size - m->at;
+    memcpy(data, m->data + m->at, len);
+    m->at += len;
+    return len;
+}
+
+CCN_API ccn_result ccn_save_to_memory(const ccn_net *net, void *buffer, size_t capacity, size_t *written) {
+    ccn__memory m;
+    ccn_result r;
+    size_t bytes;
+    if (written) *written = 0;
+    if (!net || !buffer) return CCN_ERR_NULL_ARGUMENT;
+    if (!(bytes = ccn_saved_size(net))) return CCN_ERR_TOO_LARGE;
+    if (capacity < bytes) return CCN_ERR_BUFFER_TOO_SMALL;
+    m.data = (unsigned char *)buffer;
+    m.size = capacity;
+    m.at = 0;
+    r = ccn_save(net, ccn__memory_write, &m);
+    if (r == CCN_OK && written) *written = m.at;
+    return r;
+}
+
+CCN_API ccn_result ccn_load_from_memory(const void *data, size_t size, const ccn_allocator *alloc, ccn_net **out) {
+    ccn__memory m;
+    ccn__io io;
+    if (!out) return CCN_ERR_NULL_ARGUMENT;
+    *out = NULL;
+    if (!data || (alloc && (!alloc->alloc || !alloc->free))) return CCN_ERR_NULL_ARGUMENT;
+    m.data = (unsigned char *)(uintptr_t)data; /* only read */
+    m.size = size;
+    m.at = 0;
+    ccn__io_init(&io, NULL, ccn__memory_read, &m, 0);
+    return ccn__load(&io, size, alloc, out);
+}
+
+#ifndef CCN_NO_STDIO
+static size_t ccn__file_write(void *user, const void *data, size_t size) { return fwrite(data, 1, size, (FILE *)user); }
+static size_t ccn__file_read(void *user, void *data, size_t size) { return fread(data, 1, size, (FILE *)user); }
+
+CCN_API ccn_result ccn_save_file(const ccn_net *net, const char *path) {
+    FILE *f;
+    ccn_result r;
+    if (!net || !path) return CCN_ERR_NULL_ARGUMENT;
+    if (!(f = fopen(path, "wb"))) return CCN_ERR_IO;
+    r = ccn_save(net, ccn__file_write, f);
+    if (fclose(f) != 0 && r == CCN_OK) r = CCN_ERR_IO;
+    return r;
+}
+
+CCN_API ccn_result ccn_load_file(const char *path, const ccn_allocator *alloc, ccn_net **out) {
+    FILE *f;
+    ccn_result r;
+    if (!out) return CCN_ERR_NULL_ARGUMENT;
+    *out = NULL;
+    if (!path) return CCN_ERR_NULL_ARGUMENT;
+    if (!(f = fopen(path, "rb"))) return CCN_ERR_IO;
+    r = ccn_load(ccn__file_read, f, alloc, out);
+    if (r == CCN_OK && fgetc(f) != EOF) {
+        ccn_destroy(*out);
+        *out = NULL;
+        r = CCN_ERR_TRAILING_DATA;
+    }
+    fclose(f);
+    return r;
+}
+#endif
+
+/* ============================================================================================
+   13. Access
    ============================================================================================ */
 
 CCN_API size_t ccn_param_count(const ccn_net *net) { return net->p; }

@@ -48,6 +48,20 @@ for leg in $(printf '%s\n' "$legs" | tr ' ' '~'); do
 done
 wait
 
+# the cross-precision fixtures: the same net saved by a float and by a double build
+# (tests/fixture.c), for the suite's test_other_precision, which finds them in CCN_TEST_DIR
+for rs in 4 8; do
+    def=""; [ $rs = 8 ] && def="-DCCN_DOUBLE"
+    rm -f "$out/fixture-$rs.ccn"
+    if ! { gcc -std=c99 $def $BASE $W $C_ONLY -o "$out/fixture-$rs" tests/fixture.c -lm &&
+           $RUNNER "$out/fixture-$rs" "$out/fixture-$rs.ccn"; } >"$out/fixture-$rs.log" 2>&1; then
+        echo "FAIL fixture-$rs: the cross-precision fixture was not written:"; sed -n 1,20p "$out/fixture-$rs.log"
+        failed=$((failed + 1))
+    fi
+done
+CCN_TEST_DIR=$out
+export CCN_TEST_DIR
+
 for name in $built; do
     if [ ! -x "$out/$name" ]; then
         echo "FAIL $name: build failed:"; sed -n 1,20p "$out/$name.build.log"

@@ -1,5 +1,6 @@
 /* The test suite: one program, compiled as C and as C++, in float and with CCN_DOUBLE.
    Usage: suite [label] [name-filter] */
+#define _POSIX_C_SOURCE 200809L /* pthreads (test_health.c): part of the C library here */
 #define CCN_IMPLEMENTATION
 #include "util.h"
 #include "test_core.c"
@@ -7,6 +8,8 @@
 #include "test_learning.c"
 #include "test_ccn.c"
 #include "test_tbptt.c"
+#include "test_save.c"
+#include "test_health.c"
 
 static const th_case suite_cases[] = {
     {"version", test_version},
@@ -50,6 +53,17 @@ static const th_case suite_cases[] = {
     {"tbptt_normalisation_matches_ccn", test_tbptt_normalisation_matches_ccn},
     {"tbptt_determinism", test_tbptt_determinism},
     {"tbptt_bad_input_and_allocation", test_tbptt_bad_input_and_allocation},
+    {"save_load_continues_bit_identically", test_save_load_continues_bit_identically},
+    {"file_format_is_as_documented", test_file_format_is_as_documented},
+    {"other_precision", test_other_precision},
+    {"truncated_and_flipped_files", test_truncated_and_flipped_files},
+    {"bad_file_contents", test_bad_file_contents},
+    {"save_errors", test_save_errors},
+    {"allocation_failures", test_allocation_failures},
+    {"nonfinite_count", test_nonfinite_count},
+    {"nonfinite_inputs", test_nonfinite_inputs},
+    {"divergence_guard", test_divergence_guard},
+    {"two_threads_bit_identical", test_two_threads_bit_identical},
 };
 
 int main(int argc, char **argv) {

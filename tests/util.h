@@ -62,6 +62,11 @@ static double tu_cosine(const double *a, const double *b, size_t n) {
     for (k = 0; k < n; ++k) s += a[k] * b[k];
     return s / (tu_norm(a, n) * tu_norm(b, n));
 }
+static size_t tu_count_nonfinite(const ccn_real *v, size_t n) {
+    size_t k, bad = 0;
+    for (k = 0; k < n; ++k) bad += !(v[k] - v[k] == 0);
+    return bad;
+}
 static double *tu_doubles(size_t n) { return (double *)calloc(n ? n : 1, sizeof(double)); }
 static ccn_real *tu_reals(size_t n) { return (ccn_real *)calloc(n ? n : 1, sizeof(ccn_real)); }
 
