@@ -205,11 +205,9 @@ int main(int argc, char **argv) {
     }
     printf("trace patterning: ISI %d..%d, %ld steps x %d seed(s), MSRE over the last %ld steps, alpha %g (T-BPTT %g)\n",
            o.isi_lo, o.isi_hi, o.steps, o.seeds, window, o.alpha, o.tbptt_alpha);
-    for (k = 0; k < o.n_tbptt; ++k)
-        printf("  tbptt-%d-%d: %.0f multiply-adds per step by the paper's model (ccn 20:4 in its last stage: %.0f)\n",
-               o.tbptt_T[k], o.tbptt_H[k], tbptt_cost(TRACE_INPUTS, o.tbptt_H[k], o.tbptt_T[k]),
-               /* 4 lstm columns of the last stage learn: forward of all 20 + ~10 ops per learning weight */
-               20.0 * 4 * (TRACE_INPUTS + 10 + 2) + 4.0 * 4 * (TRACE_INPUTS + 16 + 2) * 10);
+    for (k = 0; k < o.n_tbptt; ++k) /* the pairs the paper matched to its CCN nets' cost */
+        printf("  tbptt-%d-%d: %.0f multiply-adds per step by the paper's cost model\n", o.tbptt_T[k], o.tbptt_H[k],
+               tbptt_cost(TRACE_INPUTS, o.tbptt_H[k], o.tbptt_T[k]));
     for (s = 0; s < o.seeds; ++s) {
         trace_env env;
         uint64_t seed = o.seed + (uint64_t)s;
