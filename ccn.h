@@ -1133,27 +1133,38 @@ static unsigned char *ccn__alloc_block(const ccn_allocator *a, size_t bytes, uns
     return block;
 }
 
+/* A zeroed block of `bytes` from alloc (NULL: CCN_MALLOC) holding the measured net d with its
+   arrays placed, or NULL. */
+static ccn_net *ccn__new_net(const ccn_net *d, const ccn_allocator *alloc, size_t bytes) {
+    ccn_net *net;
+    ccn_allocator a;
+    unsigned char *block, *base = NULL;
+    memset(&a, 0, sizeof a);
+    if (alloc) a = *alloc;
+    if (!(block = ccn__alloc_block(&a, bytes, &base))) return NULL;
+    memset(block, 0, bytes);
+    net = (ccn_net *)(void *)base;
+    *net = *d;
+    net->alloc = a;
+    net->block = block;
+    net->bytes = bytes;
+    ccn__place(net, base);
+    ccn__place_stages(net);
+    return net;
+}
+
 CCN_API ccn_result ccn_create(const ccn_config *cfg, const ccn_allocator *alloc, ccn_net **out) {
     ccn_net d, *net;
     ccn_result r;
     size_t bytes = 0;
-    unsigned char *block, *base = NULL;
     int laid_out;
     if (!out) return CCN_ERR_NULL_ARGUMENT;
     *out = NULL;
     if ((r = ccn__measure(cfg, &d, &bytes)) != CCN_OK) return r;
     if (alloc && (!alloc->alloc || !alloc->free)) return CCN_ERR_NULL_ARGUMENT;
-    if (alloc) d.alloc = *alloc;
-    if (!(block = ccn__alloc_block(&d.alloc, bytes, &base))) return CCN_ERR_OUT_OF_MEMORY;
-    memset(block, 0, bytes);
-    net = (ccn_net *)(void *)base;
-    *net = d;
-    net->block = block;
-    net->bytes = bytes;
-    ccn__place(net, base);
+    if (!(net = ccn__new_net(&d, alloc, bytes))) return CCN_ERR_OUT_OF_MEMORY;
     net->alpha = (ccn_real)net->cfg.step_size;
     net->adam_b1t = net->adam_b2t = CCN_R(1);
-    ccn__place_stages(net);
     ccn_rng_seed(&net->rng, net->cfg.seed);
     ccn__draw_links(net);
     laid_out = ccn__place_columns(net); /* the same draws ccn__count_params counted */
@@ -2557,7 +2568,6 @@ static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *al
     ccn_config resolved;
     ccn_result r;
     size_t got, bytes, want;
-    unsigned char *block, *base = NULL;
     got = io->read(io->user, first, sizeof first);
     if (got > sizeof first) got = sizeof first;
     if (memcmp(first, ccn__magic, got < 8 ? got : 8) != 0) return CCN_ERR_BAD_MAGIC;
@@ -2582,15 +2592,7 @@ static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *al
     if (d.stage < 0 || d.stage >= d.n_stages || (d.td_started != 0 && d.td_started != 1)) return CCN_ERR_BAD_FILE;
     if (!(bytes = ccn__place(&d, NULL)) || !ccn__file_bytes(&d, io->real_size, &want)) return CCN_ERR_TOO_LARGE;
     if (want != length) return CCN_ERR_BAD_FILE;
-    if (alloc) d.alloc = *alloc;
-    if (!(block = ccn__alloc_block(&d.alloc, bytes, &base))) return CCN_ERR_OUT_OF_MEMORY;
-    memset(block, 0, bytes);
-    net = (ccn_net *)(void *)base;
-    *net = d;
-    net->block = block;
-    net->bytes = bytes;
-    ccn__place(net, base);
-    ccn__place_stages(net);
+    if (!(net = ccn__new_net(&d, alloc, bytes))) return CCN_ERR_OUT_OF_MEMORY;
     ccn__xfer_body(io, net);
     r = io->status;
     if (r == CCN_OK && (!ccn__check_links(net) || !ccn__finite_in((double)net->alpha, 0.0, CCN__SETTING_MAX) ||

@@ -1,4 +1,6 @@
-/* Second translation unit of the CCN_STATIC leg: its own private copy of the implementation. */
+/* Second translation unit of the CCN_STATIC leg: its own private copy of the implementation,
+   built without <stdio.h> (CCN_NO_STDIO: no path helpers). */
+#define CCN_NO_STDIO
 #define CCN_STATIC
 #define CCN_IMPLEMENTATION
 #include "../ccn.h"

@@ -4,43 +4,20 @@
 #include "util.h"
 #include "fixture_run.h"
 
-/* ---- the format, as documented ------------------------------------------------------------ */
-#define TS_HEAD 260 /* magic .. the first CRC */
-enum {
-    TS_VERSION = 8, TS_REAL_SIZE = 12, TS_LENGTH = 16, TS_N_INPUTS = 24, TS_N_OUTPUTS = 28, TS_N_COLUMNS = 32,
-    TS_KIND = 36, TS_METHOD = 40, TS_FEATURE_LAYERS = 44, TS_FEATURE_WIDTH = 48, TS_LINKS = 56,
-    TS_COLUMNS_PER_STAGE = 64, TS_STEPS_PER_STAGE = 68, TS_LEARNER = 76, TS_TD_LAMBDA = 80, TS_OPTIMIZER = 88,
-    TS_STEP_SIZE = 92, TS_SEED = 168, TS_N_WORKERS = 176, TS_REFUSE = 180, TS_N_LINK = 184, TS_PARAMS = 192,
-    TS_STAGE = 200, TS_TD_STARTED = 204, TS_STEPS = 208, TS_OPT_STEPS = 216, TS_RNG = 224, TS_CRC1 = 256
-};
+#include "file_format.h"
 
-/* CRC-32 (IEEE 802.3) bit by bit, independent of the library's table */
-static uint32_t ts_crc32(const unsigned char *p, size_t n) {
-    uint32_t c = 0xFFFFFFFFu;
-    size_t k;
-    int b;
-    for (k = 0; k < n; ++k) {
-        c ^= p[k];
-        for (b = 0; b < 8; ++b) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-static uint64_t ts_get(const unsigned char *b, int bytes) {
-    uint64_t v = 0;
-    int k;
-    for (k = 0; k < bytes; ++k) v |= (uint64_t)b[k] << (8 * k);
-    return v;
-}
-static void ts_put(unsigned char *b, uint64_t v, int bytes) {
-    int k;
-    for (k = 0; k < bytes; ++k) b[k] = (unsigned char)(v >> (8 * k));
-}
 static double ts_f64(const unsigned char *b) {
     uint64_t u = ts_get(b, 8);
     double d;
     memcpy(&d, &u, 8);
     return d;
 }
+
+/* Where a file's reals start: after the head, the link counts and the links. */
+static size_t ts_reals_at(const unsigned char *f) {
+    return TS_HEAD + 4 * ts_get(f + TS_N_COLUMNS, 4) + 12 * ts_get(f + TS_N_LINK, 8);
+}
+
 /* The real at b in a file of real size rs, as a double. */
 static double ts_real(const unsigned char *b, int rs) {
     if (rs == 4) {
@@ -51,16 +28,6 @@ static double ts_real(const unsigned char *b, int rs) {
     }
     return ts_f64(b);
 }
-/* Where a file's reals start: after the head, the link counts and the links. */
-static size_t ts_reals_at(const unsigned char *f) {
-    return TS_HEAD + 4 * ts_get(f + TS_N_COLUMNS, 4) + 12 * ts_get(f + TS_N_LINK, 8);
-}
-/* Recomputes both checksums in place: a file whose contents are wrong but whose checksums agree. */
-static void ts_fix_crcs(unsigned char *f, size_t size) {
-    ts_put(f + TS_CRC1, ts_crc32(f, TS_CRC1), 4);
-    ts_put(f + size - 4, ts_crc32(f, size - 4), 4);
-}
-
 static unsigned char *ts_save(const ccn_net *net, size_t *size) {
     size_t s = ccn_saved_size(net), w = 0;
     unsigned char *buf = (unsigned char *)malloc(s + 64);
@@ -84,17 +51,6 @@ static size_t ts_write(void *user, const void *data, size_t size) {
     memcpy(s->data + s->size, data, size);
     s->size += size;
     return size;
-}
-typedef struct ts_source {
-    const unsigned char *data;
-    size_t size, at;
-} ts_source;
-static size_t ts_read(void *user, void *data, size_t size) {
-    ts_source *s = (ts_source *)user;
-    size_t n = size < s->size - s->at ? size : s->size - s->at;
-    memcpy(data, s->data + s->at, n);
-    s->at += n;
-    return n;
 }
 static ccn_result ts_load_stream(const unsigned char *data, size_t size, const ccn_allocator *a, ccn_net **out) {
     ts_source src;
