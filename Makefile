@@ -2,13 +2,14 @@
 #   make demo    runs the flagship example
 #   make test    builds and runs every test in every leg of the compiler matrix
 # and, separately: make bench (speed; BENCH_ARGS="--quick" for a short run), make sanitize
-# (ASan + UBSan), make valgrind (memcheck), make clean.
+# (ASan + UBSan), make valgrind (memcheck), make fuzz (libFuzzer on the loader; FUZZ_SECONDS),
+# make soak (10^8 steps of a CCN net: health, error and memory over a long run), make clean.
 
 CC ?= cc
 BUILD := build
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wdouble-promotion -Werror
 
-.PHONY: all demo test bench sanitize valgrind clean
+.PHONY: all demo test bench sanitize valgrind fuzz soak clean
 
 all: test
 
@@ -38,6 +39,29 @@ valgrind:
 	@command -v valgrind >/dev/null || { echo "valgrind is not installed (Debian: apt-get install valgrind)"; exit 1; }
 	@RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all" \
 	  LEGS="gcc-c99-float gcc-c11-double gcc-static-float" sh tests/run.sh $(BUILD)/valgrind
+
+# libFuzzer (clang, ASan, UBSan) on ccn_load_from_memory, FUZZ_SECONDS long (default 600), from
+# a seed corpus of valid files that this target writes (float and double). Findings land in
+# build/fuzz/; keep any crashing input as a test. Needs clang and its fuzzer runtime.
+FUZZ_SECONDS ?= 600
+FUZZ := $(BUILD)/fuzz
+fuzz: | $(BUILD)
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (Debian: apt-get install clang)"; exit 1; }
+	@mkdir -p $(FUZZ)/seeds $(FUZZ)/corpus
+	@clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $(FUZZ)/fuzz_load 	  tests/fuzz_load.c -lm 2>$(FUZZ)/build.log || { cat $(FUZZ)/build.log; 	  echo "make fuzz: clang could not link libFuzzer (Debian: apt-get install libclang-rt-14-dev, or the one matching your clang)"; exit 1; }
+	$(CC) -std=c99 -O2 $(WARN) -o $(FUZZ)/seeds_f tests/fuzz_seeds.c -lm
+	$(CC) -std=c99 -O2 -DCCN_DOUBLE $(WARN) -o $(FUZZ)/seeds_d tests/fuzz_seeds.c -lm
+	./$(FUZZ)/seeds_f $(FUZZ)/seeds && ./$(FUZZ)/seeds_d $(FUZZ)/seeds
+	cd $(FUZZ) && ./fuzz_load -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -max_len=20000 corpus seeds
+
+# 10^8 steps of the 2023 paper's CCN 20:4 trace-patterning net in float, TD(lambda) + RMSProp:
+# prints the error, the non-finite count and the memory at checkpoints (SOAK_ARGS, e.g.
+# "--steps 1000000" for a short run). Not part of make test: it takes tens of minutes.
+soak: $(BUILD)/soak
+	./$(BUILD)/soak $(SOAK_ARGS)
+
+$(BUILD)/soak: tests/soak.c ccn.h examples/trace_env.h | $(BUILD)
+	$(CC) -std=c99 -O2 -march=native -fno-math-errno $(WARN) -Wstrict-prototypes -Wmissing-prototypes -o $@ $< -lm
 
 $(BUILD):
 	mkdir -p $@
