@@ -305,7 +305,8 @@ typedef enum ccn_result {
     CCN_ERR_BAD_STAGES,      /* columns_per_stage or steps_per_stage negative or too large   */
     CCN_ERR_BAD_LEARNER,     /* learner unknown, td_lambda outside [0, 1], CCN_TD with more
                                 than one output, or ccn_td_step on a net without CCN_TD     */
-    CCN_ERR_BAD_OPTIMIZER,   /* optimizer unknown, a beta outside [0, 1), epsilon not > 0    */
+    CCN_ERR_BAD_OPTIMIZER,   /* optimizer unknown, a beta outside [0, 1), epsilon not > 0, or
+                                scale_readout_step or refuse_nonfinite not 0 or 1            */
     CCN_ERR_BAD_NORMALIZATION, /* a rate outside (0, 1] or a variance floor not > 0          */
     CCN_ERR_BAD_GAMMA,       /* gamma outside [0, 1] or NaN                                  */
     CCN_ERR_NOT_FINITE,      /* an input, target, cumulant or dL/dy that is NaN or infinite  */
@@ -2369,15 +2370,22 @@ static float ccn__to_float(double d) {
     return (float)d;
 }
 
-/* count reals, each real_size bytes in the file, in chunks of the buffer */
+/* count reals, each real_size bytes in the file, in chunks of the buffer. In the build's own
+   size the bits are copied (a NaN keeps its payload and stays signalling or quiet); in the other
+   they are converted. */
 static void ccn__xfer_reals(ccn__io *io, ccn_real *v, size_t count) {
     size_t per = sizeof io->buf / (size_t)io->real_size, k, j;
+    int same = io->real_size == (int)sizeof(ccn_real);
     for (k = 0; k < count; k += per) {
         size_t len = count - k < per ? count - k : per;
         unsigned char *b = io->buf;
         if (io->write)
             for (j = 0; j < len; ++j) {
-                if (io->real_size == 4) {
+                if (same) {
+                    ccn__bits u;
+                    memcpy(&u, &v[k + j], sizeof u);
+                    ccn__put(b + sizeof(ccn__bits) * j, u, (int)sizeof(ccn__bits));
+                } else if (io->real_size == 4) {
                     float f = ccn__to_float((double)v[k + j]);
                     uint32_t u;
                     memcpy(&u, &f, 4);
@@ -2392,7 +2400,10 @@ static void ccn__xfer_reals(ccn__io *io, ccn_real *v, size_t count) {
         ccn__io_bytes(io, b, len * (size_t)io->real_size);
         if (!io->write)
             for (j = 0; j < len; ++j) {
-                if (io->real_size == 4) {
+                if (same) {
+                    ccn__bits u = (ccn__bits)ccn__get(b + sizeof(ccn__bits) * j, (int)sizeof(ccn__bits));
+                    memcpy(&v[k + j], &u, sizeof u);
+                } else if (io->real_size == 4) {
                     uint32_t u = (uint32_t)ccn__get(b + 4 * j, 4);
                     float f;
                     memcpy(&f, &u, 4);

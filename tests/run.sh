@@ -1,7 +1,9 @@
 #!/bin/sh
 # Builds and runs the test suite in every leg of the matrix: gcc and clang, C99 and C11, float and
 # CCN_DOUBLE, the header as C++ (g++, clang++), a two-file CCN_STATIC link, and every example at a
-# tiny size. A leg whose compiler is missing is skipped and reported. The last line is the total:
+# tiny size. Before the legs run it writes the same net from a float and a double build
+# (tests/fixture.c) for the suite's cross-precision test, which finds them through CCN_TEST_DIR.
+# A leg whose compiler is missing is skipped and reported. The last line is the total:
 # "N passed, N failed"; the exit status is non-zero if anything failed.
 #   usage: tests/run.sh [build-dir]
 #   environment: EXTRA_CFLAGS (e.g. sanitizers), RUNNER (e.g. valgrind), LEGS (names to run)

@@ -58,6 +58,7 @@ static const th_case suite_cases[] = {
     {"other_precision", test_other_precision},
     {"truncated_and_flipped_files", test_truncated_and_flipped_files},
     {"bad_file_contents", test_bad_file_contents},
+    {"nan_payloads_round_trip", test_nan_payloads_round_trip},
     {"save_errors", test_save_errors},
     {"allocation_failures", test_allocation_failures},
     {"nonfinite_count", test_nonfinite_count},
