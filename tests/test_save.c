@@ -333,6 +333,7 @@ static void test_other_precision(void) {
         CHECK(all);
     }
     free(round);
+    free(own);
     ccn_destroy(back);
     free(sink.data);
     ccn_destroy(net);
@@ -581,6 +582,7 @@ static void test_bad_file_contents(void) {
         src.at = 0;
         CHECK(ccn_load(ts_read, &src, NULL, &a) == CCN_OK && src.at == size);
         CHECK(ccn_load(ts_read, &src, NULL, &b) == CCN_OK && src.at == 2 * size);
+        ccn_destroy(b);
         CHECK(ccn_load(ts_read, &src, NULL, &b) == CCN_ERR_TRUNCATED && b == NULL);
         ccn_destroy(a);
         free(two);
