@@ -278,8 +278,8 @@ static const bench_case cases[] = {
     CASE("lstm_td_100x128", CCN_LSTM, CCN_COLOR, CCN_TD, 100, 128, 0, 1, "color lstm td"),
     CASE("lstm_td_100x275", CCN_LSTM, CCN_COLOR, CCN_TD, 100, 275, 0, 0, "color lstm td"),
     /* P3: small fan-in */
-    CASE("tanh_sgd_1000x12", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 1000, 12, 0, 1, "color tanh sgd"),
-    CASE("lstm_td_1000x12", CCN_LSTM, CCN_COLOR, CCN_TD, 1000, 12, 0, 1, "color lstm td"),
+    CASE("tanh_sgd_1000x12", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 1000, 12, 0, 1, "color, 12 inputs"),
+    CASE("lstm_td_1000x12", CCN_LSTM, CCN_COLOR, CCN_TD, 1000, 12, 0, 1, "color, 12 inputs"),
     /* P4: the Atari case */
     CASE("atari_lstm_td_6x275", CCN_LSTM, CCN_COLOR, CCN_TD, 6, 275, 0, 1, "color lstm td"),
     /* P7: scaling at fixed fan-in, 10 to 10,000 columns */

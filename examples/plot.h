@@ -24,8 +24,8 @@ typedef struct plot {
     const char *ref_label;
 } plot;
 
-static const char *const plot_colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
-                                          "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+static const char *const plot_colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                          "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"};
 
 /* A round step (1, 2 or 5 times a power of ten) giving about five intervals over a span. */
 static double plot_nice_step(double span) {
@@ -106,7 +106,7 @@ static void plot_ticks(FILE *f, double lo, double hi, int logv, int is_y, double
 }
 
 static int plot_svg(const char *path, const plot *p, const plot_series *s, int count) {
-    const double W = 760, H = 480, x0 = 80, y0 = 40, w = 500, h = 370;
+    const double W = 840, H = 480, x0 = 80, y0 = 40, w = 500, h = 370;
     double xlo, xhi, ylo, yhi;
     int i, k;
     FILE *f = fopen(path, "w");
@@ -129,7 +129,7 @@ static int plot_svg(const char *path, const plot *p, const plot_series *s, int c
                 p->ref_label ? p->ref_label : "");
     }
     for (i = 0; i < count; ++i) {
-        const char *col = plot_colors[i % 8];
+        const char *col = plot_colors[i % 10];
         int started = 0;
         fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' points='", col);
         for (k = 0; k < s[i].n; ++k) {
