@@ -15,6 +15,7 @@
 #ifndef CCN_TRACE_ENV_H
 #define CCN_TRACE_ENV_H
 #include "../ccn.h"
+#include <string.h>
 
 #define TRACE_INPUTS 12
 #define TRACE_GAMMA 0.9
@@ -73,6 +74,27 @@ static double trace_return(const trace_env *e) {
     if (e->us < 0 || now < e->cs || until <= 0) return 0;
     for (k = 1; k < until; ++k) g *= TRACE_GAMMA;
     return g;
+}
+
+/* The 2023 paper's ccn.h learner for this task: F lstm columns in stages of d (a new stage every
+   steps_per_stage steps; 0: one stage), TD(0.99) with RMSProp and the readout's step divided
+   among the active columns, inputs and features normalised online (r = 0.99999, floor 0.01). */
+static void trace_ccn_config(ccn_config *c, int F, int d, int64_t steps_per_stage, double alpha, uint64_t seed) {
+    memset(c, 0, sizeof *c);
+    c->n_inputs = TRACE_INPUTS;
+    c->n_columns = F;
+    c->kind = CCN_LSTM;
+    c->columns_per_stage = d;
+    c->steps_per_stage = steps_per_stage;
+    c->learner = CCN_TD;
+    c->td_lambda = 0.99;
+    c->optimizer = CCN_RMSPROP;
+    c->step_size = alpha;
+    c->scale_readout_step = 1;
+    c->input_norm_rate = 0.99999;
+    c->feature_norm_rate = 0.99999;
+    c->norm_var_floor = 0.01;
+    c->seed = seed;
 }
 
 /* Writes this step's 12 inputs into x and returns its cumulant (the US bit). */

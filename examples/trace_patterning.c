@@ -147,23 +147,9 @@ static ccn_net *make_ccn(int F, int d, long steps, double alpha, uint64_t seed) 
     ccn_config c;
     ccn_net *net = NULL;
     int stages = (F + d - 1) / d;
-    memset(&c, 0, sizeof c);
-    c.n_inputs = TRACE_INPUTS;
-    c.n_columns = F;
-    c.kind = CCN_LSTM;
-    c.columns_per_stage = d;
-    c.steps_per_stage = stages > 1 ? steps / stages : 0;
-    c.learner = CCN_TD;
-    c.td_lambda = 0.99;
-    c.optimizer = CCN_RMSPROP;
-    c.step_size = alpha;
-    c.scale_readout_step = 1;
-    c.input_norm_rate = 0.99999;
-    c.feature_norm_rate = 0.99999;
-    c.norm_var_floor = 0.01;
+    long per_stage = stages > 1 ? steps / stages : 0;
+    trace_ccn_config(&c, F, d, stages > 1 && per_stage == 0 ? 1 : per_stage, alpha, seed);
     c.init_scale = 0.1;
-    c.seed = seed;
-    if (stages > 1 && c.steps_per_stage == 0) c.steps_per_stage = 1;
     return ccn_create(&c, NULL, &net) == CCN_OK ? net : NULL;
 }
 

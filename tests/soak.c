@@ -64,21 +64,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "soak: need steps >= window >= 1 and checkpoints >= 1\n");
         return 2;
     }
-    memset(&c, 0, sizeof c);
-    c.n_inputs = TRACE_INPUTS;
-    c.n_columns = 20;
-    c.kind = CCN_LSTM;
-    c.columns_per_stage = 4;
-    c.steps_per_stage = 10000000;
-    c.learner = CCN_TD;
-    c.td_lambda = 0.99;
-    c.optimizer = CCN_RMSPROP;
-    c.step_size = step_size;
-    c.scale_readout_step = 1;
-    c.input_norm_rate = 0.99999;
-    c.feature_norm_rate = 0.99999;
-    c.norm_var_floor = 0.01;
-    c.seed = seed;
+    trace_ccn_config(&c, 20, 4, 10000000, step_size, seed);
     if (ccn_create(&c, NULL, &net) != CCN_OK) return 2;
     trace_init(&env, seed, 14, 26);
     err = (double *)calloc((size_t)window, sizeof(double));
