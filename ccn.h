@@ -1281,7 +1281,7 @@ static void ccn__absorb(ccn_real *CCN__RESTRICT mu, ccn_real *CCN__RESTRICT var,
 #define CCN__LANES 16
 static ccn_real ccn__dot(const ccn_real *CCN__RESTRICT a, const ccn_real *CCN__RESTRICT b, int len) {
     ccn_real acc[CCN__LANES] = {0}, s = 0;
-    int k = 0, j, w;
+    int k = 0, j;
     if (len < CCN__LANES) { /* short segments (the tail, small fan-in): four chains, no lanes */
         ccn_real s1 = 0, s2 = 0, s3 = 0;
         for (; k + 4 <= len; k += 4) {
@@ -1295,9 +1295,11 @@ static ccn_real ccn__dot(const ccn_real *CCN__RESTRICT a, const ccn_real *CCN__R
     }
     for (; k + CCN__LANES <= len; k += CCN__LANES)
         for (j = 0; j < CCN__LANES; ++j) acc[j] += a[k + j] * b[k + j];
-    for (w = CCN__LANES / 2; w > 0; w /= 2)
-        for (j = 0; j < w; ++j) acc[j] += acc[j + w];
-    for (s = acc[0]; k < len; ++k) s += a[k] * b[k];
+    /* the tree, one constant-length loop per level, so that each level is one vector add */
+    for (j = 0; j < 8; ++j) acc[j] += acc[j + 8];
+    for (j = 0; j < 4; ++j) acc[j] += acc[j + 4];
+    for (j = 0; j < 2; ++j) acc[j] += acc[j + 2];
+    for (s = acc[0] + acc[1]; k < len; ++k) s += a[k] * b[k];
     return s;
 }
 
