@@ -453,6 +453,9 @@ CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy);
 /* One optimiser step on 1/2 |y - target|^2 (dL/dy = y - target). CCN_ERR_NOT_FINITE if a target,
    or the output, is NaN or infinite; CCN_ERR_DIVERGED as above (nothing changes). */
 CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target);
+/* ccn_step then ccn_learn, in one call: the same bits, and with ColoR the traces and the update
+   share one sweep over the parameters (the fastest way to learn online). y may be NULL. */
+CCN_API ccn_result ccn_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y);
 /* TD(lambda), learner CCN_TD: feeds x_{t+1} with its cumulant c_{t+1} and discount gamma_{t+1},
    updates the eligibility, steps, and (from the second call on) learns from the TD error.
    Writes the new prediction (before this call's update) to *prediction unless NULL. A NaN or
@@ -709,8 +712,6 @@ struct ccn_net {
     ccn_real alpha;              /* step size                                                  */
     ccn_real td_gamma, td_delta; /* gamma of the last ccn_td_step, its TD error                */
     int td_started;              /* a previous prediction exists                               */
-    int elig_fused;              /* ColoR TD: the trace pass also does E <- decay E + c_i e    */
-    ccn_real elig_decay;         /* its decay; c_i waits in dl_dh                              */
 
     /* per column and per stage */
     size_t *col_off;             /* n + 1 block offsets; col_off[n] == readout                 */
@@ -733,11 +734,10 @@ struct ccn_net {
     ccn_real *y;                 /* o                                                          */
     ccn_real *dl_dh;             /* n                                                          */
     ccn_real *err;               /* o: dL/dy of ccn_learn                                      */
-    ccn_real *tails;             /* each column's [link values ; h' ; 1], at link_off[i] + 2i  */
     ccn_real *pre, *u;           /* G x n: gate pre-activations and self-weights (gate-major)  */
     ccn_real *Bh, *Bc;           /* G x n: the local derivatives B of each column (see 3.)     */
     ccn_real *Mhh, *Mhc, *Mch, *Mcc; /* n each: the local derivatives M                         */
-    ccn_real *sbuf;              /* m + n: a stage's [x ; cascade], normalised or copied       */
+    ccn_real *zbuf;              /* per worker, m + n + n_links + 2: [x~ ; cascade ; a tail]   */
     ccn_real *fscratch;          /* feature-layer scratch, per worker: 2 x feat_count + 4 x W  */
     ccn_parallel_fn parallel;    /* the caller's parallel-for, or NULL                         */
     void *parallel_user;
@@ -971,7 +971,6 @@ static int ccn__dims_of(const ccn_net *net, ccn__dims *D) {
     X(y, ccn_real, D.o, STATE)                                                                  \
     X(dl_dh, ccn_real, D.n, SCRATCH)                                                            \
     X(err, ccn_real, D.o, SCRATCH)                                                              \
-    X(tails, ccn_real, D.links + 2 * D.n, SCRATCH)                                              \
     X(pre, ccn_real, D.G * D.n, SCRATCH)                                                        \
     X(u, ccn_real, D.G * D.n, SCRATCH)                                                          \
     X(Bh, ccn_real, D.G * D.n, SCRATCH)                                                         \
@@ -980,7 +979,7 @@ static int ccn__dims_of(const ccn_net *net, ccn__dims *D) {
     X(Mhc, ccn_real, D.ns == 2 ? D.n : 0, SCRATCH)                                              \
     X(Mch, ccn_real, D.ns == 2 ? D.n : 0, SCRATCH)                                              \
     X(Mcc, ccn_real, D.ns == 2 ? D.n : 0, SCRATCH)                                              \
-    X(sbuf, ccn_real, D.m + D.n, SCRATCH)                                                       \
+    X(zbuf, ccn_real, (D.m + D.n + D.links + 2) * D.workers, SCRATCH)                           \
     X(fscratch, ccn_real, (2 * D.fc + 4 * D.W) * D.workers, SCRATCH)                            \
     X(in_mu, ccn_real, D.in_norm ? D.m + D.n : 0, STATE)                                        \
     X(in_var, ccn_real, D.in_norm ? D.m + D.n : 0, STATE)                                       \
@@ -1231,29 +1230,20 @@ static void ccn__stage_stats(const ccn_net *net, int k, const ccn_real **mu, con
     }
 }
 
-/* Stage k's inputs: *xin the m inputs, *casc the cascade (h of columns 0 .. stage_start[k]).
-   The learning stage always gets them contiguous in sbuf (one segment for its loops). */
-static void ccn__stage_inputs(ccn_net *net, int k, const ccn_real *x, const ccn_real **xin,
-                              const ccn_real **casc) {
+/* Stage k's inputs [x~ ; cascade] (the cascade: h of columns 0 .. stage_start[k]), normalised
+   or copied to the start of zbuf, where each column's tail follows them (section 3). */
+static void ccn__stage_inputs(ccn_net *net, int k, const ccn_real *x) {
     const ccn_real *mu, *var;
+    ccn_real *z = net->zbuf;
     int j, m = net->m, nc = net->stage_start[k];
-    if (!net->in_norm && k < net->stage) {
-        *xin = x;
-        *casc = net->h;
-        return;
-    }
     if (!net->in_norm) {
-        memcpy(net->sbuf, x, (size_t)m * sizeof(ccn_real));
-        memcpy(net->sbuf + m, net->h, (size_t)nc * sizeof(ccn_real));
-        *xin = net->sbuf;
-        *casc = net->sbuf + m;
+        memcpy(z, x, (size_t)m * sizeof(ccn_real));
+        memcpy(z + m, net->h, (size_t)nc * sizeof(ccn_real));
         return;
     }
     ccn__stage_stats(net, k, &mu, &var);
-    for (j = 0; j < m; ++j) net->sbuf[j] = (x[j] - mu[j]) / CCN__SQRT(var[j]);
-    for (j = 0; j < nc; ++j) net->sbuf[m + j] = (net->h[j] - mu[m + j]) / CCN__SQRT(var[m + j]);
-    *xin = net->sbuf;
-    *casc = net->sbuf + m;
+    for (j = 0; j < m; ++j) z[j] = (x[j] - mu[j]) / CCN__SQRT(var[j]);
+    for (j = 0; j < nc; ++j) z[m + j] = (net->h[j] - mu[m + j]) / CCN__SQRT(var[m + j]);
 }
 
 /* mu <- r mu + (1-r) v;  var <- max(r var + (1-r)(v - mu)^2, floor), with the new mu */
@@ -1529,56 +1519,61 @@ static void ccn__local_of(const ccn_net *net, int col, ccn__local *d) {
     }
 }
 
-/* A column's input z in three contiguous segments: own (x~ or the features), cascade (the
-   earlier stages' states, normalised), tail ([link values ; h' ; 1], the column's own slice
-   of net->tails). A gate block [w ; u ; b] lines up with [own ; cascade ; tail] entry for entry. */
+/* A column's input z = [own ; rest]: own its features (none without feature layers), rest
+   [x~ (without feature layers) ; cascade ; tail] contiguous in a worker's z buffer, where the
+   tail [link values ; h' ; 1] is the column's own. A gate block [w ; u ; b] lines up with z
+   entry for entry, so each gate reads z in at most two contiguous runs. */
 typedef struct ccn__z {
-    const ccn_real *own, *casc, *tail;
-    int own_len, casc_len, tail_len;
+    const ccn_real *own, *rest;
+    int own_len, rest_len, tail_len;
 } ccn__z;
 
-/* A column's gate pre-activations (and its self-weights) into net->pre and net->u; its tail
-   (link values, h', 1) into its slice of net->tails. */
-static void ccn__column_preact(ccn_net *net, int col, const ccn__z *z) {
-    const ccn_real *blk = net->theta + net->col_off[col] + net->feat_count;
-    size_t stride = (size_t)net->zlen[col] + 2, n = (size_t)net->n;
-    int ff = net->cfg.feedforward, q, k, n_links = z->tail_len - 2;
+/* Worker w's z buffer for a stage whose cascade is casc_len long: worker 0's holds the stage's
+   inputs (ccn__stage_inputs); the others copy them. */
+static ccn_real *ccn__zbuf(ccn_net *net, int worker, int casc_len) {
+    ccn_real *buf = net->zbuf + (size_t)worker * ((size_t)net->m + (size_t)net->n + net->n_links + 2);
+    if (worker) memcpy(buf, net->zbuf, ((size_t)net->m + (size_t)casc_len) * sizeof(ccn_real));
+    return buf;
+}
+
+/* Column col's z, its tail written into buf after the stage's inputs. */
+CCN__INLINE void ccn__z_of(const ccn_net *net, int col, ccn_real *buf, int casc_len, ccn__z *z) {
+    int k, n_links = net->link_off[col + 1] - net->link_off[col];
     const ccn_link *lk = net->links + net->link_off[col];
-    ccn_real *tail = (ccn_real *)z->tail;
+    ccn_real *tail = buf + net->m + casc_len;
     for (k = 0; k < n_links; ++k)
         tail[k] = lk[k].type == CCN_LINK_STATE
                       ? net->h_prev[lk[k].column]
                       : net->phi[(size_t)lk[k].column * (size_t)net->W + (size_t)lk[k].feature];
-    tail[n_links] = ff ? CCN_R(0) : net->h_prev[col];
+    tail[n_links] = net->cfg.feedforward ? CCN_R(0) : net->h_prev[col];
     tail[n_links + 1] = 1;
-    for (q = 0; q < net->G; ++q) {
-        const ccn_real *w = blk + (size_t)q * stride;
-        net->pre[(size_t)q * n + (size_t)col] = ccn__dot(w, z->own, z->own_len) +
-                                                ccn__dot(w + z->own_len, z->casc, z->casc_len) +
-                                                ccn__dot(w + z->own_len + z->casc_len, tail, z->tail_len);
-        net->u[(size_t)q * n + (size_t)col] = ff ? CCN_R(0) : w[stride - 2];
-    }
+    z->own = net->L ? net->phi + (size_t)col * (size_t)net->W : NULL;
+    z->own_len = net->W;
+    z->rest = net->L ? buf + net->m : buf;
+    z->tail_len = n_links + 2;
+    z->rest_len = (net->L ? 0 : net->m) + casc_len + z->tail_len;
 }
 
-/* Column i's z: the stage's shared segments and its own features and tail. Inputs and cascade
-   that lie contiguous become one segment. */
-static void ccn__z_of(const ccn_net *net, int col, const ccn_real *xin, const ccn_real *casc, int casc_len, ccn__z *z) {
-    z->own = net->L ? net->phi + (size_t)col * (size_t)net->W : xin;
-    z->own_len = net->own_len;
-    z->casc = casc;
-    z->casc_len = casc_len;
-    if (!net->L && casc == xin + net->m) {
-        z->own_len += casc_len;
-        z->casc_len = 0;
+/* A column's gate pre-activations (and its self-weights) into net->pre and net->u. */
+static void ccn__column_preact(ccn_net *net, int col, const ccn__z *z) {
+    const ccn_real *blk = net->theta + net->col_off[col] + net->feat_count;
+    size_t stride = (size_t)net->zlen[col] + 2, n = (size_t)net->n;
+    int ff = net->cfg.feedforward, q;
+    for (q = 0; q < net->G; ++q) {
+        const ccn_real *w = blk + (size_t)q * stride;
+        net->pre[(size_t)q * n + (size_t)col] =
+            (z->own_len ? ccn__dot(w, z->own, z->own_len) : CCN_R(0)) + ccn__dot(w + z->own_len, z->rest, z->rest_len);
+        net->u[(size_t)q * n + (size_t)col] = ff ? CCN_R(0) : w[stride - 2];
     }
-    z->tail = net->tails + net->link_off[col] + 2 * col;
-    z->tail_len = net->link_off[col + 1] - net->link_off[col] + 2;
 }
 
 /* ============================================================================================
    4. ColoR: the own-column trace update, e(t) = M e(t-1) + sum_q B[q] D_q, every foreign input
    (cascade, links) a constant. For a gate's block the direct term is z itself, so each block is
-   three contiguous loops (own, cascade, tail).
+   one or two contiguous loops (own, rest). What the learners need of a column's traces rides
+   on its update, while they are in L1: TD's eligibility takes them before they move on, and
+   ccn_learn_step's update after (measured: a tenth faster from DRAM than a pass of its own;
+   TD's update along E is faster as a pass of its own, over all columns at once).
    ============================================================================================ */
 
 static void ccn__trace1(ccn_real *CCN__RESTRICT e, const ccn_real *CCN__RESTRICT z, int len,
@@ -1598,43 +1593,39 @@ static void ccn__trace2(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT ec,
     }
 }
 
-/* The same two, with TD's eligibility of the previous step folded into the pass:
-   E <- decay E + c e(t-1), then the trace update. */
-static void ccn__trace1_elig(ccn_real *CCN__RESTRICT e, ccn_real *CCN__RESTRICT E, const ccn_real *CCN__RESTRICT z,
-                             int len, ccn_real mhh, ccn_real b, ccn_real decay, ccn_real c) {
-    int k;
-    for (k = 0; k < len; ++k) {
-        E[k] = decay * E[k] + c * e[k];
-        e[k] = mhh * e[k] + b * z[k];
-    }
-}
+/* What rides on a column's trace update, with c_i = dl_dh[i]:
+     ELIG   TD: E <- decay E + c_i e(t-1), before the traces move on
+     LEARN  supervised: after the traces, theta <- rule(theta, coef c_i e(t)) */
+enum { CCN__RIDE_NONE, CCN__RIDE_ELIG, CCN__RIDE_LEARN };
 
-static void ccn__trace2_elig(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT ec, ccn_real *CCN__RESTRICT E,
-                             const ccn_real *CCN__RESTRICT z, int len, const ccn__local *d, int q, ccn_real decay,
-                             ccn_real c) {
-    ccn_real hh = d->hh, hc = d->hc, ch = d->ch, cc = d->cc, bh = d->Bh[q], bc = d->Bc[q];
-    int k;
-    for (k = 0; k < len; ++k) {
-        ccn_real H = eh[k], C = ec[k];
-        E[k] = decay * E[k] + c * H;
-        eh[k] = hh * H + hc * C + bh * z[k];
-        ec[k] = ch * H + cc * C + bc * z[k];
-    }
+typedef struct ccn__opt ccn__opt; /* an optimiser's constants for one update (section 8) */
+typedef struct ccn__ride {
+    int ride;
+    ccn_real decay, coef;
+    const ccn__opt *opt; /* LEARN */
+} ccn__ride;
+
+static void ccn__apply(ccn_net *net, size_t k0, size_t count, const ccn_real *CCN__RESTRICT src, ccn_real coef,
+                       const ccn__opt *o, ccn_real *check);
+
+static void ccn__elig(ccn_real *CCN__RESTRICT E, const ccn_real *CCN__RESTRICT e, size_t len, ccn_real decay, ccn_real c) {
+    size_t k;
+    for (k = 0; k < len; ++k) E[k] = decay * E[k] + c * e[k];
 }
 
 static void ccn__color_update(ccn_net *net, int col, const ccn__z *z, const ccn_real *xin,
-                              const ccn__local *d, int worker) {
-    size_t off = net->col_off[col], stride = (size_t)net->zlen[col] + 2, fc = net->feat_count, k;
-    int q, s, two = net->ec != NULL;
-    ccn_real *eh = net->eh + off, *ec = two ? net->ec + off : NULL;
-    ccn_real *E = net->elig_fused ? net->elig + off : NULL, decay = net->elig_decay, c = net->dl_dh[col];
-    if (E) /* TD: the eligibility takes this column's traces of the previous step first */
-        for (k = 0; k < fc; ++k) E[k] = decay * E[k] + c * eh[k];
-    if (fc) { /* feature parameters: the immediate term goes through phi_col */
+                              const ccn__local *d, int worker, const ccn__ride *R) {
+    size_t off = net->col_off[col], count = net->col_off[col + 1] - off, stride = (size_t)net->zlen[col] + 2;
+    size_t fc = net->feat_count, k;
+    int q, two = net->ec != NULL;
+    ccn_real *eh = net->eh + off, *ec = two ? net->ec + off : NULL, *imm_h = NULL, *imm_c = NULL;
+    if (fc) { /* feature parameters: the immediate term goes through phi_col (read theta first) */
         const ccn_real *blk = net->theta + off + fc;
-        ccn_real *imm_h = net->fscratch + (2 * fc + 4 * (size_t)net->W) * (size_t)worker, *imm_c = imm_h + fc;
-        ccn_real *gh = imm_c + fc, *gc = gh + net->W, *d1 = gc + net->W;
+        ccn_real *gh, *gc, *d1;
         int j;
+        imm_h = net->fscratch + (2 * fc + 4 * (size_t)net->W) * (size_t)worker;
+        imm_c = imm_h + fc;
+        gh = imm_c + fc, gc = gh + net->W, d1 = gc + net->W;
         for (j = 0; j < net->W; ++j) {
             ccn_real sh = 0, sc = 0;
             for (q = 0; q < net->G; ++q) {
@@ -1645,32 +1636,31 @@ static void ccn__color_update(ccn_net *net, int col, const ccn__z *z, const ccn_
             gc[j] = sc;
         }
         ccn__feature_vjp(net, col, xin, gh, imm_h, d1);
-        if (two) {
-            ccn__feature_vjp(net, col, xin, gc, imm_c, d1);
+        if (two) ccn__feature_vjp(net, col, xin, gc, imm_c, d1);
+    }
+    if (R->ride == CCN__RIDE_ELIG) /* E takes the traces of the previous step */
+        ccn__elig(net->elig + off, eh, count, R->decay, net->dl_dh[col]);
+    if (fc) {
+        if (two)
             for (k = 0; k < fc; ++k) {
                 ccn_real H = eh[k], C = ec[k];
                 eh[k] = d->hh * H + d->hc * C + imm_h[k];
                 ec[k] = d->ch * H + d->cc * C + imm_c[k];
             }
-        } else {
+        else
             for (k = 0; k < fc; ++k) eh[k] = d->hh * eh[k] + imm_h[k];
-        }
     }
     for (q = 0; q < net->G; ++q) {
-        const ccn_real *seg[3];
-        int len[3];
         size_t b = fc + (size_t)q * stride;
-        seg[0] = z->own, len[0] = z->own_len;
-        seg[1] = z->casc, len[1] = z->casc_len;
-        seg[2] = z->tail, len[2] = z->tail_len;
-        for (s = 0; s < 3; ++s) {
-            if (E && two) ccn__trace2_elig(eh + b, ec + b, E + b, seg[s], len[s], d, q, decay, c);
-            else if (E) ccn__trace1_elig(eh + b, E + b, seg[s], len[s], d->hh, d->Bh[q], decay, c);
-            else if (two) ccn__trace2(eh + b, ec + b, seg[s], len[s], d, q);
-            else ccn__trace1(eh + b, seg[s], len[s], d->hh, d->Bh[q]);
-            b += (size_t)len[s];
+        if (two) {
+            if (z->own_len) ccn__trace2(eh + b, ec + b, z->own, z->own_len, d, q);
+            ccn__trace2(eh + b + z->own_len, ec + b + z->own_len, z->rest, z->rest_len, d, q);
+        } else {
+            if (z->own_len) ccn__trace1(eh + b, z->own, z->own_len, d->hh, d->Bh[q]);
+            ccn__trace1(eh + b + z->own_len, z->rest, z->rest_len, d->hh, d->Bh[q]);
         }
     }
+    if (R->ride == CCN__RIDE_LEARN) ccn__apply(net, off, count, eh, R->coef * net->dl_dh[col], R->opt, NULL);
 }
 
 /* ============================================================================================
@@ -1702,7 +1692,7 @@ static void ccn__rtrl_update(ccn_net *net, int col, const ccn__z *z, const ccn__
     size_t p = net->p, off = net->col_off[col], fc = net->feat_count, stride = (size_t)net->zlen[col] + 2;
     int cur = net->stage, n = net->n, two = net->c != NULL, s, ns = two ? 2 : 1, q, k;
     size_t P0 = net->col_off[net->stage_start[cur]], P1 = net->col_off[net->stage_start[cur + 1]], len = P1 - P0;
-    int own_len = z->own_len, n_links = z->tail_len - 2, at_links = own_len + z->casc_len;
+    int own_len = z->own_len, n_links = z->tail_len - 2, at_links = own_len + z->rest_len - z->tail_len;
     const ccn_real *blk = net->theta + off + fc;
     const ccn_link *lk = net->links + net->link_off[col];
     for (s = 0; s < ns; ++s) {
@@ -1714,12 +1704,11 @@ static void ccn__rtrl_update(ccn_net *net, int col, const ccn__z *z, const ccn__
         /* through the own previous state */
         for (t = 0; t < len; ++t) row[P0 + t] = mh * prev_h[t];
         if (two) ccn__axpy(row + P0, net->S + (size_t)(n + col) * p + P0, mc, len);
-        /* direct terms: the gate blocks read [own ; cascade ; tail] */
+        /* direct terms: the gate blocks read [own ; rest] */
         for (q = 0; q < net->G; ++q) {
             ccn_real *r = row + off + fc + (size_t)q * stride;
             for (k = 0; k < own_len; ++k) r[k] += Bq[q] * z->own[k];
-            for (k = 0; k < z->casc_len; ++k) r[own_len + k] += Bq[q] * z->casc[k];
-            for (k = 0; k < z->tail_len; ++k) r[at_links + k] += Bq[q] * z->tail[k];
+            for (k = 0; k < z->rest_len; ++k) r[own_len + k] += Bq[q] * z->rest[k];
         }
         /* own features: dphi_col/dtheta through every gate's weight on them */
         if (fc)
@@ -1755,14 +1744,13 @@ enum { CCN__PHASE_FEATURES, CCN__PHASE_PREACT, CCN__PHASE_CELLS, CCN__PHASE_TRAC
 typedef struct ccn__job {
     ccn_net *net;
     int phase, c0, c1, chunk;
-    const ccn_real *xin, *casc;
-    const ccn_real *src, *col_coef; /* the update phase: direction and per-column coefficient */
-    ccn_real coef, alpha;
+    const ccn__ride *ride;          /* the trace phase: what rides on it                       */
+    const ccn_real *src, *col_coef; /* the update phase: direction and per-column coefficient  */
+    ccn_real coef;
+    const ccn__opt *opt;
     ccn_real *check;                /* the update phase: NULL to apply, else only check (one thread) */
 } ccn__job;
 
-static void ccn__apply(ccn_net *net, size_t k0, size_t count, const ccn_real *CCN__RESTRICT src,
-                       ccn_real coef, ccn_real alpha, ccn_real *check);
 
 static void ccn__task(void *ctx, int task, int worker) {
     ccn__job *job = (ccn__job *)ctx;
@@ -1770,14 +1758,16 @@ static void ccn__task(void *ctx, int task, int worker) {
     int a = job->c0 + task * job->chunk, b = a + job->chunk < job->c1 ? a + job->chunk : job->c1, i;
     ccn__z z;
     ccn__local d;
+    ccn_real *zb;
     switch (job->phase) {
     case CCN__PHASE_FEATURES:
         if (net->L)
-            for (i = a; i < b; ++i) ccn__feature_forward(net, i, job->xin);
+            for (i = a; i < b; ++i) ccn__feature_forward(net, i, net->zbuf);
         break;
     case CCN__PHASE_PREACT:
+        zb = ccn__zbuf(net, worker, job->c0);
         for (i = a; i < b; ++i) {
-            ccn__z_of(net, i, job->xin, job->casc, job->c0, &z);
+            ccn__z_of(net, i, zb, job->c0, &z);
             ccn__column_preact(net, i, &z);
         }
         break;
@@ -1789,20 +1779,21 @@ static void ccn__task(void *ctx, int task, int worker) {
         }
         break;
     case CCN__PHASE_TRACES:
+        zb = ccn__zbuf(net, worker, job->c0);
         for (i = a; i < b; ++i) {
-            ccn__z_of(net, i, job->xin, job->casc, job->c0, &z);
+            ccn__z_of(net, i, zb, job->c0, &z);
             ccn__local_of(net, i, &d);
-            ccn__color_update(net, i, &z, job->xin, &d, worker);
+            ccn__color_update(net, i, &z, net->zbuf, &d, worker, job->ride);
         }
         break;
     default: /* CCN__PHASE_UPDATE */
         if (job->col_coef)
             for (i = a; i < b; ++i)
                 ccn__apply(net, net->col_off[i], net->col_off[i + 1] - net->col_off[i], job->src + net->col_off[i],
-                           job->coef * job->col_coef[i], job->alpha, job->check);
+                           job->coef * job->col_coef[i], job->opt, job->check);
         else
             ccn__apply(net, net->col_off[a], net->col_off[b] - net->col_off[a], job->src + net->col_off[a], job->coef,
-                       job->alpha, job->check);
+                       job->opt, job->check);
         break;
     }
 }
@@ -1829,13 +1820,20 @@ CCN_API void ccn_set_parallel(ccn_net *net, ccn_parallel_fn fn, void *user) {
     net->parallel_user = user;
 }
 
-CCN_API ccn_result ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
+/* The ColoR trace pass over the learning stage, after its forward pass, with ride on it. */
+static void ccn__trace_pass(ccn_net *net, const ccn__ride *ride) {
+    ccn__job job;
+    job.c0 = net->stage_start[net->stage];
+    job.c1 = net->stage_start[net->stage + 1];
+    job.ride = ride;
+    ccn__run(net, &job, CCN__PHASE_TRACES);
+}
+
+/* One step of x; ColoR's trace pass only with traces (the learners ride their update on it). */
+static void ccn__step(ccn_net *net, const ccn_real *x, ccn_real *y, int traces) {
     int k, i, r, n_act, learning = net->cfg.method != CCN_FORWARD;
     ccn__local d;
     ccn__job job;
-    CCN_ASSERT(net && x);
-    if (!ccn__all_finite(x, (size_t)net->m)) return CCN_ERR_NOT_FINITE;
-    job.check = NULL;
     if (net->cfg.steps_per_stage > 0 && net->steps > 0 && net->stage + 1 < net->n_stages &&
         net->steps % (uint64_t)net->cfg.steps_per_stage == 0)
         ccn__start_stage(net);
@@ -1844,25 +1842,24 @@ CCN_API ccn_result ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
     if (net->c) memcpy(net->c_prev, net->c, (size_t)n_act * sizeof(ccn_real));
     for (k = 0; k <= net->stage; ++k) {
         int c0 = net->stage_start[k], c1 = net->stage_start[k + 1], learns = learning && k == net->stage;
-        const ccn_real *xin, *casc;
         ccn__z z;
-        ccn__stage_inputs(net, k, x, &xin, &casc);
-        job.xin = xin;
-        job.casc = casc;
+        ccn__stage_inputs(net, k, x);
         job.c0 = c0;
         job.c1 = c1;
         ccn__run(net, &job, CCN__PHASE_FEATURES);
-        if (learns && net->S && net->L) ccn__rtrl_features(net, c0, c1, xin);
+        if (learns && net->S && net->L) ccn__rtrl_features(net, c0, c1, net->zbuf);
         ccn__run(net, &job, CCN__PHASE_PREACT);
         ccn__run(net, &job, CCN__PHASE_CELLS);
-        if (!learns) continue;
-        if (net->eh) ccn__run(net, &job, CCN__PHASE_TRACES);
-        else /* exact RTRL: the reference stays single-threaded */
+        if (learns && !net->eh) /* exact RTRL: the reference stays single-threaded */
             for (i = c0; i < c1; ++i) {
-                ccn__z_of(net, i, xin, casc, c0, &z);
+                ccn__z_of(net, i, net->zbuf, c0, &z);
                 ccn__local_of(net, i, &d);
                 ccn__rtrl_update(net, i, &z, &d);
             }
+    }
+    if (learning && net->eh && traces) {
+        ccn__ride none = {CCN__RIDE_NONE, 0, 0, NULL};
+        ccn__trace_pass(net, &none);
     }
     if (net->S) {
         ccn_real *t = net->S;
@@ -1890,6 +1887,12 @@ CCN_API ccn_result ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
         ccn__absorb(net->f_mu, net->f_var, net->h, n_act, (ccn_real)net->cfg.feature_norm_rate,
                     (ccn_real)net->cfg.norm_var_floor);
     ++net->steps;
+}
+
+CCN_API ccn_result ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
+    CCN_ASSERT(net && x);
+    if (!ccn__all_finite(x, (size_t)net->m)) return CCN_ERR_NOT_FINITE;
+    ccn__step(net, x, y, 1);
     return CCN_OK;
 }
 
@@ -1999,103 +2002,115 @@ CCN__INLINE ccn_real ccn__adam(ccn_real th, ccn_real *m, ccn_real *v, ccn_real u
     return th + alpha * (*m * c1) / (CCN__SQRT(*v * c2) + eps);
 }
 
+struct ccn__opt { /* one update's constants */
+    ccn_real alpha;
+    ccn_real beta;           /* RMSProp                                              */
+    ccn_real b1, b2, c1, c2; /* Adam: betas, bias corrections 1 / (1 - beta^t)        */
+    ccn_real eps;
+};
+
+static void ccn__opt_of(const ccn_net *net, ccn_real alpha, ccn__opt *o) {
+    o->alpha = alpha;
+    o->beta = (ccn_real)net->cfg.rms_beta;
+    o->b1 = (ccn_real)net->cfg.adam_beta1;
+    o->b2 = (ccn_real)net->cfg.adam_beta2;
+    o->c1 = CCN_R(1) / (CCN_R(1) - net->adam_b1t);
+    o->c2 = CCN_R(1) / (CCN_R(1) - net->adam_b2t);
+    o->eps = (ccn_real)net->cfg.opt_epsilon;
+}
+
+/* The new value of one parameter th along u under optimiser opt (its moments in *m and *v). */
+CCN__INLINE ccn_real ccn__rule(const int opt, const ccn__opt *o, ccn_real th, ccn_real *m, ccn_real *v, ccn_real u) {
+    if (opt == CCN_SGD) return th + o->alpha * u;
+    if (opt == CCN_RMSPROP) return ccn__rmsprop(th, v, u, o->alpha, o->beta, o->eps);
+    return ccn__adam(th, m, v, u, o->alpha, o->b1, o->b2, o->c1, o->c2, o->eps);
+}
+
 /* Applies the update to parameters [k0, k0 + count), or, with check non-NULL, writes nothing and
    adds to *check a sum that is 0 when every value the update would write is finite (x - x is 0
    for a finite x, NaN otherwise). */
-static void ccn__apply(ccn_net *net, size_t k0, size_t count, const ccn_real *CCN__RESTRICT src,
-                       ccn_real coef, ccn_real alpha, ccn_real *check) {
+CCN__INLINE void ccn__apply_rule(ccn_net *net, size_t k0, size_t count, const ccn_real *CCN__RESTRICT src,
+                                 ccn_real coef, const ccn__opt *o, ccn_real *check, const int opt) {
     ccn_real *CCN__RESTRICT th = net->theta + k0, bad = 0;
+    ccn_real *CCN__RESTRICT m = opt == CCN_ADAM ? net->opt_m + k0 : NULL;
+    ccn_real *CCN__RESTRICT v = opt != CCN_SGD ? net->opt_v + k0 : NULL;
     size_t j;
-    switch (net->cfg.optimizer) {
-    case CCN_SGD:
-        if (check)
-            for (j = 0; j < count; ++j) {
-                ccn_real t = th[j] + alpha * (coef * src[j]);
-                bad += t - t;
-            }
-        else
-            for (j = 0; j < count; ++j) th[j] = th[j] + alpha * (coef * src[j]);
-        break;
-    case CCN_RMSPROP: {
-        ccn_real *CCN__RESTRICT v = net->opt_v + k0;
-        ccn_real beta = (ccn_real)net->cfg.rms_beta, eps = (ccn_real)net->cfg.opt_epsilon;
-        if (check)
-            for (j = 0; j < count; ++j) {
-                ccn_real vj = v[j], t = ccn__rmsprop(th[j], &vj, coef * src[j], alpha, beta, eps);
-                bad += (t - t) + (vj - vj);
-            }
-        else
-            for (j = 0; j < count; ++j) {
-                ccn_real vj = v[j];
-                th[j] = ccn__rmsprop(th[j], &vj, coef * src[j], alpha, beta, eps);
-                v[j] = vj;
-            }
-        break;
-    }
-    default: { /* Adam, bias-corrected with the net's update count */
-        ccn_real *CCN__RESTRICT m = net->opt_m + k0, *CCN__RESTRICT v = net->opt_v + k0;
-        ccn_real b1 = (ccn_real)net->cfg.adam_beta1, b2 = (ccn_real)net->cfg.adam_beta2;
-        ccn_real eps = (ccn_real)net->cfg.opt_epsilon;
-        ccn_real c1 = CCN_R(1) / (CCN_R(1) - net->adam_b1t), c2 = CCN_R(1) / (CCN_R(1) - net->adam_b2t);
-        if (check)
-            for (j = 0; j < count; ++j) {
-                ccn_real mj = m[j], vj = v[j], t = ccn__adam(th[j], &mj, &vj, coef * src[j], alpha, b1, b2, c1, c2, eps);
-                bad += (t - t) + (mj - mj) + (vj - vj);
-            }
-        else
-            for (j = 0; j < count; ++j) {
-                ccn_real mj = m[j], vj = v[j];
-                th[j] = ccn__adam(th[j], &mj, &vj, coef * src[j], alpha, b1, b2, c1, c2, eps);
-                m[j] = mj;
-                v[j] = vj;
-            }
-        break;
-    }
+    for (j = 0; j < count; ++j) {
+        ccn_real mj = opt == CCN_ADAM ? m[j] : 0, vj = opt != CCN_SGD ? v[j] : 0;
+        ccn_real t = ccn__rule(opt, o, th[j], &mj, &vj, coef * src[j]);
+        if (check) {
+            bad += (t - t) + (mj - mj) + (vj - vj);
+        } else {
+            th[j] = t;
+            if (opt == CCN_ADAM) m[j] = mj;
+            if (opt != CCN_SGD) v[j] = vj;
+        }
     }
     if (check) *check += bad;
 }
 
+static void ccn__apply(ccn_net *net, size_t k0, size_t count, const ccn_real *CCN__RESTRICT src, ccn_real coef,
+                       const ccn__opt *o, ccn_real *check) {
+    switch (net->cfg.optimizer) {
+    case CCN_SGD: ccn__apply_rule(net, k0, count, src, coef, o, check, CCN_SGD); break;
+    case CCN_RMSPROP: ccn__apply_rule(net, k0, count, src, coef, o, check, CCN_RMSPROP); break;
+    default: ccn__apply_rule(net, k0, count, src, coef, o, check, CCN_ADAM); break;
+    }
+}
+
 /* One pass of an update over every learning parameter (see ccn__update): applied, or with check
-   non-NULL only checked. */
+   non-NULL only checked. With ride (LEARN), the columns' part rides on the trace pass
+   instead, and col_src, col_coef are not read. */
 static void ccn__update_pass(ccn_net *net, const ccn_real *col_src, const ccn_real *col_coef,
-                             const ccn_real *out_coef, ccn_real coef, ccn_real *check) {
+                             const ccn_real *out_coef, ccn_real coef, ccn__ride *ride, ccn_real *check) {
     size_t n = (size_t)net->n, p0, p1;
     int r, c0, c1, n_act = net->stage_start[net->stage + 1];
-    ccn_real alpha = net->alpha, one = 1;
-    ccn_real alpha_out = net->cfg.scale_readout_step ? alpha / (ccn_real)n_act : alpha;
+    ccn_real one = 1;
+    ccn__opt o, o_out;
     ccn__job job;
+    ccn__opt_of(net, net->alpha, &o);
+    o_out = o;
+    if (net->cfg.scale_readout_step) o_out.alpha = net->alpha / (ccn_real)n_act;
     ccn__learning_range(net, &c0, &c1, &p0, &p1);
-    job.c0 = c0;
-    job.c1 = c1;
-    job.src = col_src;
-    job.col_coef = col_coef;
-    job.coef = coef;
-    job.alpha = alpha;
-    job.check = check;
-    ccn__run(net, &job, CCN__PHASE_UPDATE);
+    if (ride) {
+        ride->opt = &o;
+        ride->coef = coef;
+        ccn__trace_pass(net, ride);
+    } else {
+        job.c0 = c0;
+        job.c1 = c1;
+        job.src = col_src;
+        job.col_coef = col_coef;
+        job.coef = coef;
+        job.opt = &o;
+        job.check = check;
+        ccn__run(net, &job, CCN__PHASE_UPDATE);
+    }
     for (r = 0; r < net->o; ++r) {
         size_t row = net->readout + (size_t)r * n, bias = net->readout + (size_t)net->o * n + (size_t)r;
         if (out_coef) {
-            ccn__apply(net, row, (size_t)n_act, net->hn, coef * out_coef[r], alpha_out, check);
-            ccn__apply(net, bias, 1, &one, coef * out_coef[r], alpha_out, check);
+            ccn__apply(net, row, (size_t)n_act, net->hn, coef * out_coef[r], &o_out, check);
+            ccn__apply(net, bias, 1, &one, coef * out_coef[r], &o_out, check);
         } else {
-            ccn__apply(net, row, (size_t)n_act, col_src + row, coef, alpha_out, check);
-            ccn__apply(net, bias, 1, col_src + bias, coef, alpha_out, check);
+            ccn__apply(net, row, (size_t)n_act, col_src + row, coef, &o_out, check);
+            ccn__apply(net, bias, 1, col_src + bias, coef, &o_out, check);
         }
     }
 }
 
 /* One update of every learning parameter along coef x direction, where the direction of a
    column parameter is col_src[k] scaled by col_coef[i] (NULL: 1), and that of the readout row r
-   is h^ scaled by out_coef[r] (its bias: out_coef[r]). With refuse_nonfinite, a first pass
-   checks it and CCN_ERR_DIVERGED leaves everything (Adam's count included) as it was. */
+   is h^ scaled by out_coef[r] (its bias: out_coef[r]). With ride, the columns' part rides on the
+   trace pass (which must not have run yet this step). With refuse_nonfinite (never with ride), a
+   first pass checks it and CCN_ERR_DIVERGED leaves everything (Adam's count included) as it was. */
 static ccn_result ccn__update(ccn_net *net, const ccn_real *col_src, const ccn_real *col_coef,
-                              const ccn_real *out_coef, ccn_real coef) {
+                              const ccn_real *out_coef, ccn_real coef, ccn__ride *ride) {
     ccn_real b1t = net->adam_b1t, b2t = net->adam_b2t, check = 0;
     net->adam_b1t *= (ccn_real)net->cfg.adam_beta1;
     net->adam_b2t *= (ccn_real)net->cfg.adam_beta2;
     if (net->cfg.refuse_nonfinite) {
-        ccn__update_pass(net, col_src, col_coef, out_coef, coef, &check);
+        CCN_ASSERT(!ride);
+        ccn__update_pass(net, col_src, col_coef, out_coef, coef, NULL, &check);
         if (!(check == 0)) {
             net->adam_b1t = b1t;
             net->adam_b2t = b2t;
@@ -2103,7 +2118,7 @@ static ccn_result ccn__update(ccn_net *net, const ccn_real *col_src, const ccn_r
         }
     }
     ++net->opt_steps;
-    ccn__update_pass(net, col_src, col_coef, out_coef, coef, NULL);
+    ccn__update_pass(net, col_src, col_coef, out_coef, coef, ride, NULL);
     return CCN_OK;
 }
 
@@ -2117,16 +2132,13 @@ CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy) {
     if (!ccn__all_finite(dl_dy, (size_t)net->o)) return CCN_ERR_NOT_FINITE;
     if (net->eh) {
         /* ColoR: descend along -dL/dh_i e_theta without materialising the gradient */
-        int c0, c1;
-        size_t p0, p1;
-        ccn__learning_range(net, &c0, &c1, &p0, &p1);
-        ccn__dl_dh(net, dl_dy, c0, c1);
-        return ccn__update(net, net->eh, net->dl_dh, dl_dy, CCN_R(-1));
+        ccn__dl_dh(net, dl_dy, net->stage_start[net->stage], net->stage_start[net->stage + 1]);
+        return ccn__update(net, net->eh, net->dl_dh, dl_dy, CCN_R(-1), NULL);
     }
     /* exact RTRL: the gradient is materialised in a scratch row of its own */
     memset(net->work, 0, net->p * sizeof(ccn_real));
     ccn__gradient(net, dl_dy, net->work);
-    return ccn__update(net, net->work, NULL, NULL, CCN_R(-1));
+    return ccn__update(net, net->work, NULL, NULL, CCN_R(-1), NULL);
 }
 
 CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target) {
@@ -2136,10 +2148,33 @@ CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target) {
     return ccn_learn_with_error(net, net->err); /* a NaN or infinite target or output: NOT_FINITE */
 }
 
+/* With ColoR, the update rides on the trace pass (section 4), unless refuse_nonfinite wants
+   to check it before anything is written. */
+CCN_API ccn_result ccn_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y) {
+    ccn__ride ride = {CCN__RIDE_LEARN, 0, 0, NULL};
+    int r;
+    if (!net || !x || !target) return CCN_ERR_NULL_ARGUMENT;
+    if (!net->eh || net->cfg.refuse_nonfinite) {
+        ccn_result res = ccn_step(net, x, y);
+        return res != CCN_OK ? res : ccn_learn(net, target);
+    }
+    if (!ccn__all_finite(x, (size_t)net->m)) return CCN_ERR_NOT_FINITE;
+    ccn__step(net, x, y, 0);
+    for (r = 0; r < net->o; ++r) net->err[r] = net->y[r] - target[r];
+    if (!ccn__all_finite(net->err, (size_t)net->o)) { /* as ccn_step then a refused ccn_learn */
+        ride.ride = CCN__RIDE_NONE;
+        ccn__trace_pass(net, &ride);
+        return CCN_ERR_NOT_FINITE;
+    }
+    ccn__dl_dh(net, net->err, net->stage_start[net->stage], net->stage_start[net->stage + 1]);
+    return ccn__update(net, NULL, NULL, net->err, CCN_R(-1), &ride);
+}
+
 CCN_API ccn_result ccn_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulant, ccn_real gamma,
                                ccn_real *prediction) {
     ccn_real previous;
     ccn_result result = CCN_OK;
+    ccn__ride ride = {CCN__RIDE_NONE, 0, 0, NULL};
     if (!net || !x) return CCN_ERR_NULL_ARGUMENT;
     if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
     if (!net->elig) return CCN_ERR_BAD_LEARNER;
@@ -2155,18 +2190,18 @@ CCN_API ccn_result ccn_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulan
         net->elig[ro + n] = decay * net->elig[ro + n] + one;
         ccn__dl_dh(net, &one, c0, c1); /* dyhat_t/dh_i */
         if (net->eh) { /* ColoR: the column part rides on the trace pass of the step below */
-            net->elig_fused = 1;
-            net->elig_decay = decay;
+            ride.ride = CCN__RIDE_ELIG;
+            ride.decay = decay;
         } else {
             for (k = p0; k < p1; ++k) net->elig[k] *= decay;
             ccn__state_gradient(net, net->dl_dh, net->elig);
         }
     }
-    ccn_step(net, x, NULL); /* x was checked above */
-    net->elig_fused = 0;
+    ccn__step(net, x, NULL, 0); /* x was checked above */
+    if (net->eh) ccn__trace_pass(net, &ride);
     if (net->td_started) {
         net->td_delta = cumulant + gamma * net->y[0] - previous;
-        result = ccn__update(net, net->elig, NULL, NULL, net->td_delta);
+        result = ccn__update(net, net->elig, NULL, NULL, net->td_delta, NULL);
     }
     net->td_gamma = gamma;
     net->td_started = 1;

@@ -27,9 +27,12 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+#define SPLIT 100 /* a learner of the bench's own: supervised, through two calls per step */
+
 typedef struct bench_case {
     const char *name;
-    int kind, method, learner; /* learner: CCN_SUPERVISED (SGD) or CCN_TD (+ RMSProp) */
+    int kind, method, learner; /* CCN_SUPERVISED (SGD, ccn_learn_step), SPLIT (SGD, ccn_step then
+                                  ccn_learn) or CCN_TD (+ RMSProp, ccn_td_step) */
     int columns, inputs;
     double links;              /* RTRL cases: dense links */
     int quick;                 /* part of --quick */
@@ -116,28 +119,26 @@ typedef struct bench_result {
 /* Inputs: a fixed pool of Bernoulli(0.2) vectors, cycled (the environment costs nothing). */
 #define POOL 64
 
+/* One learning step of the case's kind on input x. */
+static void one_step(ccn_net *net, int learner, const ccn_real *x, long t) {
+    static const ccn_real target[1] = {CCN_R(0.5)}; /* static: gcc -O3 cannot see a local through ccn_learn's loop */
+    ccn_real y;
+    if (learner == CCN_TD) ccn_td_step(net, x, (ccn_real)(t % 17 == 0), CCN_R(0.9), &y);
+    else if (learner == SPLIT) {
+        ccn_step(net, x, &y);
+        ccn_learn(net, target);
+    } else
+        ccn_learn_step(net, x, target, &y);
+}
+
 static double time_net(ccn_net *net, int learner, const ccn_real *pool, int m, double min_time, long *steps_out) {
     long steps = 16, t;
     double best = 1e300;
     int rep;
-    static const ccn_real target[1] = {CCN_R(0.5)}; /* static: gcc -O3 cannot see a local through ccn_learn's loop */
-    ccn_real y = 0;
-    for (t = 0; t < 64; ++t) { /* warm-up */
-        if (learner == CCN_TD) ccn_td_step(net, pool + (t % POOL) * m, CCN_R(0.0), CCN_R(0.9), &y);
-        else {
-            ccn_step(net, pool + (t % POOL) * m, &y);
-            ccn_learn(net, target);
-        }
-    }
+    for (t = 0; t < 64; ++t) one_step(net, learner, pool + (t % POOL) * m, t); /* warm-up */
     for (;;) { /* grow the batch until it takes min_time */
         double t0 = now_s(), dt;
-        for (t = 0; t < steps; ++t) {
-            if (learner == CCN_TD) ccn_td_step(net, pool + (t % POOL) * m, (ccn_real)(t % 17 == 0), CCN_R(0.9), &y);
-            else {
-                ccn_step(net, pool + (t % POOL) * m, &y);
-                ccn_learn(net, target);
-            }
-        }
+        for (t = 0; t < steps; ++t) one_step(net, learner, pool + (t % POOL) * m, t);
         dt = now_s() - t0;
         if (dt >= min_time || steps > (1L << 40)) break;
         steps = dt > min_time / 8 ? (long)((double)steps * min_time / dt * 1.1) + 1 : steps * 8;
@@ -146,13 +147,7 @@ static double time_net(ccn_net *net, int learner, const ccn_real *pool, int m, d
         double runs[5];
         for (rep = 0; rep < 5; ++rep) {
             double t0 = now_s();
-            for (t = 0; t < steps; ++t) {
-                if (learner == CCN_TD) ccn_td_step(net, pool + (t % POOL) * m, (ccn_real)(t % 17 == 0), CCN_R(0.9), &y);
-                else {
-                    ccn_step(net, pool + (t % POOL) * m, &y);
-                    ccn_learn(net, target);
-                }
-            }
+            for (t = 0; t < steps; ++t) one_step(net, learner, pool + (t % POOL) * m, t);
             runs[rep] = (now_s() - t0) / (double)steps;
         }
         for (rep = 0; rep < 5; ++rep) { /* median of 5 */
@@ -223,7 +218,7 @@ static int run_case(const bench_case *c, double min_time, bench_result *res) {
     cfg.kind = c->kind;
     cfg.method = c->method;
     cfg.links = c->links;
-    cfg.learner = c->learner;
+    cfg.learner = c->learner == SPLIT ? CCN_SUPERVISED : c->learner;
     cfg.td_lambda = 0.99;
     cfg.step_size = 1e-4;
     if (c->learner == CCN_TD) {
@@ -270,6 +265,7 @@ static const bench_case cases[] = {
     /* P1: tanh / gated, ColoR, SGD, 64+ inputs, cache-resident */
     CASE("tanh_sgd_100x64", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 100, 64, 0, 1, "color tanh sgd"),
     CASE("tanh_sgd_100x128", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 100, 128, 0, 1, "color tanh sgd"),
+    CASE("tanh_sgd_100x128_2calls", CCN_TANH, CCN_COLOR, SPLIT, 100, 128, 0, 1, "color tanh sgd, 2 calls"),
     CASE("tanh_sgd_100x1024", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 100, 1024, 0, 0, "color tanh sgd"),
     CASE("gated_sgd_100x128", CCN_GATED, CCN_COLOR, CCN_SUPERVISED, 100, 128, 0, 1, "color gated sgd"),
     CASE("gated_sgd_100x275", CCN_GATED, CCN_COLOR, CCN_SUPERVISED, 100, 275, 0, 0, "color gated sgd"),
@@ -291,6 +287,7 @@ static const bench_case cases[] = {
     /* P5: DRAM-resident (>= 200 MB of state) */
     CASE("lstm_td_8000x256_dram", CCN_LSTM, CCN_COLOR, CCN_TD, 8000, 256, 0, 0, "color lstm td"),
     CASE("tanh_sgd_40000x1024_dram", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 40000, 1024, 0, 0, "color tanh sgd"),
+    CASE("tanh_sgd_40000x1024_dram_2calls", CCN_TANH, CCN_COLOR, SPLIT, 40000, 1024, 0, 0, "color tanh sgd, 2 calls"),
     /* P6: exact RTRL with dense links next to ColoR on the same nets */
     CASE("rtrl_tanh_8_dense", CCN_TANH, CCN_RTRL, CCN_SUPERVISED, 8, 16, 7, 1, "rtrl tanh sgd"),
     CASE("color_tanh_8_dense", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 8, 16, 7, 1, "color tanh sgd (links)"),
@@ -345,10 +342,11 @@ int main(int argc, char **argv) {
         done[k] = 1;
         ++ran;
         printf("{\"case\": \"%s\", \"kind\": \"%s\", \"method\": \"%s\", \"learner\": \"%s\", \"columns\": %d, "
-               "\"inputs\": %d, \"threads\": %d, \"params\": %zu, \"bytes\": %zu, \"steps\": %ld, \"ns_per_step\": %.1f, "
+               "\"inputs\": %d, \"api\": \"%s\", \"threads\": %d, \"params\": %zu, \"bytes\": %zu, \"steps\": %ld, \"ns_per_step\": %.1f, "
                "\"ns_per_param_step\": %.4f, \"floor_ns_per_param_step\": %.4f}\n",
                c->name, kind_name(c->kind), method_name(c->method), c->learner == CCN_TD ? "td" : "sgd", c->columns,
-               c->inputs, c->threads, res[k].params, res[k].bytes, res[k].steps, res[k].ns_step, res[k].ns_param,
+               c->inputs, c->learner == CCN_TD ? "ccn_td_step" : c->learner == SPLIT ? "ccn_step+ccn_learn" : "ccn_learn_step",
+               c->threads, res[k].params, res[k].bytes, res[k].steps, res[k].ns_step, res[k].ns_param,
                res[k].floor_ns_param);
         fflush(stdout);
         fprintf(stderr, "%-26s %10zu %12.1f %12.4f %10.4f %8.2f\n", c->name, res[k].params, res[k].ns_step,

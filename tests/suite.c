@@ -37,6 +37,7 @@ static const th_case suite_cases[] = {
     {"learn_applies_the_gradient", test_learn_applies_the_gradient},
     {"state_gradient", test_state_gradient},
     {"learns_a_memory_task", test_learns_a_memory_task},
+    {"learn_step_is_step_then_learn", test_learn_step_is_step_then_learn},
     {"ccn_gradients_exact", test_ccn_gradients_exact},
     {"ccn_normalised_color_equals_rtrl", test_ccn_normalised_color_equals_rtrl},
     {"stage_schedule", test_stage_schedule},

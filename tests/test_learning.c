@@ -61,3 +61,81 @@ static void test_learns_a_memory_task(void) {
     tl_learn(CCN_TANH, CCN_COLOR, 30000, 0.01);
     tl_learn(CCN_GATED, CCN_RTRL, 30000, 0.01);
 }
+
+/* Two nets hold the same bits when their saved files do (parameters, traces, eligibility,
+   optimiser moments, statistics, state, counters: everything a step can change). */
+static int tl_same_bits(const ccn_net *a, const ccn_net *b) {
+    size_t sa = ccn_saved_size(a), sb = ccn_saved_size(b), wa = 0, wb = 0;
+    unsigned char *fa = (unsigned char *)malloc(sa), *fb = (unsigned char *)malloc(sb);
+    int same = fa && fb && sa == sb && ccn_save_to_memory(a, fa, sa, &wa) == CCN_OK &&
+               ccn_save_to_memory(b, fb, sb, &wb) == CCN_OK && wa == wb && memcmp(fa, fb, sa) == 0;
+    free(fa);
+    free(fb);
+    return same;
+}
+
+/* A parallel-for that runs the tasks last to first, on `workers` workers. */
+static void tl_backwards(void *user, int n_tasks, ccn_task_fn task, void *ctx) {
+    int t, workers = *(const int *)user;
+    for (t = n_tasks - 1; t >= 0; --t) task(ctx, t, t % workers);
+}
+
+/* ccn_learn_step (one sweep: the update rides on the trace pass) gives the bits of ccn_step then
+   ccn_learn, for every kind, feature depth, links, optimiser, staged nets with both normalisers
+   and a parallel-for; a NaN target is refused after the step as ccn_learn refuses it; with
+   refuse_nonfinite it is the two calls. */
+static void test_learn_step_is_step_then_learn(void) {
+    int kind, layers, opt, variant, workers = 3, combos = 0;
+    for (kind = CCN_TANH; kind <= CCN_LSTM; ++kind)
+        for (layers = 0; layers <= 2; ++layers)
+            for (opt = CCN_SGD; opt <= CCN_ADAM; ++opt)
+                for (variant = 0; variant < 3; ++variant) {
+                    ccn_config c = tu_config(kind, CCN_COLOR, layers, variant == 1 ? 2.0 : 0.0, 40, 4, 2);
+                    ccn_net *a, *b;
+                    int t, same_y = 1, ok = 1;
+                    c.optimizer = opt;
+                    c.step_size = 0.01;
+                    c.n_workers = workers;
+                    if (variant == 2) { /* stages, normalisers, the divergence guard */
+                        c.columns_per_stage = 16;
+                        c.steps_per_stage = 20;
+                        c.input_norm_rate = 0.99;
+                        c.feature_norm_rate = 0.99;
+                        c.refuse_nonfinite = opt == CCN_ADAM;
+                    }
+                    a = tu_create(&c);
+                    b = tu_create(&c);
+                    if (variant != 0) ccn_set_parallel(b, tl_backwards, &workers);
+                    for (t = 0; t < 50; ++t) {
+                        ccn_real x[4], target[2], ya[2], yb[2];
+                        ccn_result ra, rb;
+                        int j;
+                        for (j = 0; j < 4; ++j) x[j] = (ccn_real)((t * 7 + j * 3) % 5) * CCN_R(0.3) - CCN_R(0.5);
+                        target[0] = (ccn_real)(t % 3) - 1;
+                        target[1] = t == 33 ? (ccn_real)NAN : CCN_R(0.5);
+                        ccn_step(a, x, ya);
+                        ra = ccn_learn(a, target);
+                        rb = ccn_learn_step(b, x, target, yb);
+                        ok &= ra == rb && (t == 33 ? rb == CCN_ERR_NOT_FINITE : rb == CCN_OK);
+                        same_y &= memcmp(ya, yb, sizeof ya) == 0;
+                    }
+                    CHECK(ok && same_y);
+                    CHECK(tl_same_bits(a, b));
+                    if (variant == 2) CHECK(ccn_stage(b) == 2);
+                    combos += ok && same_y && tl_same_bits(a, b);
+                    ccn_destroy(a);
+                    ccn_destroy(b);
+                }
+    printf("    %d configurations: the same outputs and the same saved bytes\n", combos);
+    {
+        ccn_config c = tu_config(CCN_TANH, CCN_COLOR, 0, 0.0, 3, 2, 1);
+        ccn_net *net = tu_create(&c);
+        ccn_real x[2] = {0, 0}, target = 0;
+        CHECK(ccn_learn_step(NULL, x, &target, NULL) == CCN_ERR_NULL_ARGUMENT);
+        CHECK(ccn_learn_step(net, NULL, &target, NULL) == CCN_ERR_NULL_ARGUMENT);
+        CHECK(ccn_learn_step(net, x, NULL, NULL) == CCN_ERR_NULL_ARGUMENT);
+        x[1] = (ccn_real)INFINITY;
+        CHECK(ccn_learn_step(net, x, &target, NULL) == CCN_ERR_NOT_FINITE && ccn_step_count(net) == 0);
+        ccn_destroy(net);
+    }
+}
