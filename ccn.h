@@ -1576,21 +1576,38 @@ static void ccn__column_preact(ccn_net *net, int col, const ccn__z *z) {
    TD's update along E is faster as a pass of its own, over all columns at once).
    ============================================================================================ */
 
-static void ccn__trace1(ccn_real *CCN__RESTRICT e, const ccn_real *CCN__RESTRICT z, int len,
-                        ccn_real mhh, ccn_real b) {
+/* A gate block's run of the trace update; with th, SGD's step th += alpha (c e(t)) rides on it
+   (ccn_learn_step: one loop instead of two, a fifth faster in cache). */
+static void ccn__trace1(ccn_real *CCN__RESTRICT e, const ccn_real *CCN__RESTRICT z, int len, ccn_real mhh,
+                        ccn_real b, ccn_real *CCN__RESTRICT th, ccn_real alpha, ccn_real c) {
     int k;
-    for (k = 0; k < len; ++k) e[k] = mhh * e[k] + b * z[k];
+    if (th)
+        for (k = 0; k < len; ++k) {
+            ccn_real nh = mhh * e[k] + b * z[k];
+            e[k] = nh;
+            th[k] = th[k] + alpha * (c * nh);
+        }
+    else
+        for (k = 0; k < len; ++k) e[k] = mhh * e[k] + b * z[k];
 }
 
-static void ccn__trace2(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT ec,
-                        const ccn_real *CCN__RESTRICT z, int len, const ccn__local *d, int q) {
+static void ccn__trace2(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT ec, const ccn_real *CCN__RESTRICT z,
+                        int len, const ccn__local *d, int q, ccn_real *CCN__RESTRICT th, ccn_real alpha, ccn_real c) {
     ccn_real hh = d->hh, hc = d->hc, ch = d->ch, cc = d->cc, bh = d->Bh[q], bc = d->Bc[q];
     int k;
-    for (k = 0; k < len; ++k) {
-        ccn_real H = eh[k], C = ec[k];
-        eh[k] = hh * H + hc * C + bh * z[k];
-        ec[k] = ch * H + cc * C + bc * z[k];
-    }
+    if (th)
+        for (k = 0; k < len; ++k) {
+            ccn_real H = eh[k], C = ec[k], nh = hh * H + hc * C + bh * z[k];
+            eh[k] = nh;
+            ec[k] = ch * H + cc * C + bc * z[k];
+            th[k] = th[k] + alpha * (c * nh);
+        }
+    else
+        for (k = 0; k < len; ++k) {
+            ccn_real H = eh[k], C = ec[k];
+            eh[k] = hh * H + hc * C + bh * z[k];
+            ec[k] = ch * H + cc * C + bc * z[k];
+        }
 }
 
 /* What rides on a column's trace update, with c_i = dl_dh[i]:
@@ -1598,7 +1615,13 @@ static void ccn__trace2(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT ec,
      LEARN  supervised: after the traces, theta <- rule(theta, coef c_i e(t)) */
 enum { CCN__RIDE_NONE, CCN__RIDE_ELIG, CCN__RIDE_LEARN };
 
-typedef struct ccn__opt ccn__opt; /* an optimiser's constants for one update (section 8) */
+typedef struct ccn__opt { /* an optimiser's constants for one update (its rules: section 8) */
+    ccn_real alpha;
+    ccn_real beta;           /* RMSProp                                                    */
+    ccn_real b1, b2, c1, c2; /* Adam: betas, bias corrections 1 / (1 - beta^t)              */
+    ccn_real eps;
+} ccn__opt;
+
 typedef struct ccn__ride {
     int ride;
     ccn_real decay, coef;
@@ -1619,6 +1642,7 @@ static void ccn__color_update(ccn_net *net, int col, const ccn__z *z, const ccn_
     size_t fc = net->feat_count, k;
     int q, two = net->ec != NULL;
     ccn_real *eh = net->eh + off, *ec = two ? net->ec + off : NULL, *imm_h = NULL, *imm_c = NULL;
+    ccn_real *th = NULL, alpha = 0, c = 0;
     if (fc) { /* feature parameters: the immediate term goes through phi_col (read theta first) */
         const ccn_real *blk = net->theta + off + fc;
         ccn_real *gh, *gc, *d1;
@@ -1650,17 +1674,23 @@ static void ccn__color_update(ccn_net *net, int col, const ccn__z *z, const ccn_
         else
             for (k = 0; k < fc; ++k) eh[k] = d->hh * eh[k] + imm_h[k];
     }
+    if (R->ride == CCN__RIDE_LEARN && net->cfg.optimizer == CCN_SGD) { /* SGD rides on the gate blocks */
+        th = net->theta + off;
+        alpha = R->opt->alpha;
+        c = R->coef * net->dl_dh[col];
+        if (fc) ccn__apply(net, off, fc, eh, c, R->opt, NULL);
+    }
     for (q = 0; q < net->G; ++q) {
-        size_t b = fc + (size_t)q * stride;
+        size_t b = fc + (size_t)q * stride, r = b + (size_t)z->own_len;
         if (two) {
-            if (z->own_len) ccn__trace2(eh + b, ec + b, z->own, z->own_len, d, q);
-            ccn__trace2(eh + b + z->own_len, ec + b + z->own_len, z->rest, z->rest_len, d, q);
+            if (z->own_len) ccn__trace2(eh + b, ec + b, z->own, z->own_len, d, q, th ? th + b : NULL, alpha, c);
+            ccn__trace2(eh + r, ec + r, z->rest, z->rest_len, d, q, th ? th + r : NULL, alpha, c);
         } else {
-            if (z->own_len) ccn__trace1(eh + b, z->own, z->own_len, d->hh, d->Bh[q]);
-            ccn__trace1(eh + b + z->own_len, z->rest, z->rest_len, d->hh, d->Bh[q]);
+            if (z->own_len) ccn__trace1(eh + b, z->own, z->own_len, d->hh, d->Bh[q], th ? th + b : NULL, alpha, c);
+            ccn__trace1(eh + r, z->rest, z->rest_len, d->hh, d->Bh[q], th ? th + r : NULL, alpha, c);
         }
     }
-    if (R->ride == CCN__RIDE_LEARN) ccn__apply(net, off, count, eh, R->coef * net->dl_dh[col], R->opt, NULL);
+    if (R->ride == CCN__RIDE_LEARN && !th) ccn__apply(net, off, count, eh, R->coef * net->dl_dh[col], R->opt, NULL);
 }
 
 /* ============================================================================================
@@ -2001,13 +2031,6 @@ CCN__INLINE ccn_real ccn__adam(ccn_real th, ccn_real *m, ccn_real *v, ccn_real u
     *v = b2 * *v + (CCN_R(1) - b2) * u * u;
     return th + alpha * (*m * c1) / (CCN__SQRT(*v * c2) + eps);
 }
-
-struct ccn__opt { /* one update's constants */
-    ccn_real alpha;
-    ccn_real beta;           /* RMSProp                                              */
-    ccn_real b1, b2, c1, c2; /* Adam: betas, bias corrections 1 / (1 - beta^t)        */
-    ccn_real eps;
-};
 
 static void ccn__opt_of(const ccn_net *net, ccn_real alpha, ccn__opt *o) {
     o->alpha = alpha;
