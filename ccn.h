@@ -78,7 +78,8 @@
    F, the last stage is smaller.
 
    Learners: supervised regression (ccn_learn, ccn_learn_with_error: one optimiser step on the
-   gradient of this step's loss) and TD(lambda) prediction (ccn_td_step, learner = CCN_TD):
+   gradient of this step's loss; ccn_learn_step: ccn_step and ccn_learn in one call, the
+   fastest) and TD(lambda) prediction (ccn_td_step, learner = CCN_TD):
        E <- gamma_t lambda E + d yhat_t / d theta
        delta = c_{t+1} + gamma_{t+1} yhat_{t+1} - yhat_t,    theta <- theta + alpha opt(delta E)
    where gamma_{t+1}, given with x_{t+1}, discounts the prediction at x_{t+1}; gamma = 0 marks an
@@ -105,7 +106,8 @@
            ccn_real y[1];
            ccn_step(net, x, y);              // forward + trace update
            ccn_learn(net, target);           // one optimiser step on 1/2 |y - target|^2
-       }
+       }                                     // or, the same bits faster:
+                                             //   ccn_learn_step(net, x, target, y);
        ccn_destroy(net);
    For TD(lambda): cfg.learner = CCN_TD; cfg.td_lambda = 0.99; then each step
        ccn_td_step(net, x, cumulant, gamma, &prediction);
@@ -127,7 +129,7 @@
    second trace), plus 1 for TD's eligibility, 1 for RMSProp, 2 for Adam. Exact RTRL keeps,
    instead of the traces, 2 x states + 1 per parameter (states = columns, or 2 x columns for
    lstm) and W per feature parameter. Plus O(columns x width + stages x inputs) of state and
-   statistics.
+   statistics, and per worker (n_workers) a buffer of inputs + columns + links + 2 reals.
 
    ERRORS
    Fallible calls return a ccn_result (ccn_result_string() names it). Bad configuration and bad
@@ -251,7 +253,12 @@
    SPEED
    Compile with -O2 or -O3 and -march=native (or your target). Add -fno-math-errno: it changes
    no result, only whether sqrt may set errno, and without it the RMSProp and Adam loops cannot
-   vectorise. Hot loops are contiguous and written to vectorise without -ffast-math.
+   vectorise. Hot loops are contiguous and written to vectorise without -ffast-math. To learn
+   online from targets, ccn_learn_step is faster than ccn_step then ccn_learn (ColoR with SGD:
+   the update rides in the trace loop, 0.8-0.9x the time in cache): use it unless the loss is
+   your own (ccn_learn_with_error). A column costs a fixed ~30 ns per step beyond its
+   parameters (loop set-ups, its cell, its share of the readout), which dominates below ~64
+   inputs per column (bench/: make bench).
 */
 #ifndef CCN_H_INCLUDED
 #define CCN_H_INCLUDED

@@ -20,7 +20,7 @@
 
    The learners, each on the same stream (seeded) and with the same optimiser (RMSProp, the
    2023 rule, step size 0.001: the best or near it for each of them over 3e-4 .. 3e-2):
-     color-n      n LSTM columns, ColoR (exact per-column RTRL); ccn_step + ccn_learn
+     color-n      n LSTM columns, ColoR (exact per-column RTRL); ccn_learn_step
      tbptt-TT-HH  a dense LSTM of H units, truncated BPTT over T steps (examples/tbptt.h)
      memoryless-n the same columns with their recurrence removed (feedforward)
    Matched cost, in multiply-adds per step of the gradient computation (forward pass + gradient
@@ -170,8 +170,7 @@ static void run(learner *l, long steps, long window, int L, uint64_t seed, const
             tbptt_step(l->lstm, x, &y);
             tbptt_learn(l->lstm, target);
         } else {
-            ccn_step(l->net, x, &y);
-            ccn_learn(l->net, &target);
+            ccn_learn_step(l->net, x, &target, &y);
         }
         e = query ? ((double)y - (double)target) * ((double)y - (double)target) : 0.0;
         sum += e - errs[t % window];

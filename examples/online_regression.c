@@ -99,8 +99,7 @@ int main(int argc, char **argv) {
     for (t = 0; t < steps; ++t) {
         ccn_real x[3], y, target = (ccn_real)task_step(&env, x);
         double e, b = x[0] != 0 || x[1] != 0 ? 0.0 : (double)(target * target); /* memoryless */
-        ccn_step(net, x, &y);
-        ccn_learn(net, &target);
+        ccn_learn_step(net, x, &target, &y); /* ccn_step then ccn_learn, in one sweep */
         e = ((double)y - (double)target) * ((double)y - (double)target);
         err_sum += e - errs[t % window];
         base_sum += b - base[t % window];
