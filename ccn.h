@@ -601,6 +601,17 @@ CCN_API double ccn_rng_uniform(ccn_rng *rng); /* [0, 1), 53 bits, identical ever
 
 #define CCN__ALIGN 64 /* every array of a net starts on a cache line */
 
+/* Before a loop whose arrays do not overlap but come from one object at distances the compiler
+   cannot see (the gate segments of net->pre, net->Bh, ...): without it the cell loops of gated
+   and lstm columns stay scalar (measured: 0.68x the time of an lstm 1000 x 12 TD step). */
+#if defined(__clang__)
+#define CCN__IVDEP _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define CCN__IVDEP _Pragma("GCC ivdep")
+#else
+#define CCN__IVDEP
+#endif
+
 /* The scalar maths the vectorised loops call must be inlined into them. */
 #if defined(__GNUC__) || defined(__clang__)
 #define CCN__INLINE static inline __attribute__((always_inline))
@@ -1469,6 +1480,7 @@ static void ccn__gated_cells(ccn_net *net, int c0, int c1) {
     ccn_real *CCN__RESTRICT M = net->Mhh;
     size_t i;
     int ff = net->cfg.feedforward;
+    CCN__IVDEP
     for (i = (size_t)c0; i < (size_t)c1; ++i) { /* f = sigma(a_f), g = tanh(a_g), h = f h' + (1 - f) g */
         ccn_real f = ccn__sigmoid(af[i]), g = ccn__tanh(ag[i]), hp = ff ? CCN_R(0) : hprev[i];
         ccn_real bf = (hp - g) * f * (CCN_R(1) - f), bg = (CCN_R(1) - f) * (CCN_R(1) - g * g);
@@ -1486,6 +1498,7 @@ static void ccn__lstm_cells(ccn_net *net, int c0, int c1) {
     ccn_real *CCN__RESTRICT hh = net->Mhh, *CCN__RESTRICT hc = net->Mhc, *CCN__RESTRICT ch = net->Mch, *CCN__RESTRICT cc = net->Mcc;
     size_t i;
     int ff = net->cfg.feedforward;
+    CCN__IVDEP
     for (i = (size_t)c0; i < (size_t)c1; ++i) { /* gates i f o g: c = f c' + i g, h = o tanh(c) */
         ccn_real gi = ccn__sigmoid(a[i]), gf = ccn__sigmoid(a[n + i]), go = ccn__sigmoid(a[2 * n + i]);
         ccn_real gg = ccn__tanh(a[3 * n + i]), cp = ff ? CCN_R(0) : cprev[i], cn = gf * cp + gi * gg, tc = ccn__tanh(cn);
