@@ -496,26 +496,12 @@ static void test_math_accuracy(void) {
     CHECK(ccn__sigmoid(CCN_R(-1000)) >= 0 && ccn__sigmoid(CCN_R(-1000)) < CCN_R(1e-30) && ccn__sigmoid(CCN_R(1000)) == CCN_R(1));
 }
 
-/* A parallel-for that runs the tasks backwards with the workers in rotation: a step spread this
-   way must give exactly the bits of the single-threaded step. (Real threads: bench/.) */
-typedef struct tc_runner {
-    int workers, calls, tasks;
-} tc_runner;
-
-static void tc_backwards(void *user, int n_tasks, ccn_task_fn task, void *ctx) {
-    tc_runner *r = (tc_runner *)user;
-    int t;
-    ++r->calls;
-    r->tasks += n_tasks;
-    for (t = n_tasks - 1; t >= 0; --t) task(ctx, t, t % r->workers);
-}
-
 static void test_parallel_step_is_bit_identical(void) {
     int ki;
     for (ki = 0; ki < 3; ++ki) {
         ccn_config c = tu_config(CCN_TANH + ki, CCN_COLOR, ki == 2 ? 1 : 0, 0.0, 100, 5, 1);
         ccn_net *a, *b;
-        tc_runner r;
+        tu_runner r;
         ccn_real ya, yb;
         int t, same = 1;
         c.n_workers = 3;
@@ -530,7 +516,7 @@ static void test_parallel_step_is_bit_identical(void) {
         b = tu_create(&c);
         r.workers = 3;
         r.calls = r.tasks = 0;
-        ccn_set_parallel(b, tc_backwards, &r);
+        ccn_set_parallel(b, tu_backwards, &r);
         for (t = 0; t < 60; ++t) {
             ccn_real x[5] = {(ccn_real)(t % 3), CCN_R(0.5), (ccn_real)(t % 5) * CCN_R(0.2), CCN_R(-1), CCN_R(0.25)};
             ccn_td_step(a, x, (ccn_real)(t % 7 == 0), CCN_R(0.9), &ya);

@@ -74,18 +74,13 @@ static int tl_same_bits(const ccn_net *a, const ccn_net *b) {
     return same;
 }
 
-/* A parallel-for that runs the tasks last to first, on `workers` workers. */
-static void tl_backwards(void *user, int n_tasks, ccn_task_fn task, void *ctx) {
-    int t, workers = *(const int *)user;
-    for (t = n_tasks - 1; t >= 0; --t) task(ctx, t, t % workers);
-}
-
 /* ccn_learn_step (one sweep: the update rides on the trace pass) gives the bits of ccn_step then
    ccn_learn, for every kind, feature depth, links, optimiser, staged nets with both normalisers
    and a parallel-for; a NaN target is refused after the step as ccn_learn refuses it; with
    refuse_nonfinite it is the two calls. */
 static void test_learn_step_is_step_then_learn(void) {
-    int kind, layers, opt, variant, workers = 3, combos = 0;
+    int kind, layers, opt, variant, combos = 0;
+    tu_runner runner = {3, 0, 0};
     for (kind = CCN_TANH; kind <= CCN_LSTM; ++kind)
         for (layers = 0; layers <= 2; ++layers)
             for (opt = CCN_SGD; opt <= CCN_ADAM; ++opt)
@@ -95,7 +90,7 @@ static void test_learn_step_is_step_then_learn(void) {
                     int t, same_y = 1, ok = 1;
                     c.optimizer = opt;
                     c.step_size = 0.01;
-                    c.n_workers = workers;
+                    c.n_workers = runner.workers;
                     if (variant == 2) { /* stages, normalisers, the divergence guard */
                         c.columns_per_stage = 16;
                         c.steps_per_stage = 20;
@@ -105,7 +100,7 @@ static void test_learn_step_is_step_then_learn(void) {
                     }
                     a = tu_create(&c);
                     b = tu_create(&c);
-                    if (variant != 0) ccn_set_parallel(b, tl_backwards, &workers);
+                    if (variant != 0) ccn_set_parallel(b, tu_backwards, &runner);
                     for (t = 0; t < 50; ++t) {
                         ccn_real x[4], target[2], ya[2], yb[2];
                         ccn_result ra, rb;
@@ -126,6 +121,7 @@ static void test_learn_step_is_step_then_learn(void) {
                     ccn_destroy(a);
                     ccn_destroy(b);
                 }
+    CHECK(runner.tasks > runner.calls); /* the parallel-for did split the work */
     printf("    %d configurations: the same outputs and the same saved bytes\n", combos);
     {
         ccn_config c = tu_config(CCN_TANH, CCN_COLOR, 0, 0.0, 3, 2, 1);

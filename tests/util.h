@@ -107,6 +107,20 @@ static ccn_net *tu_create(const ccn_config *c) {
     return net;
 }
 
+/* A parallel-for that runs the tasks backwards with the workers in rotation: a step spread this
+   way must give exactly the bits of the single-threaded step. (Real threads: bench/.) */
+typedef struct tu_runner {
+    int workers, calls, tasks;
+} tu_runner;
+
+static void tu_backwards(void *user, int n_tasks, ccn_task_fn task, void *ctx) {
+    tu_runner *r = (tu_runner *)user;
+    int t;
+    ++r->calls;
+    r->tasks += n_tasks;
+    for (t = n_tasks - 1; t >= 0; --t) task(ctx, t, t % r->workers);
+}
+
 /* A sequence: x U(-1, 1) (T x m), targets U(-1, 1) (T x o). */
 typedef struct tu_seq {
     int T, m, o;
