@@ -460,8 +460,12 @@ CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy);
 /* One optimiser step on 1/2 |y - target|^2 (dL/dy = y - target). CCN_ERR_NOT_FINITE if a target,
    or the output, is NaN or infinite; CCN_ERR_DIVERGED as above (nothing changes). */
 CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target);
-/* ccn_step then ccn_learn, in one call: the same bits, and with ColoR the traces and the update
-   share one sweep over the parameters (the fastest way to learn online). y may be NULL. */
+/* ccn_step then ccn_learn, in one call, with the same results (y, may be NULL, gets the output
+   before the update). With ColoR the update rides on the trace update: one sweep over the
+   parameters, the fastest way to learn online; with exact RTRL or refuse_nonfinite it is the
+   two calls. A NULL argument or a NaN or infinite x: an error and nothing happens. A NaN or
+   infinite target or output: CCN_ERR_NOT_FINITE after the step, without the update (as
+   ccn_learn after ccn_step). */
 CCN_API ccn_result ccn_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y);
 /* TD(lambda), learner CCN_TD: feeds x_{t+1} with its cumulant c_{t+1} and discount gamma_{t+1},
    updates the eligibility, steps, and (from the second call on) learns from the TD error.
@@ -921,10 +925,20 @@ static int ccn__params_with(const ccn_net *d, size_t n_links, size_t *p) {
     return ccn__mul(n_links, G, &t) && ccn__add(*p, t, p) && ccn__mul((size_t)d->o, n + 1, &t) && ccn__add(*p, t, p);
 }
 
-/* The sizes every array's count is made of. rows and jrows (exact RTRL) are products, checked
-   here: 0 on overflow. */
+/* One worker's z buffer: [x~ ; cascade ; the longest tail] fits in m + n + n_links + 2 reals,
+   rounded up to a cache line so that workers never share one. 0 on overflow. */
+static int ccn__zstride(const ccn_net *net, size_t *out) {
+    size_t line = CCN__ALIGN / sizeof(ccn_real), z;
+    if (!ccn__add((size_t)net->m + (size_t)net->n, net->n_links, &z) || !ccn__add(z, 2 + line - 1, &z)) return 0;
+    *out = z / line * line;
+    return 1;
+}
+
+/* The sizes every array's count is made of. rows and jrows (exact RTRL) and the per-worker
+   buffers are products, checked here: 0 on overflow. */
 typedef struct ccn__dims {
     size_t n, m, o, p, W, fc, G, ns, stages, links, snap, workers, rows, jrows;
+    size_t zstride, zbuf, fscratch; /* per-worker buffers: one worker's z, all z, feature scratch */
     int color, rtrl, learns, td, adam, moments, in_norm, feat_norm;
 } ccn__dims;
 
@@ -951,6 +965,10 @@ static int ccn__dims_of(const ccn_net *net, ccn__dims *D) {
     D->in_norm = net->in_norm;
     D->feat_norm = net->feat_norm;
     D->rows = D->jrows = 0;
+    if (!ccn__zstride(net, &D->zstride) || !ccn__mul(D->zstride, D->workers, &D->zbuf) ||
+        !ccn__mul(D->fc, 2, &D->fscratch) || !ccn__add(D->fscratch, 4 * D->W, &D->fscratch) ||
+        !ccn__mul(D->fscratch, D->workers, &D->fscratch))
+        return 0;
     return !D->rtrl || (ccn__mul(D->n * D->ns, D->p, &D->rows) && ccn__mul(D->n * D->W, D->fc, &D->jrows));
 }
 
@@ -997,8 +1015,8 @@ static int ccn__dims_of(const ccn_net *net, ccn__dims *D) {
     X(Mhc, ccn_real, D.ns == 2 ? D.n : 0, SCRATCH)                                              \
     X(Mch, ccn_real, D.ns == 2 ? D.n : 0, SCRATCH)                                              \
     X(Mcc, ccn_real, D.ns == 2 ? D.n : 0, SCRATCH)                                              \
-    X(zbuf, ccn_real, (D.m + D.n + D.links + 2) * D.workers, SCRATCH)                           \
-    X(fscratch, ccn_real, (2 * D.fc + 4 * D.W) * D.workers, SCRATCH)                            \
+    X(zbuf, ccn_real, D.zbuf, SCRATCH)                                                          \
+    X(fscratch, ccn_real, D.fscratch, SCRATCH)                                                  \
     X(in_mu, ccn_real, D.in_norm ? D.m + D.n : 0, STATE)                                        \
     X(in_var, ccn_real, D.in_norm ? D.m + D.n : 0, STATE)                                       \
     X(snap_mu, ccn_real, D.in_norm ? D.snap : 0, STATE)                                         \
@@ -1286,7 +1304,8 @@ static void ccn__absorb(ccn_real *CCN__RESTRICT mu, ccn_real *CCN__RESTRICT var,
 
 /* A dot product in 16 independent lanes (so the compiler can vectorise it without reordering
    anything itself), summed in a fixed tree: the same bits whatever the vector width. */
-#define CCN__LANES 16
+#define CCN__LANES 16 /* the tree below is written for 16 */
+typedef char ccn__lanes_are_16[CCN__LANES == 16 ? 1 : -1];
 static ccn_real ccn__dot(const ccn_real *CCN__RESTRICT a, const ccn_real *CCN__RESTRICT b, int len) {
     ccn_real acc[CCN__LANES] = {0}, s = 0;
     int k = 0, j;
@@ -1551,7 +1570,10 @@ typedef struct ccn__z {
 /* Worker w's z buffer for a stage whose cascade is casc_len long: worker 0's holds the stage's
    inputs (ccn__stage_inputs); the others copy them. */
 static ccn_real *ccn__zbuf(ccn_net *net, int worker, int casc_len) {
-    ccn_real *buf = net->zbuf + (size_t)worker * ((size_t)net->m + (size_t)net->n + net->n_links + 2);
+    size_t stride = 0;
+    ccn_real *buf;
+    ccn__zstride(net, &stride); /* cannot fail: the block was sized with it */
+    buf = net->zbuf + (size_t)worker * stride;
     if (worker) memcpy(buf, net->zbuf, ((size_t)net->m + (size_t)casc_len) * sizeof(ccn_real));
     return buf;
 }
@@ -1603,9 +1625,9 @@ static void ccn__trace1(ccn_real *CCN__RESTRICT e, const ccn_real *CCN__RESTRICT
     int k;
     if (th)
         for (k = 0; k < len; ++k) {
-            ccn_real nh = mhh * e[k] + b * z[k];
+            ccn_real nh = mhh * e[k] + b * z[k], u = c * nh; /* u rounded, as ccn__apply's */
             e[k] = nh;
-            th[k] = th[k] + alpha * (c * nh);
+            th[k] = th[k] + alpha * u;
         }
     else
         for (k = 0; k < len; ++k) e[k] = mhh * e[k] + b * z[k];
@@ -1617,10 +1639,10 @@ static void ccn__trace2(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT ec, 
     int k;
     if (th)
         for (k = 0; k < len; ++k) {
-            ccn_real H = eh[k], C = ec[k], nh = hh * H + hc * C + bh * z[k];
+            ccn_real H = eh[k], C = ec[k], nh = hh * H + hc * C + bh * z[k], u = c * nh;
             eh[k] = nh;
             ec[k] = ch * H + cc * C + bc * z[k];
-            th[k] = th[k] + alpha * (c * nh);
+            th[k] = th[k] + alpha * u;
         }
     else
         for (k = 0; k < len; ++k) {
@@ -1781,8 +1803,9 @@ static void ccn__rtrl_update(ccn_net *net, int col, const ccn__z *z, const ccn__
 }
 
 /* ============================================================================================
-   6. One step: the stages in order (normalised inputs, features, columns and the learning
-   stage's traces), the readout, then the statistics.
+   6. One step: the stages in order (normalised inputs, features, columns), the learning stage's
+   traces, the readout, then the statistics. The learners run the traces later, after the
+   readout and the statistics (which the traces do not read), so that an update can ride on them.
    ============================================================================================ */
 
 static void ccn__start_stage(ccn_net *net);
@@ -2184,10 +2207,16 @@ CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy) {
     return ccn__update(net, net->work, NULL, NULL, CCN_R(-1), NULL);
 }
 
-CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target) {
+/* dL/dy = y - target into net->err; 0 if an entry is NaN or infinite. */
+static int ccn__error(ccn_net *net, const ccn_real *target) {
     int r;
-    if (!net || !target) return CCN_ERR_NULL_ARGUMENT;
     for (r = 0; r < net->o; ++r) net->err[r] = net->y[r] - target[r];
+    return ccn__all_finite(net->err, (size_t)net->o);
+}
+
+CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target) {
+    if (!net || !target) return CCN_ERR_NULL_ARGUMENT;
+    ccn__error(net, target);
     return ccn_learn_with_error(net, net->err); /* a NaN or infinite target or output: NOT_FINITE */
 }
 
@@ -2195,7 +2224,6 @@ CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target) {
    to check it before anything is written. */
 CCN_API ccn_result ccn_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y) {
     ccn__ride ride = {CCN__RIDE_LEARN, 0, 0, NULL};
-    int r;
     if (!net || !x || !target) return CCN_ERR_NULL_ARGUMENT;
     if (!net->eh || net->cfg.refuse_nonfinite) {
         ccn_result res = ccn_step(net, x, y);
@@ -2203,8 +2231,7 @@ CCN_API ccn_result ccn_learn_step(ccn_net *net, const ccn_real *x, const ccn_rea
     }
     if (!ccn__all_finite(x, (size_t)net->m)) return CCN_ERR_NOT_FINITE;
     ccn__step(net, x, y, 0);
-    for (r = 0; r < net->o; ++r) net->err[r] = net->y[r] - target[r];
-    if (!ccn__all_finite(net->err, (size_t)net->o)) { /* as ccn_step then a refused ccn_learn */
+    if (!ccn__error(net, target)) { /* as ccn_step then a refused ccn_learn */
         ride.ride = CCN__RIDE_NONE;
         ccn__trace_pass(net, &ride);
         return CCN_ERR_NOT_FINITE;
