@@ -137,7 +137,7 @@ static void one_step(ccn_net *net, int learner, const ccn_real *x, long t) {
 static double time_net(ccn_net *net, int learner, const ccn_real *pool, int m, double min_time, long *steps_out,
                        double *fastest) {
     long steps = 16, t;
-    double best = 1e300;
+    double best;
     int rep;
     for (t = 0; t < 64; ++t) one_step(net, learner, pool + (t % POOL) * m, t); /* warm-up */
     for (;;) { /* grow the batch until it takes min_time */
@@ -154,14 +154,14 @@ static double time_net(ccn_net *net, int learner, const ccn_real *pool, int m, d
             for (t = 0; t < steps; ++t) one_step(net, learner, pool + (t % POOL) * m, t);
             runs[rep] = (now_s() - t0) / (double)steps;
         }
-        for (rep = 0; rep < 5; ++rep) { /* median of 5 */
-            int below = 0, k;
-            for (k = 0; k < 5; ++k) below += runs[k] < runs[rep];
-            if (below == 2) best = runs[rep];
+        for (rep = 1; rep < 5; ++rep) { /* sorted: the median is runs[2], the fastest runs[0] */
+            double v = runs[rep];
+            int k = rep;
+            for (; k > 0 && runs[k - 1] > v; --k) runs[k] = runs[k - 1];
+            runs[k] = v;
         }
-        for (*fastest = runs[0], rep = 1; rep < 5; ++rep)
-            if (runs[rep] < *fastest) *fastest = runs[rep];
-        *fastest *= 1e9;
+        best = runs[2];
+        *fastest = runs[0] * 1e9;
     }
     *steps_out = steps * 6;
     return best * 1e9;
