@@ -21,6 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(__SSE__) || defined(_M_X64)
+#include <xmmintrin.h> /* the _ftz cases: x86's MXCSR */
+#define BENCH_HAS_FTZ 1
+#endif
 
 static double now_s(void) {
     struct timespec ts;
@@ -39,6 +43,7 @@ typedef struct bench_case {
     int quick;                 /* part of --quick */
     const char *group;         /* for the figure: series name */
     int threads;               /* > 1: the step spread over this many threads */
+    int ftz;                   /* x86: run with subnormals flushed to zero (MXCSR FTZ and DAZ) */
 } bench_case;
 
 /* A small pool for ccn_set_parallel: the calling thread is worker 0; the others spin on a
@@ -237,6 +242,12 @@ static int run_case(const bench_case *c, double min_time, bench_result *res) {
     }
     cfg.seed = 1;
     cfg.n_workers = c->threads > 1 ? c->threads : 1;
+#ifdef BENCH_HAS_FTZ
+    unsigned csr = _mm_getcsr();
+    if (c->ftz) _mm_setcsr(csr | 0x8040); /* FTZ | DAZ, for this case only */
+#else
+    if (c->ftz) return 0;
+#endif
     if (ccn_create(&cfg, NULL, &net) != CCN_OK) return 0;
     pool = (ccn_real *)malloc(sizeof(ccn_real) * POOL * (size_t)c->inputs);
     if (!pool) return 0;
@@ -258,6 +269,9 @@ static int run_case(const bench_case *c, double min_time, bench_result *res) {
     res->floor_ns_param = arrays_per_param(c) ? memory_floor(res->params, arrays_per_param(c), min_time) * arrays_per_param(c) : 0;
     free(pool);
     ccn_destroy(net);
+#ifdef BENCH_HAS_FTZ
+    _mm_setcsr(csr);
+#endif
     return 1;
 }
 
@@ -265,9 +279,11 @@ static const char *kind_name(int k) { return k == CCN_TANH ? "tanh" : k == CCN_G
 static const char *method_name(int m) { return m == CCN_COLOR ? "color" : m == CCN_RTRL ? "rtrl" : "forward"; }
 
 #define CASE(name, kind, method, learner, cols, ins, links, quick, group) \
-    { name, kind, method, learner, cols, ins, links, quick, group, 1 }
+    { name, kind, method, learner, cols, ins, links, quick, group, 1, 0 }
 #define CASE2(name, kind, method, learner, cols, ins, quick, group) \
-    { name, kind, method, learner, cols, ins, 0, quick, group, 2 }
+    { name, kind, method, learner, cols, ins, 0, quick, group, 2, 0 }
+#define CASE_FTZ(name, kind, learner, cols, ins, quick) \
+    { name, kind, CCN_COLOR, learner, cols, ins, 0, quick, "subnormals flushed", 1, 1 }
 
 static const bench_case cases[] = {
     /* P1: tanh / gated, ColoR, SGD, 64+ inputs, cache-resident */
@@ -309,6 +325,14 @@ static const bench_case cases[] = {
     CASE2("lstm_td_1000x128_2threads", CCN_LSTM, CCN_COLOR, CCN_TD, 1000, 128, 1, "color lstm td, 2 threads"),
     CASE2("lstm_td_8000x256_dram_2threads", CCN_LSTM, CCN_COLOR, CCN_TD, 8000, 256, 0, "color lstm td, 2 threads"),
     CASE2("tanh_sgd_40000x1024_dram_2threads", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 40000, 1024, 0, "color tanh sgd, 2 threads"),
+    /* the same nets with subnormals flushed to zero (x86's FTZ and DAZ, which ccn.h never sets):
+       with sparse inputs, the traces of silent inputs decay through the subnormal range */
+    CASE_FTZ("tanh_sgd_100x64_ftz", CCN_TANH, CCN_SUPERVISED, 100, 64, 0),
+    CASE_FTZ("tanh_sgd_100x128_ftz", CCN_TANH, CCN_SUPERVISED, 100, 128, 1),
+    CASE_FTZ("tanh_sgd_1000x12_ftz", CCN_TANH, CCN_SUPERVISED, 1000, 12, 1),
+    CASE_FTZ("lstm_td_100x128_ftz", CCN_LSTM, CCN_TD, 100, 128, 1),
+    CASE_FTZ("lstm_td_1000x12_ftz", CCN_LSTM, CCN_TD, 1000, 12, 1),
+    CASE_FTZ("atari_lstm_td_6x275_ftz", CCN_LSTM, CCN_TD, 6, 275, 1),
     /* inference */
     CASE("lstm_forward_100x128", CCN_LSTM, CCN_FORWARD, CCN_SUPERVISED, 100, 128, 0, 1, "forward lstm"),
     CASE("lstm_forward_1000x128", CCN_LSTM, CCN_FORWARD, CCN_SUPERVISED, 1000, 128, 0, 0, "forward lstm"),
@@ -351,11 +375,11 @@ int main(int argc, char **argv) {
         done[k] = 1;
         ++ran;
         printf("{\"case\": \"%s\", \"kind\": \"%s\", \"method\": \"%s\", \"learner\": \"%s\", \"columns\": %d, "
-               "\"inputs\": %d, \"api\": \"%s\", \"threads\": %d, \"params\": %zu, \"bytes\": %zu, \"steps\": %ld, \"ns_per_step\": %.1f, "
+               "\"inputs\": %d, \"api\": \"%s\", \"threads\": %d, \"subnormals_flushed\": %d, \"params\": %zu, \"bytes\": %zu, \"steps\": %ld, \"ns_per_step\": %.1f, "
                "\"ns_per_param_step\": %.4f, \"best_ns_per_param_step\": %.4f, \"floor_ns_per_param_step\": %.4f}\n",
                c->name, kind_name(c->kind), method_name(c->method), c->learner == CCN_TD ? "td" : "sgd", c->columns,
                c->inputs, c->learner == CCN_TD ? "ccn_td_step" : c->learner == SPLIT ? "ccn_step+ccn_learn" : "ccn_learn_step",
-               c->threads, res[k].params, res[k].bytes, res[k].steps, res[k].ns_step, res[k].ns_param, res[k].best_ns_param,
+               c->threads, c->ftz, res[k].params, res[k].bytes, res[k].steps, res[k].ns_step, res[k].ns_param, res[k].best_ns_param,
                res[k].floor_ns_param);
         fflush(stdout);
         fprintf(stderr, "%-34s %10zu %12.1f %10.4f %10.4f %10.4f %8.2f\n", c->name, res[k].params, res[k].ns_step,
