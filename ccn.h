@@ -763,7 +763,7 @@ struct ccn_net {
     ccn_real *pre, *u;           /* G x n: gate pre-activations and self-weights (gate-major)  */
     ccn_real *Bh, *Bc;           /* G x n: the local derivatives B of each column (see 3.)     */
     ccn_real *Mhh, *Mhc, *Mch, *Mcc; /* n each: the local derivatives M                         */
-    ccn_real *zbuf;              /* per worker, m + n + n_links + 2: [x~ ; cascade ; a tail]   */
+    ccn_real *zbuf;              /* per worker (ccn__zstride): [x~ ; cascade ; a column tail]  */
     ccn_real *fscratch;          /* feature-layer scratch, per worker: 2 x feat_count + 4 x W  */
     ccn_parallel_fn parallel;    /* the caller's parallel-for, or NULL                         */
     void *parallel_user;
