@@ -74,6 +74,7 @@ static void fz_one(const unsigned char *data, size_t size) {
             } else {
                 (void)ccn_step(net, x, NULL);
                 (void)ccn_learn(net, t);
+                (void)ccn_learn_step(net, x, t, NULL);
             }
         }
         (void)ccn_nonfinite_count(net);
