@@ -226,18 +226,23 @@ static void test_frozen_stages_stay_frozen(void) {
 /* TD(lambda) with the weights held fixed (step size 0): the sum of the online updates
    delta_t E_t over each episode equals the forward view, sum_t (G^lambda_t - yhat_t) grad yhat_t,
    with the lambda-return computed offline from the cumulants and predictions; gamma = 0 at the
-   boundary isolates the two episodes. */
+   boundary isolates the two episodes. Both trace kernels (gated, lstm), with and without
+   feature layers (ColoR's E rides on the gate blocks' traces only without them), and runs of
+   every shape the kernels treat apart: under 8 (2 inputs), 8 to 15 (9 inputs and links), 16
+   and over (20 inputs). Worst relative error measured: 4.5e-7 in float, 1.5e-15 in double. */
 static void test_td_lambda_forward_view(void) {
     const int T = 60, boundary = 35; /* x_35 starts episode 2: gamma_35 = 0 */
     const double lambda = 0.8;
-    int mi;
-    for (mi = 0; mi < 2; ++mi) {
-        ccn_config c = tu_config(CCN_GATED, mi ? CCN_RTRL : CCN_COLOR, 1, 0.0, 3, 2, 1);
+    static const int widths[3] = {2, 9, 20};
+    int cfg;
+    for (cfg = 0; cfg < 24; ++cfg) {
+        int mi = cfg & 1, kind = cfg & 2 ? CCN_LSTM : CCN_GATED, layers = (cfg >> 2) & 1, m = widths[cfg >> 3];
+        ccn_config c = tu_config(kind, mi ? CCN_RTRL : CCN_COLOR, layers, m == 9 ? 2.0 : 0.0, 3, m, 1);
         ccn_net *net;
         size_t p, k;
         double *grads, *yhat, *cum, *gam, *online[2], *offline[2], G = 0;
         ccn_real *theta0;
-        tu_seq s = tu_sequence(T + 1, 2, 1, 8);
+        tu_seq s = tu_sequence(T + 1, m, 1, 8);
         int t, j;
         c.learner = CCN_TD;
         c.td_lambda = lambda;
@@ -257,10 +262,10 @@ static void test_td_lambda_forward_view(void) {
             offline[j] = tu_doubles(p);
         }
         for (t = 0; t <= T; ++t) {
-            ccn_real x[2], y, one = 1, *g = tu_reals(p);
+            ccn_real x[20], y, one = 1, *g = tu_reals(p);
             cum[t] = s.target[t];
             gam[t] = t == boundary ? 0.0 : 0.9;
-            for (j = 0; j < 2; ++j) x[j] = (ccn_real)s.x[t * 2 + j];
+            for (j = 0; j < m; ++j) x[j] = (ccn_real)s.x[t * m + j];
             CHECK(ccn_td_step(net, x, (ccn_real)cum[t], (ccn_real)gam[t], &y) == CCN_OK);
             yhat[t] = (double)y;
             if (t > 0) { /* the update of transition t-1 -> t: delta_{t-1} E_{t-1} */
