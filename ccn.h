@@ -256,9 +256,9 @@
    vectorise. Hot loops are contiguous and written to vectorise without -ffast-math. To learn
    online from targets, ccn_learn_step is faster than ccn_step then ccn_learn (ColoR with SGD:
    the update rides in the trace loop, 0.8-0.9x the time in cache): use it unless the loss is
-   your own (ccn_learn_with_error). A column costs a fixed 20-65 ns per step (tanh SGD to lstm
-   TD, on a Zen 4 core) beyond 0.2-0.3 ns per parameter: below ~64 inputs per column the fixed
-   part dominates (make bench). With sparse inputs some traces decay through the subnormal
+   your own (ccn_learn_with_error). A column costs a fixed 16-38 ns per step (tanh SGD to lstm
+   TD, on a Zen 4 core) beyond 0.24-0.36 ns per parameter: below ~64 inputs per column the
+   fixed part dominates (make bench). With sparse inputs some traces decay through the subnormal
    range, where x86 is slow; ccn.h keeps IEEE arithmetic, but a program that accepts
    subnormals becoming 0 may set the processor's flush-to-zero and denormals-are-zero modes
    itself (x86: _mm_setcsr(_mm_getcsr() | 0x8040) in each thread): 0.7x the time of a tanh
@@ -1626,7 +1626,8 @@ static void ccn__column_preact(ccn_net *net, int col, const ccn__z *z) {
    one or two contiguous loops (own, rest). What the learners need of a column's traces rides
    on its update, while they are in L1: TD's eligibility takes them before they move on, and
    ccn_learn_step's update after (measured: a tenth faster from DRAM than a pass of its own;
-   TD's update along E is faster as a pass of its own, over all columns at once).
+   TD's update along E is faster as a pass of its own, over all columns at once: its rule's
+   square root and division run best in one long loop).
    ============================================================================================ */
 
 /* A gate block's run of the trace update, with what rides on it in the same loop (at most one):
