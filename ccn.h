@@ -1630,6 +1630,34 @@ static void ccn__column_preact(ccn_net *net, int col, const ccn__z *z) {
    square root and division run best in one long loop).
    ============================================================================================ */
 
+/* What rides on a run of 8 to 15 traced in two windows (ccn__trace1): th moves along the new traces
+   nh (both windows, 16), E takes the old ones e; both windows computed before either is stored,
+   and before the traces are. */
+CCN__INLINE void ccn__ride_windows(ccn_real *CCN__RESTRICT th, ccn_real *CCN__RESTRICT E, const ccn_real *CCN__RESTRICT nh,
+                                   const ccn_real *CCN__RESTRICT e, int t, ccn_real alpha, ccn_real c, ccn_real decay,
+                                   ccn_real ce) {
+    ccn_real tx[16];
+    int j;
+    if (th) {
+        for (j = 0; j < 8; ++j) {
+            ccn_real u = c * nh[j]; /* u rounded, as ccn__apply's */
+            tx[j] = th[j] + alpha * u;
+        }
+        for (j = 0; j < 8; ++j) {
+            ccn_real u = c * nh[8 + j];
+            tx[8 + j] = th[t + j] + alpha * u;
+        }
+        for (j = 0; j < 8; ++j) th[j] = tx[j];
+        for (j = 0; j < 8; ++j) th[t + j] = tx[8 + j];
+    }
+    if (E) {
+        for (j = 0; j < 8; ++j) tx[j] = decay * E[j] + ce * e[j];
+        for (j = 0; j < 8; ++j) tx[8 + j] = decay * E[t + j] + ce * e[t + j];
+        for (j = 0; j < 8; ++j) E[j] = tx[j];
+        for (j = 0; j < 8; ++j) E[t + j] = tx[8 + j];
+    }
+}
+
 /* A gate block's run of the trace update, with what rides on it in the same loop (at most one):
    with E, TD's eligibility E <- decay E + ce e(t-1), before the trace moves on (Atari: 0.95x
    the time of a loop of its own, lstm 2000 x 256: 0.9x); with th, SGD's step th += alpha
@@ -1641,29 +1669,12 @@ static void ccn__column_preact(ccn_net *net, int col, const ccn__z *z) {
 CCN__NOINLINE static void ccn__trace1(ccn_real *CCN__RESTRICT e, const ccn_real *CCN__RESTRICT z, int len,
                                       ccn_real mhh, ccn_real b, ccn_real *CCN__RESTRICT th, ccn_real alpha, ccn_real c,
                                       ccn_real *CCN__RESTRICT E, ccn_real decay, ccn_real ce) {
-    ccn_real te[16], tx[16];
+    ccn_real te[16];
     int k, j, t = len - 8;
     if (len >= 8 && len < 16) {
         for (j = 0; j < 8; ++j) te[j] = mhh * e[j] + b * z[j];
         for (j = 0; j < 8; ++j) te[8 + j] = mhh * e[t + j] + b * z[t + j];
-        if (th) {
-            for (j = 0; j < 8; ++j) {
-                ccn_real u = c * te[j]; /* u rounded, as ccn__apply's */
-                tx[j] = th[j] + alpha * u;
-            }
-            for (j = 0; j < 8; ++j) {
-                ccn_real u = c * te[8 + j];
-                tx[8 + j] = th[t + j] + alpha * u;
-            }
-            for (j = 0; j < 8; ++j) th[j] = tx[j];
-            for (j = 0; j < 8; ++j) th[t + j] = tx[8 + j];
-        }
-        if (E) {
-            for (j = 0; j < 8; ++j) tx[j] = decay * E[j] + ce * e[j];
-            for (j = 0; j < 8; ++j) tx[8 + j] = decay * E[t + j] + ce * e[t + j];
-            for (j = 0; j < 8; ++j) E[j] = tx[j];
-            for (j = 0; j < 8; ++j) E[t + j] = tx[8 + j];
-        }
+        ccn__ride_windows(th, E, te, e, t, alpha, c, decay, ce);
         for (j = 0; j < 8; ++j) e[j] = te[j];
         for (j = 0; j < 8; ++j) e[t + j] = te[8 + j];
     } else if (th)
@@ -1686,7 +1697,7 @@ CCN__NOINLINE static void ccn__trace2(ccn_real *CCN__RESTRICT eh, ccn_real *CCN_
                                       ccn_real *CCN__RESTRICT th, ccn_real alpha, ccn_real c, ccn_real *CCN__RESTRICT E,
                                       ccn_real decay, ccn_real ce) {
     ccn_real hh = d->hh, hc = d->hc, ch = d->ch, cc = d->cc, bh = d->Bh[q], bc = d->Bc[q];
-    ccn_real wh[16], wc[16], tx[16];
+    ccn_real wh[16], wc[16];
     int k, j, t = len - 8;
     if (len >= 8 && len < 16) { /* two windows, as ccn__trace1 */
         for (j = 0; j < 8; ++j) {
@@ -1697,24 +1708,7 @@ CCN__NOINLINE static void ccn__trace2(ccn_real *CCN__RESTRICT eh, ccn_real *CCN_
             wh[8 + j] = hh * eh[t + j] + hc * ec[t + j] + bh * z[t + j];
             wc[8 + j] = ch * eh[t + j] + cc * ec[t + j] + bc * z[t + j];
         }
-        if (th) {
-            for (j = 0; j < 8; ++j) {
-                ccn_real u = c * wh[j];
-                tx[j] = th[j] + alpha * u;
-            }
-            for (j = 0; j < 8; ++j) {
-                ccn_real u = c * wh[8 + j];
-                tx[8 + j] = th[t + j] + alpha * u;
-            }
-            for (j = 0; j < 8; ++j) th[j] = tx[j];
-            for (j = 0; j < 8; ++j) th[t + j] = tx[8 + j];
-        }
-        if (E) {
-            for (j = 0; j < 8; ++j) tx[j] = decay * E[j] + ce * eh[j];
-            for (j = 0; j < 8; ++j) tx[8 + j] = decay * E[t + j] + ce * eh[t + j];
-            for (j = 0; j < 8; ++j) E[j] = tx[j];
-            for (j = 0; j < 8; ++j) E[t + j] = tx[8 + j];
-        }
+        ccn__ride_windows(th, E, wh, eh, t, alpha, c, decay, ce);
         for (j = 0; j < 8; ++j) eh[j] = wh[j], ec[j] = wc[j];
         for (j = 0; j < 8; ++j) eh[t + j] = wh[8 + j], ec[t + j] = wc[8 + j];
     } else if (th)
