@@ -1630,7 +1630,7 @@ static void ccn__column_preact(ccn_net *net, int col, const ccn__z *z) {
    square root and division run best in one long loop).
    ============================================================================================ */
 
-/* What rides on a run of 8 to 15 traced in two windows (ccn__trace1): th moves along the new traces
+/* What rides on a run of 8 to 15 traced in two windows (ccn__trace1, ccn__trace2): th moves along the new traces
    nh (both windows, 16), E takes the old ones e; both windows computed before either is stored,
    and before the traces are. */
 CCN__INLINE void ccn__ride_windows(ccn_real *CCN__RESTRICT th, ccn_real *CCN__RESTRICT E, const ccn_real *CCN__RESTRICT nh,

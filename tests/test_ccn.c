@@ -228,14 +228,15 @@ static void test_frozen_stages_stay_frozen(void) {
    with the lambda-return computed offline from the cumulants and predictions; gamma = 0 at the
    boundary isolates the two episodes. Both trace kernels (gated, lstm), with and without
    feature layers (ColoR's E rides on the gate blocks' traces only without them), and runs of
-   every shape the kernels treat apart: under 8 (2 inputs), 8 to 15 (9 inputs and links), 16
-   and over (20 inputs). Worst relative error measured: 4.5e-7 in float, 1.5e-15 in double. */
+   every shape the kernels treat apart: under 8 (2 inputs; the feature runs), exactly 8 (6
+   inputs: both windows the same), 9 to 15 (9 inputs and links), 16 and over (20 inputs).
+   Worst relative error measured: 4.5e-7 in float, 1.5e-15 in double. */
 static void test_td_lambda_forward_view(void) {
     const int T = 60, boundary = 35; /* x_35 starts episode 2: gamma_35 = 0 */
     const double lambda = 0.8;
-    static const int widths[3] = {2, 9, 20};
+    static const int widths[4] = {2, 6, 9, 20};
     int cfg;
-    for (cfg = 0; cfg < 24; ++cfg) {
+    for (cfg = 0; cfg < 32; ++cfg) {
         int mi = cfg & 1, kind = cfg & 2 ? CCN_LSTM : CCN_GATED, layers = (cfg >> 2) & 1, m = widths[cfg >> 3];
         ccn_config c = tu_config(kind, mi ? CCN_RTRL : CCN_COLOR, layers, m == 9 ? 2.0 : 0.0, 3, m, 1);
         ccn_net *net;
