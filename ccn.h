@@ -1630,12 +1630,12 @@ static void ccn__column_preact(ccn_net *net, int col, const ccn__z *z) {
    square root and division run best in one long loop).
    ============================================================================================ */
 
-/* What rides on a run of 8 to 15 traced in two windows (ccn__trace1, ccn__trace2): th moves along the new traces
-   nh (both windows, 16), E takes the old ones e; both windows computed before either is stored,
-   and before the traces are. */
-CCN__INLINE void ccn__ride_windows(ccn_real *CCN__RESTRICT th, ccn_real *CCN__RESTRICT E, const ccn_real *CCN__RESTRICT nh,
-                                   const ccn_real *CCN__RESTRICT e, int t, ccn_real alpha, ccn_real c, ccn_real decay,
-                                   ccn_real ce) {
+/* What rides on a run of 8 to 15 traced in two windows (ccn__trace1, ccn__trace2): th moves
+   along the new traces nh (both windows, 16), E takes the old ones e; both windows computed
+   before either is stored, and before the traces are. */
+CCN__INLINE void ccn__ride_windows(ccn_real *CCN__RESTRICT th, ccn_real *CCN__RESTRICT E,
+                                   const ccn_real *CCN__RESTRICT nh, const ccn_real *CCN__RESTRICT e, int t,
+                                   ccn_real alpha, ccn_real c, ccn_real decay, ccn_real ce) {
     ccn_real tx[16];
     int j;
     if (th) {
@@ -1810,7 +1810,8 @@ static void ccn__color_update(ccn_net *net, int col, const ccn__z *z, const ccn_
     for (q = 0; q < net->G; ++q) {
         size_t b = fc + (size_t)q * stride, r = b + (size_t)z->own_len;
         if (two) { /* with features (own), E rode above */
-            if (z->own_len) ccn__trace2(eh + b, ec + b, z->own, z->own_len, d, q, th ? th + b : NULL, alpha, c, NULL, 0, 0);
+            if (z->own_len)
+                ccn__trace2(eh + b, ec + b, z->own, z->own_len, d, q, th ? th + b : NULL, alpha, c, NULL, 0, 0);
             ccn__trace2(eh + r, ec + r, z->rest, z->rest_len, d, q, th ? th + r : NULL, alpha, c, E ? E + r : NULL,
                         decay, ce);
         } else {
