@@ -58,7 +58,7 @@ fuzz: | $(BUILD)
 
 # 10^8 steps of the 2023 paper's CCN 20:4 trace-patterning net in float, TD(lambda) + RMSProp:
 # prints the error, the non-finite count and the memory at checkpoints (SOAK_ARGS, e.g.
-# "--steps 1000000" for a short run). Not part of make test: it takes tens of minutes.
+# "--steps 1000000" for a short run). Not part of make test: it takes several minutes.
 soak: $(BUILD)/soak
 	./$(BUILD)/soak $(SOAK_ARGS)
 
