@@ -1785,11 +1785,11 @@ static void ccn__color_update(ccn_net *net, int col, const ccn__z *z, const ccn_
         ccn__feature_vjp(net, col, xin, gh, imm_h, d1);
         if (two) ccn__feature_vjp(net, col, xin, gc, imm_c, d1);
     }
-    if (R->ride == CCN__RIDE_ELIG) { /* E takes the traces of the previous step */
+    if (R->ride == CCN__RIDE_ELIG) { /* E takes the traces of the previous step; on the gate blocks */
+        E = net->elig + off;
         decay = R->decay;
         ce = net->dl_dh[col];
-        if (fc) ccn__elig(net->elig + off, eh, count, decay, ce);
-        else E = net->elig + off; /* with the gate blocks' traces (below) */
+        if (fc) ccn__elig(E, eh, fc, decay, ce);
     }
     if (fc) {
         if (two)
@@ -1809,14 +1809,16 @@ static void ccn__color_update(ccn_net *net, int col, const ccn__z *z, const ccn_
     }
     for (q = 0; q < net->G; ++q) {
         size_t b = fc + (size_t)q * stride, r = b + (size_t)z->own_len;
-        if (two) { /* with features (own), E rode above */
+        if (two) {
             if (z->own_len)
-                ccn__trace2(eh + b, ec + b, z->own, z->own_len, d, q, th ? th + b : NULL, alpha, c, NULL, 0, 0);
+                ccn__trace2(eh + b, ec + b, z->own, z->own_len, d, q, th ? th + b : NULL, alpha, c, E ? E + b : NULL,
+                            decay, ce);
             ccn__trace2(eh + r, ec + r, z->rest, z->rest_len, d, q, th ? th + r : NULL, alpha, c, E ? E + r : NULL,
                         decay, ce);
         } else {
             if (z->own_len)
-                ccn__trace1(eh + b, z->own, z->own_len, d->hh, d->Bh[q], th ? th + b : NULL, alpha, c, NULL, 0, 0);
+                ccn__trace1(eh + b, z->own, z->own_len, d->hh, d->Bh[q], th ? th + b : NULL, alpha, c,
+                            E ? E + b : NULL, decay, ce);
             ccn__trace1(eh + r, z->rest, z->rest_len, d->hh, d->Bh[q], th ? th + r : NULL, alpha, c, E ? E + r : NULL,
                         decay, ce);
         }
