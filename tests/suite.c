@@ -32,6 +32,7 @@ static const th_case suite_cases[] = {
     {"rtrl_equals_bptt", test_rtrl_equals_bptt},
     {"rtrl_finite_differences", test_rtrl_finite_differences},
     {"color_equals_rtrl_without_links", test_color_equals_rtrl_without_links},
+    {"color_tail_paths_agree", test_color_tail_paths_agree},
     {"color_biased_with_links", test_color_biased_with_links},
     {"gradient_of_given_dl_dy", test_gradient_of_given_dl_dy},
     {"learn_applies_the_gradient", test_learn_applies_the_gradient},

@@ -197,6 +197,50 @@ static void test_color_equals_rtrl_without_links(void) {
     printf("    worst relative error ColoR vs RTRL: %.3g\n", worst);
 }
 
+/* With links ColoR has no exact reference, but its trace has two paths for one-trace kinds:
+   without E the tail (links, h', 1) goes entry by entry from registers, with TD's E the run
+   goes whole through the z buffer. Both must give the same traces, bit for bit: a net stepped
+   by ccn_step and its twin stepped by ccn_td_step at step size 0 accumulate the same gradient
+   at every step (1 and 2 links a column, one stage and two). */
+static void test_color_tail_paths_agree(void) {
+    static const int kinds[2] = {CCN_TANH, CCN_GATED};
+    int ki, li, st, t, j;
+    for (ki = 0; ki < 2; ++ki)
+        for (li = 0; li < 2; ++li)
+            for (st = 0; st < 2; ++st) {
+                ccn_config c = tu_config(kinds[ki], CCN_COLOR, 0, li ? 2.0 : 1.0, 6, 5, 1);
+                ccn_net *a, *b;
+                tu_seq s = tu_sequence(40, 5, 1, (uint64_t)(300 + ki * 4 + li * 2 + st));
+                ccn_real x[5], y[1], yb[1], e[1], *ga, *gb;
+                size_t p;
+                if (st) c.columns_per_stage = 3, c.steps_per_stage = 15;
+                c.seed = (uint64_t)(2000 + ki * 4 + li * 2 + st);
+                a = tu_create(&c);
+                c.learner = CCN_TD;
+                c.td_lambda = 0.9;
+                b = tu_create(&c);
+                tu_randomize(a, 7, 0.8);
+                tu_randomize(b, 7, 0.8);
+                p = ccn_param_count(a);
+                ga = tu_reals(p);
+                gb = tu_reals(p);
+                for (t = 0; t < s.T; ++t) {
+                    for (j = 0; j < 5; ++j) x[j] = (ccn_real)s.x[t * 5 + j];
+                    CHECK(ccn_step(a, x, y) == CCN_OK);
+                    CHECK(ccn_td_step(b, x, (ccn_real)(t % 3 == 0), CCN_R(0.9), yb) == CCN_OK);
+                    e[0] = y[0] - (ccn_real)s.target[t];
+                    CHECK(ccn_accumulate_gradient(a, e, ga) == CCN_OK);
+                    CHECK(ccn_accumulate_gradient(b, e, gb) == CCN_OK);
+                    CHECK(memcmp(ga, gb, p * sizeof(ccn_real)) == 0);
+                }
+                free(ga);
+                free(gb);
+                tu_seq_free(&s);
+                ccn_destroy(a);
+                ccn_destroy(b);
+            }
+}
+
 /* With links ColoR is biased: cosine to the exact gradient below 1, falling as links grow
    (means over fixed seeds; gated columns with two feature layers, as in the 2021 test-bed). */
 static void test_color_biased_with_links(void) {
