@@ -255,9 +255,9 @@
    no result, only whether sqrt may set errno, and without it the RMSProp and Adam loops cannot
    vectorise. Hot loops are contiguous and written to vectorise without -ffast-math. To learn
    online from targets, ccn_learn_step is faster than ccn_step then ccn_learn (ColoR with SGD:
-   the update rides in the trace loop, 0.8-0.9x the time in cache): use it unless the loss is
-   your own (ccn_learn_with_error). A column costs a fixed 16-38 ns per step (tanh SGD to lstm
-   TD, on a Zen 4 core) beyond 0.24-0.36 ns per parameter: below ~64 inputs per column the
+   the update rides in the trace loop, 0.75-0.9x the time): use it unless the loss is
+   your own (ccn_learn_with_error). A column costs a fixed 12-37 ns per step (tanh SGD to lstm
+   TD, on a Zen 4 core) beyond 0.25-0.36 ns per parameter: below ~64 inputs per column the
    fixed part dominates (make bench). With sparse inputs some traces decay through the subnormal
    range, where x86 is slow; ccn.h keeps IEEE arithmetic, but a program that accepts
    subnormals becoming 0 may set the processor's flush-to-zero and denormals-are-zero modes
@@ -1626,8 +1626,9 @@ static void ccn__column_preact(ccn_net *net, int col, const ccn__z *z) {
 /* ============================================================================================
    4. ColoR: the own-column trace update, e(t) = M e(t-1) + sum_q B[q] D_q, every foreign input
    (cascade, links) a constant. For a gate's block the direct term is z itself, so each block is
-   one or two contiguous loops (own, rest). What the learners need of a column's traces rides
-   on its update, while they are in L1: TD's eligibility takes them before they move on, and
+   a few contiguous runs (own, the stage's inputs, the column's tail). What the learners need of
+   a column's traces rides on its update, while they are in L1: TD's eligibility takes them
+   before they move on, and
    ccn_learn_step's update after (measured: a tenth faster from DRAM than a pass of its own;
    TD's update along E is faster as a pass of its own, over all columns at once: its rule's
    square root and division run best in one long loop).
@@ -1848,7 +1849,8 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
     if (feat) ccn__color_features(net, col, &d, net->zbuf, worker, R, sgd, elig, two);
     for (q = 0; q < net->G; ++q) {
         size_t b = (size_t)q * stride, r = b + (size_t)W;
-        ccn_real *tb = sgd ? th + b : NULL, *Eb = elig ? E + b : NULL, *tr = sgd ? th + r : NULL, *Er = elig ? E + r : NULL;
+        ccn_real *tb = sgd ? th + b : NULL, *Eb = elig ? E + b : NULL;
+        ccn_real *tr = sgd ? th + r : NULL, *Er = elig ? E + r : NULL;
         ccn_real *eq = eh + r + P, *tq = sgd ? tr + P : NULL, bh = d.Bh[q];
         if (two && feat) {
             ccn__trace2_call(eh + b, ec + b, z.own, W, &d, q, tb, alpha, c, Eb, decay, ce);
@@ -1901,7 +1903,8 @@ typedef void (*ccn__color_fn)(ccn_net *net, int a, int b, ccn_real *buf, int cas
 static void ccn__color_update(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int worker, const ccn__ride *R) {
     static const ccn__color_fn fns[2][2][3] = { /* [feat][two][none, sgd, elig] */
         {{ccn__color_1, ccn__color_1_sgd, ccn__color_1_elig}, {ccn__color_2, ccn__color_2_sgd, ccn__color_2_elig}},
-        {{ccn__color_1f, ccn__color_1f_sgd, ccn__color_1f_elig}, {ccn__color_2f, ccn__color_2f_sgd, ccn__color_2f_elig}}};
+        {{ccn__color_1f, ccn__color_1f_sgd, ccn__color_1f_elig},
+         {ccn__color_2f, ccn__color_2f_sgd, ccn__color_2f_elig}}};
     int ride = R->ride == CCN__RIDE_ELIG ? 2 : R->ride == CCN__RIDE_LEARN && net->cfg.optimizer == CCN_SGD ? 1 : 0;
     fns[net->L > 0][net->ec != NULL][ride](net, a, b, buf, casc_len, worker, R);
 }
