@@ -1856,17 +1856,18 @@ CCN__INLINE void ccn__color_features(ccn_net *net, int col, const ccn__local *d,
    for the kinds with two traces (two: lstm) or one, with feature layers (feat) or without: all
    four constant where it is inlined. A gate block's z is [own ; rest], own the column's features
    (with feature layers) and rest [prefix ; tail]: prefix the stage's inputs, shared by every
-   column of the stage (x~ without feature layers, then the cascade), and tail the column's own
-   links, h' and 1, which ccn__z_of has just stored into buf after the prefix. A vector load
-   that spans scalar stores still in flight waits for them, so for one trace without E and
-   without feature layers the tail goes entry by entry from registers (tanh 1000 x 12: 0.8x the
-   time of the run through buf). Where a run does more per entry (lstm's two traces, E) the
-   scalar tail costs more than the wait (lstm 1000 x 12: 1.2x, gated TD: 1.1x), and the run
-   goes through buf whole. */
+   column of the stage (x~ without feature layers, then the cascade), at the start of buf, and
+   tail the column's own links, h' and 1. A vector load that spans scalar stores still in flight
+   waits for them, so for one trace without E and without feature layers (regs) the tail goes
+   entry by entry from registers, never stored (tanh 1000 x 12: 0.75x the time of storing it
+   after the prefix with ccn__z_of and running through buf). Where a run does more per entry
+   (lstm's two traces, E) the scalar tail costs more than the wait (lstm 1000 x 12: 1.2x, gated
+   TD: 1.1x), and the run goes through buf whole. */
 CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int casc_len, int worker, const ccn__ride *R,
                                    const int sgd, const int elig, const int two, const int feat) {
+    const int regs = !two && !elig && !feat;
     size_t off = net->col_off[col], stride = (size_t)net->zlen[col] + 2, fc = feat ? net->feat_count : 0;
-    int q, j, W = feat ? net->W : 0, n_links = net->link_off[col + 1] - net->link_off[col], P;
+    int q, j, W = feat ? net->W : 0, n_links = net->link_off[col + 1] - net->link_off[col], P = net->m + casc_len;
     const ccn_link *lk = net->links + net->link_off[col];
     ccn_real *eh = net->eh + off + fc, *ec = two ? net->ec + off + fc : NULL;
     ccn_real *th = sgd ? net->theta + off + fc : NULL, *E = elig ? net->elig + off + fc : NULL;
@@ -1874,16 +1875,21 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
     ccn_real decay = R->decay, ce = elig ? net->dl_dh[col] : 0, hp = net->cfg.feedforward ? CCN_R(0) : net->h_prev[col];
     ccn__local d;
     ccn__z z;
-    ccn__z_of(net, col, buf, casc_len, &z);
+    if (!regs) ccn__z_of(net, col, buf, casc_len, &z);
     ccn__local_of(net, col, &d);
-    P = z.rest_len - z.tail_len;
     if (feat) ccn__color_features(net, col, &d, net->zbuf, worker, R, sgd, elig, two);
     for (q = 0; q < net->G; ++q) {
         size_t b = (size_t)q * stride, r = b + (size_t)W;
         ccn_real *tb = sgd ? th + b : NULL, *Eb = elig ? E + b : NULL;
-        ccn_real *tr = sgd ? th + r : NULL, *Er = elig ? E + r : NULL;
-        ccn_real *eq = eh + r + P, *tq = sgd ? tr + P : NULL, bh = d.Bh[q];
-        if (two && feat) {
+        ccn_real *tr = sgd ? th + r : NULL, *Er = elig ? E + r : NULL, bh = d.Bh[q];
+        if (regs) { /* the prefix, then the tail */
+            ccn_real *et = eh + r + P, *tt = sgd ? tr + P : NULL;
+            ccn__trace1(eh + r, buf, P, d.hh, bh, tr, alpha, c, NULL, decay, ce);
+            for (j = 0; j < n_links; ++j)
+                ccn__trace1_at(et, tt, NULL, j, ccn__link_value(net, lk + j), d.hh, bh, alpha, c, decay, ce);
+            ccn__trace1_at(et, tt, NULL, n_links, hp, d.hh, bh, alpha, c, decay, ce);
+            ccn__trace1_at(et, tt, NULL, n_links + 1, CCN_R(1), d.hh, bh, alpha, c, decay, ce);
+        } else if (two && feat) {
             ccn__trace2_call(eh + b, ec + b, z.own, W, &d, q, tb, alpha, c, Eb, decay, ce);
             ccn__trace2_call(eh + r, ec + r, z.rest, z.rest_len, &d, q, tr, alpha, c, Er, decay, ce);
         } else if (two)
@@ -1891,15 +1897,8 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
         else if (feat) {
             ccn__trace1_call(eh + b, z.own, W, d.hh, bh, tb, alpha, c, Eb, decay, ce);
             ccn__trace1_call(eh + r, z.rest, z.rest_len, d.hh, bh, tr, alpha, c, Er, decay, ce);
-        } else if (elig)
+        } else
             ccn__trace1(eh + r, z.rest, z.rest_len, d.hh, bh, tr, alpha, c, Er, decay, ce);
-        else { /* the prefix, then the tail from registers */
-            ccn__trace1(eh + r, z.rest, P, d.hh, bh, tr, alpha, c, NULL, decay, ce);
-            for (j = 0; j < n_links; ++j)
-                ccn__trace1_at(eq, tq, NULL, j, ccn__link_value(net, lk + j), d.hh, bh, alpha, c, decay, ce);
-            ccn__trace1_at(eq, tq, NULL, n_links, hp, d.hh, bh, alpha, c, decay, ce);
-            ccn__trace1_at(eq, tq, NULL, n_links + 1, CCN_R(1), d.hh, bh, alpha, c, decay, ce);
-        }
     }
     if (R->ride == CCN__RIDE_LEARN && !sgd)
         ccn__apply(net, off, net->col_off[col + 1] - off, net->eh + off, R->coef * net->dl_dh[col], R->opt, NULL);
