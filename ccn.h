@@ -1617,8 +1617,8 @@ CCN__INLINE void ccn__z_of(const ccn_net *net, int col, ccn_real *buf, int casc_
 }
 
 /* Column col's gate pre-activations (and its self-weights) into net->pre and net->u, from its
-   z (written into buf by ccn__z_of); G gates, feat: with feature layers (both constant where it
-   is inlined). */
+   z (written into buf by ccn__z_of); G gates, feat: with feature layers (feat constant where it
+   is inlined, G too without feature layers). */
 CCN__INLINE void ccn__column_preact(ccn_net *net, int col, ccn_real *buf, int casc_len, const int G, const int feat) {
     const ccn_real *blk = net->theta + net->col_off[col] + (feat ? net->feat_count : 0);
     size_t stride = (size_t)net->zlen[col] + 2, n = (size_t)net->n;
