@@ -1561,13 +1561,14 @@ static void ccn__lstm_cells(ccn_net *net, int c0, int c1) {
     }
 }
 
-/* One column's local derivatives, gathered for its trace update. */
-CCN__INLINE void ccn__local_of(const ccn_net *net, int col, ccn__local *d) {
+/* One column's local derivatives, gathered for its trace update; G the net's gate count
+   (constant where it is inlined into a loop over columns). */
+CCN__INLINE void ccn__local_of(const ccn_net *net, int col, ccn__local *d, const int G) {
     size_t n = (size_t)net->n;
     int q;
     for (q = 0; q < 4; ++q) {
-        d->Bh[q] = q < net->G ? net->Bh[(size_t)q * n + (size_t)col] : CCN_R(0);
-        d->Bc[q] = q < net->G && net->Bc ? net->Bc[(size_t)q * n + (size_t)col] : CCN_R(0);
+        d->Bh[q] = q < G ? net->Bh[(size_t)q * n + (size_t)col] : CCN_R(0);
+        d->Bc[q] = q < G && net->Bc ? net->Bc[(size_t)q * n + (size_t)col] : CCN_R(0);
     }
     d->hh = net->Mhh[col];
     d->hc = net->Mhc ? net->Mhc[col] : CCN_R(0);
@@ -1822,7 +1823,7 @@ static void ccn__elig(ccn_real *CCN__RESTRICT E, const ccn_real *CCN__RESTRICT e
    immediate term goes through phi_col (ccn__feature_vjp, with theta read before anything moves
    it), E takes their old traces, SGD's step their new ones. */
 CCN__INLINE void ccn__color_features(ccn_net *net, int col, const ccn__local *d, const ccn_real *xin, int worker,
-                                     const ccn__ride *R, const int sgd, const int elig, const int two) {
+                                     const ccn__ride *R, const int sgd, const int elig, const int two, const int G) {
     size_t off = net->col_off[col], stride = (size_t)net->zlen[col] + 2, fc = net->feat_count, k;
     int q, j, W = net->W;
     const ccn_real *blk = net->theta + off + fc;
@@ -1831,7 +1832,7 @@ CCN__INLINE void ccn__color_features(ccn_net *net, int col, const ccn__local *d,
     ccn_real *gh = imm_c + fc, *gc = gh + W, *d1 = gc + W;
     for (j = 0; j < W; ++j) {
         ccn_real sh = 0, sc = 0;
-        for (q = 0; q < net->G; ++q) {
+        for (q = 0; q < G; ++q) {
             sh += d->Bh[q] * blk[(size_t)q * stride + (size_t)j];
             sc += d->Bc[q] * blk[(size_t)q * stride + (size_t)j];
         }
@@ -1853,8 +1854,8 @@ CCN__INLINE void ccn__color_features(ccn_net *net, int col, const ccn__local *d,
 }
 
 /* Column col's trace update, with what rides on it (sgd: SGD's step; elig: TD's eligibility),
-   for the kinds with two traces (two: lstm) or one, with feature layers (feat) or without: all
-   four constant where it is inlined. A gate block's z is [own ; rest], own the column's features
+   for the kinds with two traces (two: lstm) or one, G gates, with feature layers (feat) or
+   without: all five constant where it is inlined. A gate block's z is [own ; rest], own the column's features
    (with feature layers) and rest [prefix ; tail]: prefix the stage's inputs, shared by every
    column of the stage (x~ without feature layers, then the cascade), at the start of buf, and
    tail the column's own links, h' and 1. A vector load that spans scalar stores still in flight
@@ -1864,7 +1865,7 @@ CCN__INLINE void ccn__color_features(ccn_net *net, int col, const ccn__local *d,
    (lstm's two traces, E) the scalar tail costs more than the wait (lstm 1000 x 12: 1.2x, gated
    TD: 1.1x), and the run goes through buf whole. */
 CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int casc_len, int worker, const ccn__ride *R,
-                                   const int sgd, const int elig, const int two, const int feat) {
+                                   const int sgd, const int elig, const int two, const int G, const int feat) {
     const int regs = !two && !elig && !feat;
     size_t off = net->col_off[col], stride = (size_t)net->zlen[col] + 2, fc = feat ? net->feat_count : 0;
     int q, j, W = feat ? net->W : 0, n_links = net->link_off[col + 1] - net->link_off[col], P = net->m + casc_len;
@@ -1876,9 +1877,9 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
     ccn__local d;
     ccn__z z;
     if (!regs) ccn__z_of(net, col, buf, casc_len, &z);
-    ccn__local_of(net, col, &d);
-    if (feat) ccn__color_features(net, col, &d, net->zbuf, worker, R, sgd, elig, two);
-    for (q = 0; q < net->G; ++q) {
+    ccn__local_of(net, col, &d, G);
+    if (feat) ccn__color_features(net, col, &d, net->zbuf, worker, R, sgd, elig, two, G);
+    for (q = 0; q < G; ++q) {
         size_t b = (size_t)q * stride, r = b + (size_t)W;
         ccn_real *tb = sgd ? th + b : NULL, *Eb = elig ? E + b : NULL;
         ccn_real *tr = sgd ? th + r : NULL, *Er = elig ? E + r : NULL, bh = d.Bh[q];
@@ -1908,37 +1909,48 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
 
 /* The trace update of columns [a, b) of a stage whose cascade is casc_len long, buf a worker's z
    buffer (its prefix: the stage's inputs): one loop over the columns for each combination of
-   ride, traces and feature layers, with the kernels inlined and all four fixed, so that nothing
-   is called or reloaded per column (tanh 1000 x 12: 0.8x the time of a call per gate run; one
-   loop with the feature layers' code in it cost a tenth more without them). */
-#define CCN__COLOR_COLUMNS(name, sgd, elig, two, feat)                                                        \
+   ride, kind and feature layers, with the kernels inlined and all fixed, so that nothing is
+   called or reloaded per column (tanh 1000 x 12: 0.8x the time of a call per gate run; one
+   loop with the feature layers' code in it cost a tenth more without them; the gate count read
+   from the net, not fixed: tanh 1000 x 12 1.26x the time, lstm 1.06x). lstm, the kind of 4
+   gates, is the one with two traces. */
+#define CCN__COLOR_COLUMNS(name, sgd, elig, G, feat)                                                          \
     CCN__NOINLINE static void name(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int worker,         \
                                    const ccn__ride *R) {                                                      \
         int i;                                                                                                \
-        for (i = a; i < b; ++i) ccn__color_column(net, i, buf, casc_len, worker, R, sgd, elig, two, feat);    \
+        for (i = a; i < b; ++i) ccn__color_column(net, i, buf, casc_len, worker, R, sgd, elig, G == 4, G, feat); \
     }
-CCN__COLOR_COLUMNS(ccn__color_1, 0, 0, 0, 0)
-CCN__COLOR_COLUMNS(ccn__color_1_sgd, 1, 0, 0, 0)
-CCN__COLOR_COLUMNS(ccn__color_1_elig, 0, 1, 0, 0)
-CCN__COLOR_COLUMNS(ccn__color_2, 0, 0, 1, 0)
-CCN__COLOR_COLUMNS(ccn__color_2_sgd, 1, 0, 1, 0)
-CCN__COLOR_COLUMNS(ccn__color_2_elig, 0, 1, 1, 0)
-CCN__COLOR_COLUMNS(ccn__color_1f, 0, 0, 0, 1)
-CCN__COLOR_COLUMNS(ccn__color_1f_sgd, 1, 0, 0, 1)
-CCN__COLOR_COLUMNS(ccn__color_1f_elig, 0, 1, 0, 1)
-CCN__COLOR_COLUMNS(ccn__color_2f, 0, 0, 1, 1)
-CCN__COLOR_COLUMNS(ccn__color_2f_sgd, 1, 0, 1, 1)
-CCN__COLOR_COLUMNS(ccn__color_2f_elig, 0, 1, 1, 1)
+CCN__COLOR_COLUMNS(ccn__color_tanh, 0, 0, 1, 0)
+CCN__COLOR_COLUMNS(ccn__color_tanh_sgd, 1, 0, 1, 0)
+CCN__COLOR_COLUMNS(ccn__color_tanh_elig, 0, 1, 1, 0)
+CCN__COLOR_COLUMNS(ccn__color_gated, 0, 0, 2, 0)
+CCN__COLOR_COLUMNS(ccn__color_gated_sgd, 1, 0, 2, 0)
+CCN__COLOR_COLUMNS(ccn__color_gated_elig, 0, 1, 2, 0)
+CCN__COLOR_COLUMNS(ccn__color_lstm, 0, 0, 4, 0)
+CCN__COLOR_COLUMNS(ccn__color_lstm_sgd, 1, 0, 4, 0)
+CCN__COLOR_COLUMNS(ccn__color_lstm_elig, 0, 1, 4, 0)
+CCN__COLOR_COLUMNS(ccn__color_tanh_f, 0, 0, 1, 1)
+CCN__COLOR_COLUMNS(ccn__color_tanh_f_sgd, 1, 0, 1, 1)
+CCN__COLOR_COLUMNS(ccn__color_tanh_f_elig, 0, 1, 1, 1)
+CCN__COLOR_COLUMNS(ccn__color_gated_f, 0, 0, 2, 1)
+CCN__COLOR_COLUMNS(ccn__color_gated_f_sgd, 1, 0, 2, 1)
+CCN__COLOR_COLUMNS(ccn__color_gated_f_elig, 0, 1, 2, 1)
+CCN__COLOR_COLUMNS(ccn__color_lstm_f, 0, 0, 4, 1)
+CCN__COLOR_COLUMNS(ccn__color_lstm_f_sgd, 1, 0, 4, 1)
+CCN__COLOR_COLUMNS(ccn__color_lstm_f_elig, 0, 1, 4, 1)
 
 typedef void (*ccn__color_fn)(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int worker, const ccn__ride *R);
 
 static void ccn__color_update(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int worker, const ccn__ride *R) {
-    static const ccn__color_fn fns[2][2][3] = { /* [feat][two][none, sgd, elig] */
-        {{ccn__color_1, ccn__color_1_sgd, ccn__color_1_elig}, {ccn__color_2, ccn__color_2_sgd, ccn__color_2_elig}},
-        {{ccn__color_1f, ccn__color_1f_sgd, ccn__color_1f_elig},
-         {ccn__color_2f, ccn__color_2f_sgd, ccn__color_2f_elig}}};
+    static const ccn__color_fn fns[2][3][3] = { /* [feat][tanh, gated, lstm][none, sgd, elig] */
+        {{ccn__color_tanh, ccn__color_tanh_sgd, ccn__color_tanh_elig},
+         {ccn__color_gated, ccn__color_gated_sgd, ccn__color_gated_elig},
+         {ccn__color_lstm, ccn__color_lstm_sgd, ccn__color_lstm_elig}},
+        {{ccn__color_tanh_f, ccn__color_tanh_f_sgd, ccn__color_tanh_f_elig},
+         {ccn__color_gated_f, ccn__color_gated_f_sgd, ccn__color_gated_f_elig},
+         {ccn__color_lstm_f, ccn__color_lstm_f_sgd, ccn__color_lstm_f_elig}}};
     int ride = R->ride == CCN__RIDE_ELIG ? 2 : R->ride == CCN__RIDE_LEARN && net->cfg.optimizer == CCN_SGD ? 1 : 0;
-    fns[net->L > 0][net->ec != NULL][ride](net, a, b, buf, casc_len, worker, R);
+    fns[net->L > 0][net->G == 1 ? 0 : net->G == 2 ? 1 : 2][ride](net, a, b, buf, casc_len, worker, R);
 }
 
 /* ============================================================================================
@@ -2120,7 +2132,7 @@ static void ccn__step(ccn_net *net, const ccn_real *x, ccn_real *y, int traces) 
         if (learns && !net->eh) /* exact RTRL: the reference stays single-threaded */
             for (i = c0; i < c1; ++i) {
                 ccn__z_of(net, i, net->zbuf, c0, &z);
-                ccn__local_of(net, i, &d);
+                ccn__local_of(net, i, &d, net->G);
                 ccn__rtrl_update(net, i, &z, &d);
             }
     }
