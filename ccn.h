@@ -1,4 +1,4 @@
-/* ccn.h - v0.3.0 - columnar recurrent networks that learn online, one step at a time
+/* ccn.h - v0.4.0 - columnar recurrent networks that learn online, one step at a time
                     https://arxiv.org/abs/2103.05787 (ColoR)  https://arxiv.org/abs/2302.05326 (CCN)
 
    A single-header C99 library (also compiles as C++) for recurrent networks made of columns,
@@ -169,7 +169,9 @@
    Every step after that is IEEE arithmetic and sqrt alone: the library computes its own exp,
    tanh and sigmoid rather than calling libm, whose results differ between platforms. So runs are
    bit-identical on one binary, and across compilers and machines when they compile without
-   floating-point contraction (-ffp-contract=off; never -ffast-math).
+   floating-point contraction (-ffp-contract=off; never -ffast-math), but for the sign and
+   payload of a NaN (a net that has diverged), which follow the order of operands the compiler
+   chose. With ccn_set_flush_subnormals, the same holds among x86 machines.
 
    NUMERICS
    Default initialisation: column and feature parameters U(-k, k) with k = 1/sqrt(fan-in)
@@ -259,19 +261,18 @@
    your own (ccn_learn_with_error). A column costs a fixed 9-30 ns per step (tanh SGD to lstm
    TD, on a Zen 4 core) beyond 0.27-0.41 ns per parameter: below ~64 inputs per column the
    fixed part dominates (make bench). With sparse inputs some traces decay through the subnormal
-   range, where x86 is slow; ccn.h keeps IEEE arithmetic, but a program that accepts
-   subnormals becoming 0 may set the processor's flush-to-zero and denormals-are-zero modes
-   itself (x86: _mm_setcsr(_mm_getcsr() | 0x8040) in each thread): 0.7x the time of a tanh
-   100 x 128 step on sparse inputs, no change for lstm.
+   range, where x86 is slow: a program that accepts subnormals becoming 0 may call
+   ccn_set_flush_subnormals(net, 1), 0.7x the time of a tanh 100 x 128 step on sparse inputs
+   (lstm: no change, and a tiny net pays ~0.1 us a call to set and restore the mode).
 */
 #ifndef CCN_H_INCLUDED
 #define CCN_H_INCLUDED
 
 #define CCN_VERSION_MAJOR 0
-#define CCN_VERSION_MINOR 3
+#define CCN_VERSION_MINOR 4
 #define CCN_VERSION_PATCH 0
 #define CCN_VERSION_NUMBER (CCN_VERSION_MAJOR * 10000 + CCN_VERSION_MINOR * 100 + CCN_VERSION_PATCH)
-#define CCN_VERSION_STRING "0.3.0"
+#define CCN_VERSION_STRING "0.4.0"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -334,7 +335,8 @@ typedef enum ccn_result {
     CCN_ERR_CHECKSUM,        /* a CRC-32 does not match: the file is corrupt                  */
     CCN_ERR_BAD_FILE,        /* the checksums match but the contents contradict each other
                                 (sizes, links, counters); see FILE FORMAT                    */
-    CCN_ERR_TRAILING_DATA    /* bytes after the end of the file (memory and path loaders)     */
+    CCN_ERR_TRAILING_DATA,   /* bytes after the end of the file (memory and path loaders)     */
+    CCN_ERR_UNSUPPORTED      /* ccn_set_flush_subnormals where the library cannot set the mode */
 } ccn_result;
 
 enum { CCN_TANH = 1, CCN_GATED = 2, CCN_LSTM = 3 };              /* ccn_config.kind      */
@@ -485,6 +487,14 @@ CCN_API ccn_real ccn_td_error(const ccn_net *net);
 CCN_API const ccn_real *ccn_eligibility(const ccn_net *net);
 /* Runs the column work of every following step through fn (NULL: single-threaded again). */
 CCN_API void ccn_set_parallel(ccn_net *net, ccn_parallel_fn fn, void *user);
+/* on 1: the net's following calls that compute (step, learn, gradients) flush subnormal numbers
+   to zero, inputs and results; 0: IEEE again, the default. On x86 with SSE arithmetic these
+   are the MXCSR's flush-to-zero and denormals-are-zero modes, set at the start of each such call
+   (and of each task it gives the parallel-for) and put back before it returns: the caller's
+   threads keep their own mode. The same bits on every x86 machine, with any number of threads;
+   not saved, as the parallel-for. CCN_ERR_UNSUPPORTED (nothing changes) where the library cannot
+   set the mode: not x86, or x87 arithmetic. See SPEED. */
+CCN_API ccn_result ccn_set_flush_subnormals(ccn_net *net, int on);
 /* Changes alpha from now on (schedules, evaluation with 0). CCN_ERR_BAD_STEP_SIZE if < 0 or NaN. */
 CCN_API ccn_result ccn_set_step_size(ccn_net *net, double step_size);
 
@@ -578,6 +588,14 @@ CCN_API double ccn_rng_uniform(ccn_rng *rng); /* [0, 1), 53 bits, identical ever
 #include <math.h>
 #ifndef CCN_NO_STDIO
 #include <stdio.h>
+#endif
+
+/* ccn_set_flush_subnormals needs ccn_real's arithmetic on x86's SSE units, which the MXCSR
+   governs (x87 arithmetic ignores it). */
+#if defined(_M_X64) || defined(__SSE2_MATH__) || (defined(__SSE_MATH__) && !defined(CCN_DOUBLE)) ||               \
+    (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#include <xmmintrin.h>
+#define CCN__HAS_FLUSH 1
 #endif
 
 #if defined(CCN_MALLOC) != defined(CCN_FREE)
@@ -684,6 +702,7 @@ CCN_API const char *ccn_result_string(ccn_result r) {
     case CCN_ERR_CHECKSUM: return "a checksum does not match: the file is corrupt";
     case CCN_ERR_BAD_FILE: return "the file's contents are inconsistent";
     case CCN_ERR_TRAILING_DATA: return "there are bytes after the end of the file";
+    case CCN_ERR_UNSUPPORTED: return "flushing subnormals needs x86 SSE arithmetic";
     }
     return "unknown ccn_result";
 }
@@ -777,6 +796,7 @@ struct ccn_net {
     ccn_real *fscratch;          /* feature-layer scratch, per worker: 2 x feat_count + 4 x W  */
     ccn_parallel_fn parallel;    /* the caller's parallel-for, or NULL                         */
     void *parallel_user;
+    int flush;                   /* ccn_set_flush_subnormals                                   */
     ccn_real *in_mu, *in_var;    /* live input statistics, m + n: [x ; h]                      */
     ccn_real *snap_mu, *snap_var; /* frozen stages' statistics, snap_count each                */
     ccn_real *f_mu, *f_var;      /* readout feature statistics, n                              */
@@ -2087,6 +2107,37 @@ static void ccn__task(void *ctx, int task, int worker) {
     }
 }
 
+/* The floating-point mode of a net's calls (ccn_set_flush_subnormals): with flush on, the
+   MXCSR's flush-to-zero (bit 15) and denormals-are-zero (bit 6) set on entry, the caller's
+   control bits put back on the way out (the exception flags, bits 0-5, keep what the call
+   raised). A parallel-for's tasks set it themselves: they may run on threads of their own. */
+#ifdef CCN__HAS_FLUSH
+static unsigned ccn__mode_enter(const ccn_net *net) {
+    unsigned csr = _mm_getcsr();
+    if (net && net->flush) _mm_setcsr(csr | 0x8040u);
+    return csr;
+}
+static void ccn__mode_leave(const ccn_net *net, unsigned csr) {
+    if (net && net->flush) _mm_setcsr((_mm_getcsr() & 0x3Fu) | (csr & ~0x3Fu));
+}
+#else
+static unsigned ccn__mode_enter(const ccn_net *net) {
+    (void)net;
+    return 0;
+}
+static void ccn__mode_leave(const ccn_net *net, unsigned csr) {
+    (void)net;
+    (void)csr;
+}
+#endif
+
+static void ccn__task_in_mode(void *ctx, int task, int worker) {
+    const ccn_net *net = ((ccn__job *)ctx)->net;
+    unsigned csr = ccn__mode_enter(net);
+    ccn__task(ctx, task, worker);
+    ccn__mode_leave(net, csr);
+}
+
 /* Runs one phase over the job's columns: through the caller's parallel-for when there is one
    and more than one chunk, else in order on worker 0 (always for a check pass: its tasks add to
    one sum). */
@@ -2098,7 +2149,7 @@ static void ccn__run(ccn_net *net, ccn__job *job, int phase) {
     if (job->chunk < 16) job->chunk = 16;
     tasks = (cols + job->chunk - 1) / job->chunk;
     if (net->parallel && tasks > 1 && !(phase == CCN__PHASE_UPDATE && job->check))
-        net->parallel(net->parallel_user, tasks, ccn__task, job);
+        net->parallel(net->parallel_user, tasks, net->flush ? ccn__task_in_mode : ccn__task, job);
     else
         for (t = 0; t < tasks; ++t) ccn__task(job, t, 0);
 }
@@ -2107,6 +2158,15 @@ CCN_API void ccn_set_parallel(ccn_net *net, ccn_parallel_fn fn, void *user) {
     CCN_ASSERT(net);
     net->parallel = fn;
     net->parallel_user = user;
+}
+
+CCN_API ccn_result ccn_set_flush_subnormals(ccn_net *net, int on) {
+    if (!net) return CCN_ERR_NULL_ARGUMENT;
+#ifndef CCN__HAS_FLUSH
+    if (on) return CCN_ERR_UNSUPPORTED;
+#endif
+    net->flush = on != 0;
+    return CCN_OK;
 }
 
 /* The ColoR trace pass over the learning stage, after its forward pass, with ride on it. */
@@ -2178,7 +2238,7 @@ static void ccn__step(ccn_net *net, const ccn_real *x, ccn_real *y, int traces) 
     ++net->steps;
 }
 
-CCN_API ccn_result ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
+static ccn_result ccn__api_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
     CCN_ASSERT(net && x);
     if (!ccn__all_finite(x, (size_t)net->m)) return CCN_ERR_NOT_FINITE;
     ccn__step(net, x, y, 1);
@@ -2261,14 +2321,14 @@ static void ccn__gradient(ccn_net *net, const ccn_real *dl_dy, ccn_real *g) {
     }
 }
 
-CCN_API ccn_result ccn_accumulate_gradient(ccn_net *net, const ccn_real *dl_dy, ccn_real *grad) {
+static ccn_result ccn__api_accumulate_gradient(ccn_net *net, const ccn_real *dl_dy, ccn_real *grad) {
     if (!net || !dl_dy) return CCN_ERR_NULL_ARGUMENT;
     if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
     ccn__gradient(net, dl_dy, grad ? grad : net->grad);
     return CCN_OK;
 }
 
-CCN_API ccn_result ccn_accumulate_state_gradient(ccn_net *net, const ccn_real *dl_dh, ccn_real *grad) {
+static ccn_result ccn__api_accumulate_state_gradient(ccn_net *net, const ccn_real *dl_dh, ccn_real *grad) {
     if (!net || !dl_dh) return CCN_ERR_NULL_ARGUMENT;
     if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
     ccn__state_gradient(net, dl_dh, grad ? grad : net->grad);
@@ -2410,7 +2470,7 @@ static ccn_result ccn__update(ccn_net *net, const ccn_real *col_src, const ccn_r
    9. Learners: supervised regression and TD(lambda).
    ============================================================================================ */
 
-CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy) {
+static ccn_result ccn__api_learn_with_error(ccn_net *net, const ccn_real *dl_dy) {
     if (!net || !dl_dy) return CCN_ERR_NULL_ARGUMENT;
     if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
     if (!ccn__all_finite(dl_dy, (size_t)net->o)) return CCN_ERR_NOT_FINITE;
@@ -2432,20 +2492,20 @@ static int ccn__error(ccn_net *net, const ccn_real *target) {
     return ccn__all_finite(net->err, (size_t)net->o);
 }
 
-CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target) {
+static ccn_result ccn__api_learn(ccn_net *net, const ccn_real *target) {
     if (!net || !target) return CCN_ERR_NULL_ARGUMENT;
     ccn__error(net, target);
-    return ccn_learn_with_error(net, net->err); /* a NaN or infinite target or output: NOT_FINITE */
+    return ccn__api_learn_with_error(net, net->err); /* a NaN or infinite target or output: NOT_FINITE */
 }
 
 /* With ColoR, the update rides on the trace pass (section 4), unless refuse_nonfinite wants
    to check it before anything is written. */
-CCN_API ccn_result ccn_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y) {
+static ccn_result ccn__api_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y) {
     ccn__ride ride = {CCN__RIDE_LEARN, 0, 0, NULL};
     if (!net || !x || !target) return CCN_ERR_NULL_ARGUMENT;
     if (!net->eh || net->cfg.refuse_nonfinite) {
-        ccn_result res = ccn_step(net, x, y);
-        return res != CCN_OK ? res : ccn_learn(net, target);
+        ccn_result res = ccn__api_step(net, x, y);
+        return res != CCN_OK ? res : ccn__api_learn(net, target);
     }
     if (!ccn__all_finite(x, (size_t)net->m)) return CCN_ERR_NOT_FINITE;
     ccn__step(net, x, y, 0);
@@ -2458,8 +2518,8 @@ CCN_API ccn_result ccn_learn_step(ccn_net *net, const ccn_real *x, const ccn_rea
     return ccn__update(net, NULL, NULL, net->err, CCN_R(-1), &ride);
 }
 
-CCN_API ccn_result ccn_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulant, ccn_real gamma,
-                               ccn_real *prediction) {
+static ccn_result ccn__api_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulant, ccn_real gamma,
+                                   ccn_real *prediction) {
     ccn_real previous;
     ccn_result result = CCN_OK;
     ccn__ride ride = {CCN__RIDE_NONE, 0, 0, NULL};
@@ -2506,6 +2566,27 @@ CCN_API ccn_result ccn_set_step_size(ccn_net *net, double step_size) {
     net->alpha = (ccn_real)step_size;
     return CCN_OK;
 }
+
+/* The calls that compute, each in the net's floating-point mode (section 6). */
+#define CCN__IN_MODE(call)                                                                          \
+    {                                                                                               \
+        unsigned csr = ccn__mode_enter(net);                                                        \
+        ccn_result result = call;                                                                   \
+        ccn__mode_leave(net, csr);                                                                  \
+        return result;                                                                              \
+    }
+CCN_API ccn_result ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y) CCN__IN_MODE(ccn__api_step(net, x, y))
+CCN_API ccn_result ccn_accumulate_gradient(ccn_net *net, const ccn_real *dl_dy, ccn_real *grad)
+    CCN__IN_MODE(ccn__api_accumulate_gradient(net, dl_dy, grad))
+CCN_API ccn_result ccn_accumulate_state_gradient(ccn_net *net, const ccn_real *dl_dh, ccn_real *grad)
+    CCN__IN_MODE(ccn__api_accumulate_state_gradient(net, dl_dh, grad))
+CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy)
+    CCN__IN_MODE(ccn__api_learn_with_error(net, dl_dy))
+CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target) CCN__IN_MODE(ccn__api_learn(net, target))
+CCN_API ccn_result ccn_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y)
+    CCN__IN_MODE(ccn__api_learn_step(net, x, target, y))
+CCN_API ccn_result ccn_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulant, ccn_real gamma,
+                               ccn_real *prediction) CCN__IN_MODE(ccn__api_td_step(net, x, cumulant, gamma, prediction))
 
 /* ============================================================================================
    10. Stages: freezing the current stage copies its normalisation statistics; the next stage's

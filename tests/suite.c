@@ -25,6 +25,7 @@ static const th_case suite_cases[] = {
     {"rng_reference_values", test_rng_reference_values},
     {"math_accuracy", test_math_accuracy},
     {"parallel_step_is_bit_identical", test_parallel_step_is_bit_identical},
+    {"flush_subnormals", test_flush_subnormals},
     {"determinism", test_determinism},
     {"reset_state", test_reset_state},
     {"forward_only", test_forward_only},

@@ -1,4 +1,5 @@
 /* Configuration, memory, layout, determinism and the state API. */
+#include <float.h>
 #include "util.h"
 
 static void test_version(void) {
@@ -529,4 +530,98 @@ static void test_parallel_step_is_bit_identical(void) {
         ccn_destroy(a);
         ccn_destroy(b);
     }
+}
+
+/* ccn_set_flush_subnormals. The inputs fall silent after the first step, so the traces of the
+   input weights decay geometrically (step size 0: nothing else moves): the IEEE net's pass
+   through the subnormal range, the flushed net's go from normal straight to 0. The outputs are
+   the same bits, and so is every trace but where the IEEE one is subnormal (the flushed one is
+   then 0) or, in lstm, where it took in a subnormal from the other trace (it then differs by
+   less than a few of the smallest normal numbers). The caller's floating-point mode is the same after every call,
+   and a parallel-for's tasks, here each started in the IEEE mode as on a thread of their own,
+   set the mode themselves: the same bits as the single-threaded flushed net. */
+#ifdef CCN__HAS_FLUSH
+typedef struct tc_mode_runner {
+    int workers, restored;
+} tc_mode_runner;
+
+static void tc_ieee_tasks(void *user, int n_tasks, ccn_task_fn task, void *ctx) {
+    tc_mode_runner *r = (tc_mode_runner *)user;
+    unsigned ieee = _mm_getcsr() & ~0x8040u & ~0x3Fu; /* and no exception flags */
+    int t;
+    for (t = 0; t < n_tasks; ++t) {
+        _mm_setcsr(ieee);
+        task(ctx, t, t % r->workers);
+        if ((_mm_getcsr() & ~0x3Fu) != ieee) r->restored = 0; /* the control bits */
+    }
+}
+#endif
+
+#define TC_MIN (sizeof(ccn_real) == sizeof(float) ? (ccn_real)FLT_MIN : (ccn_real)DBL_MIN)
+static int tc_subnormal(ccn_real v) { return v != 0 && (v < 0 ? -v : v) < TC_MIN; }
+
+static void test_flush_subnormals(void) {
+    ccn_config c = tu_config(CCN_TANH, CCN_COLOR, 0, 0.0, 40, 3, 1);
+    ccn_net *probe = tu_create(&c);
+    CHECK(ccn_set_flush_subnormals(NULL, 1) == CCN_ERR_NULL_ARGUMENT);
+    CHECK(ccn_set_flush_subnormals(probe, 0) == CCN_OK);
+#ifndef CCN__HAS_FLUSH
+    CHECK(ccn_set_flush_subnormals(probe, 1) == CCN_ERR_UNSUPPORTED && probe->flush == 0);
+    printf("    no x86 SSE arithmetic in this build: the mode is unsupported, as documented\n");
+    ccn_destroy(probe);
+#else
+    {
+        int kind;
+        unsigned caller = _mm_getcsr() & ~0x8040u & ~0x3Fu;
+        ccn_destroy(probe);
+        _mm_setcsr(caller);
+        for (kind = CCN_TANH; kind <= CCN_LSTM; ++kind) {
+            ccn_net *ieee, *flushed, *threaded;
+            tc_mode_runner r;
+            ccn_real target = CCN_R(0.5), y1, y2, y3;
+            int t, last = 4000, ieee_subnormals = 0, flushed_subnormals = 0, same = 1, mode_kept = 1;
+            size_t k, p;
+            c = tu_config(kind, CCN_COLOR, 0, 0.0, 40, 3, 1);
+            c.n_workers = 3;
+            c.init_scale = 0.01; /* traces shrink at least 50-fold a step once the inputs are 0 */
+            c.step_size = 0;
+            ieee = tu_create(&c);
+            flushed = tu_create(&c);
+            threaded = tu_create(&c);
+            CHECK(ccn_set_flush_subnormals(flushed, 1) == CCN_OK && ccn_set_flush_subnormals(threaded, 1) == CCN_OK);
+            r.workers = 3;
+            r.restored = 1;
+            ccn_set_parallel(threaded, tc_ieee_tasks, &r);
+            p = ccn_param_count(ieee);
+            for (t = 0; t < last; ++t) { /* until 20 steps after the first IEEE subnormal */
+                ccn_real x[3] = {CCN_R(1), CCN_R(-1), CCN_R(0.5)};
+                if (t > 0) x[0] = x[1] = x[2] = 0;
+                ccn_learn_step(ieee, x, &target, &y1);
+                ccn_learn_step(flushed, x, &target, &y2);
+                if ((_mm_getcsr() & ~0x3Fu) != caller) mode_kept = 0;
+                ccn_step(threaded, x, &y3);
+                ccn_learn(threaded, &target);
+                if ((_mm_getcsr() & ~0x3Fu) != caller) mode_kept = 0;
+                if (y1 != y2 || y2 != y3) same = 0;
+                for (k = 0; k < p; ++k) {
+                    ccn_real a = ieee->eh[k], b = flushed->eh[k];
+                    if (tc_subnormal(a) && !ieee_subnormals++ && t + 20 < last) last = t + 20;
+                    flushed_subnormals += tc_subnormal(b);
+                    if (!(a == b || (tc_subnormal(a) && b == 0) || (kind == CCN_LSTM && fabs((double)a - (double)b) <= 4.0 * (double)TC_MIN)))
+                        same = 0;
+                    if (memcmp(&b, &threaded->eh[k], sizeof b)) same = 0;
+                }
+            }
+            CHECK(ieee_subnormals > 0);     /* the IEEE traces did pass through the range */
+            CHECK(flushed_subnormals == 0); /* the flushed ones never did */
+            CHECK(same);
+            CHECK(mode_kept && r.restored);
+            CHECK(memcmp(ccn_params(ieee), ccn_params(flushed), p * sizeof(ccn_real)) == 0);
+            CHECK(ccn_set_flush_subnormals(flushed, 0) == CCN_OK && flushed->flush == 0);
+            ccn_destroy(ieee);
+            ccn_destroy(flushed);
+            ccn_destroy(threaded);
+        }
+    }
+#endif
 }
