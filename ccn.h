@@ -1745,12 +1745,13 @@ CCN__INLINE void ccn__trace2_at(ccn_real *eh, ccn_real *ec, ccn_real *th, ccn_re
 }
 
 /* What rides on a run of 8 to 15 traced in two windows (ccn__trace1, ccn__trace2): th moves
-   along the new traces nh (both windows, 16), E takes the old ones e; both windows computed
+   along the new traces nh, E takes the old ones eo (both windows, 16 each, as the kernel read
+   them: read again here, gcc loads the second window entry by entry); both windows computed
    before either is stored, and before the traces are. The second window starts at t; it is
    addressed through its own pointers (indexed as [t + j], gcc computes eight addresses and
    goes scalar once the kernel is inlined). */
 CCN__INLINE void ccn__ride_windows(ccn_real *CCN__RESTRICT th, ccn_real *CCN__RESTRICT E,
-                                   const ccn_real *CCN__RESTRICT nh, const ccn_real *CCN__RESTRICT e, int t,
+                                   const ccn_real *CCN__RESTRICT nh, const ccn_real *CCN__RESTRICT eo, int t,
                                    ccn_real alpha, ccn_real c, ccn_real decay, ccn_real ce) {
     ccn_real tx[16];
     int j;
@@ -1769,9 +1770,8 @@ CCN__INLINE void ccn__ride_windows(ccn_real *CCN__RESTRICT th, ccn_real *CCN__RE
     }
     if (E) {
         ccn_real *E2 = E + t;
-        const ccn_real *e2 = e + t;
-        for (j = 0; j < 8; ++j) tx[j] = decay * E[j] + ce * e[j];
-        for (j = 0; j < 8; ++j) tx[8 + j] = decay * E2[j] + ce * e2[j];
+        for (j = 0; j < 8; ++j) tx[j] = decay * E[j] + ce * eo[j];
+        for (j = 0; j < 8; ++j) tx[8 + j] = decay * E2[j] + ce * eo[8 + j];
         for (j = 0; j < 8; ++j) E[j] = tx[j];
         for (j = 0; j < 8; ++j) E2[j] = tx[8 + j];
     }
@@ -1785,14 +1785,16 @@ CCN__INLINE void ccn__ride_windows(ccn_real *CCN__RESTRICT th, ccn_real *CCN__RE
 CCN__INLINE void ccn__trace1(ccn_real *CCN__RESTRICT e, const ccn_real *CCN__RESTRICT z, int len, ccn_real mhh,
                              ccn_real b, ccn_real *CCN__RESTRICT th, ccn_real alpha, ccn_real c,
                              ccn_real *CCN__RESTRICT E, ccn_real decay, ccn_real ce) {
-    ccn_real te[16];
+    ccn_real te[16], eo[16];
     int k, j, t = len - 8;
     if (len >= 8 && len < 16) {
         ccn_real *e2 = e + t;
         const ccn_real *z2 = z + t;
-        for (j = 0; j < 8; ++j) te[j] = mhh * e[j] + b * z[j];
-        for (j = 0; j < 8; ++j) te[8 + j] = mhh * e2[j] + b * z2[j];
-        ccn__ride_windows(th, E, te, e, t, alpha, c, decay, ce);
+        for (j = 0; j < 8; ++j) eo[j] = e[j];
+        for (j = 0; j < 8; ++j) eo[8 + j] = e2[j];
+        for (j = 0; j < 8; ++j) te[j] = mhh * eo[j] + b * z[j];
+        for (j = 0; j < 8; ++j) te[8 + j] = mhh * eo[8 + j] + b * z2[j];
+        ccn__ride_windows(th, E, te, eo, t, alpha, c, decay, ce);
         for (j = 0; j < 8; ++j) e[j] = te[j];
         for (j = 0; j < 8; ++j) e2[j] = te[8 + j];
     } else if (th)
@@ -1807,20 +1809,22 @@ CCN__INLINE void ccn__trace2(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT
                              int len, const ccn__local *d, int q, ccn_real *CCN__RESTRICT th, ccn_real alpha,
                              ccn_real c, ccn_real *CCN__RESTRICT E, ccn_real decay, ccn_real ce) {
     ccn_real hh = d->hh, hc = d->hc, ch = d->ch, cc = d->cc, bh = d->Bh[q], bc = d->Bc[q];
-    ccn_real wh[16], wc[16];
+    ccn_real wh[16], wc[16], oh[16];
     int k, j, t = len - 8;
     if (len >= 8 && len < 16) { /* two windows, as ccn__trace1 */
         ccn_real *eh2 = eh + t, *ec2 = ec + t;
         const ccn_real *z2 = z + t;
+        for (j = 0; j < 8; ++j) oh[j] = eh[j];
+        for (j = 0; j < 8; ++j) oh[8 + j] = eh2[j];
         for (j = 0; j < 8; ++j) {
-            wh[j] = hh * eh[j] + hc * ec[j] + bh * z[j];
-            wc[j] = ch * eh[j] + cc * ec[j] + bc * z[j];
+            wh[j] = hh * oh[j] + hc * ec[j] + bh * z[j];
+            wc[j] = ch * oh[j] + cc * ec[j] + bc * z[j];
         }
         for (j = 0; j < 8; ++j) {
-            wh[8 + j] = hh * eh2[j] + hc * ec2[j] + bh * z2[j];
-            wc[8 + j] = ch * eh2[j] + cc * ec2[j] + bc * z2[j];
+            wh[8 + j] = hh * oh[8 + j] + hc * ec2[j] + bh * z2[j];
+            wc[8 + j] = ch * oh[8 + j] + cc * ec2[j] + bc * z2[j];
         }
-        ccn__ride_windows(th, E, wh, eh, t, alpha, c, decay, ce);
+        ccn__ride_windows(th, E, wh, oh, t, alpha, c, decay, ce);
         for (j = 0; j < 8; ++j) eh[j] = wh[j];
         for (j = 0; j < 8; ++j) eh2[j] = wh[8 + j];
         for (j = 0; j < 8; ++j) ec[j] = wc[j];
