@@ -560,6 +560,19 @@ static void tc_ieee_tasks(void *user, int n_tasks, ccn_task_fn task, void *ctx) 
 #define TC_MIN (sizeof(ccn_real) == sizeof(float) ? (ccn_real)FLT_MIN : (ccn_real)DBL_MIN)
 static int tc_subnormal(ccn_real v) { return v != 0 && (v < 0 ? -v : v) < TC_MIN; }
 
+#ifdef CCN__HAS_FLUSH
+/* Whether this processor honours the flush modes (an emulator such as valgrind may not). */
+static int tc_flush_honoured(void) {
+    volatile ccn_real tiny = TC_MIN, half = CCN_R(0.5);
+    ccn_real r;
+    unsigned csr = _mm_getcsr();
+    _mm_setcsr(csr | 0x8040u);
+    r = tiny * half;
+    _mm_setcsr(csr);
+    return r == 0;
+}
+#endif
+
 static void test_flush_subnormals(void) {
     ccn_config c = tu_config(CCN_TANH, CCN_COLOR, 0, 0.0, 40, 3, 1);
     ccn_net *probe = tu_create(&c);
@@ -571,8 +584,9 @@ static void test_flush_subnormals(void) {
     ccn_destroy(probe);
 #else
     {
-        int kind;
+        int kind, honoured = tc_flush_honoured();
         unsigned caller = _mm_getcsr() & ~0x8040u & ~0x3Fu;
+        if (!honoured) printf("    this processor ignores the flush modes (an emulator?): only their setting is checked\n");
         ccn_destroy(probe);
         _mm_setcsr(caller);
         for (kind = CCN_TANH; kind <= CCN_LSTM; ++kind) {
@@ -612,9 +626,9 @@ static void test_flush_subnormals(void) {
                     if (memcmp(&b, &threaded->eh[k], sizeof b)) same = 0;
                 }
             }
-            CHECK(ieee_subnormals > 0);     /* the IEEE traces did pass through the range */
-            CHECK(flushed_subnormals == 0); /* the flushed ones never did */
-            CHECK(same);
+            CHECK(ieee_subnormals > 0);                 /* the IEEE traces did pass through the range */
+            CHECK(flushed_subnormals == 0 || !honoured); /* the flushed ones never did */
+            CHECK(same || !honoured);
             CHECK(mode_kept && r.restored);
             CHECK(memcmp(ccn_params(ieee), ccn_params(flushed), p * sizeof(ccn_real)) == 0);
             CHECK(ccn_set_flush_subnormals(flushed, 0) == CCN_OK && flushed->flush == 0);
