@@ -1896,8 +1896,8 @@ CCN__INLINE void ccn__color_features(ccn_net *net, int col, const ccn__local *d,
 
 /* Column col's trace update, with what rides on it (sgd: SGD's step; elig: TD's eligibility),
    for the kinds with two traces (two: lstm) or one, G gates, with feature layers (feat) or
-   without: all five constant where it is inlined. A gate block's z is [own ; rest], own the column's features
-   (with feature layers) and rest [prefix ; tail]: prefix the stage's inputs, shared by every
+   without: all five constant where it is inlined. A gate block's z is [own ; rest], own the
+   column's features (with feature layers) and rest [prefix ; tail]: prefix the stage's inputs, shared by every
    column of the stage (x~ without feature layers, then the cascade), at the start of buf, and
    tail the column's own links, h' and 1. A vector load that spans scalar stores still in flight
    waits for them, so for one trace without E and without feature layers (regs) the tail goes
@@ -1952,14 +1952,15 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
    buffer (its prefix: the stage's inputs): one loop over the columns for each combination of
    ride, kind and feature layers, with the kernels inlined and all fixed, so that nothing is
    called or reloaded per column (tanh 1000 x 12: 0.8x the time of a call per gate run; one
-   loop with the feature layers' code in it cost a tenth more without them; the gate count read
-   from the net, not fixed: tanh 1000 x 12 1.26x the time, lstm 1.06x). lstm, the kind of 4
-   gates, is the one with two traces. */
-#define CCN__COLOR_COLUMNS(name, sgd, elig, G, feat)                                                          \
-    CCN__NOINLINE static void name(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int worker,         \
-                                   const ccn__ride *R) {                                                      \
-        int i;                                                                                                \
-        for (i = a; i < b; ++i) ccn__color_column(net, i, buf, casc_len, worker, R, sgd, elig, G == 4, G, feat); \
+   loop with the feature layers' code in it cost a tenth more without them; reading the gate
+   count from the net instead of fixing it: tanh 1000 x 12 1.26x the time, lstm 1.06x). lstm,
+   the kind of 4 gates, is the one with two traces. */
+#define CCN__COLOR_COLUMNS(name, sgd, elig, G, feat)                                                    \
+    CCN__NOINLINE static void name(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int worker, \
+                                   const ccn__ride *R) {                                                \
+        int i;                                                                                          \
+        for (i = a; i < b; ++i)                                                                         \
+            ccn__color_column(net, i, buf, casc_len, worker, R, sgd, elig, G == 4, G, feat);            \
     }
 CCN__COLOR_COLUMNS(ccn__color_tanh, 0, 0, 1, 0)
 CCN__COLOR_COLUMNS(ccn__color_tanh_sgd, 1, 0, 1, 0)
