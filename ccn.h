@@ -171,7 +171,7 @@
    bit-identical on one binary, and across compilers and machines when they compile without
    floating-point contraction (-ffp-contract=off; never -ffast-math), but for the sign and
    payload of a NaN (a net that has diverged), which follow the order of operands the compiler
-   chose. With ccn_set_flush_subnormals, the same holds among x86 machines.
+   chose. With ccn_set_flush_subnormals, the same holds among x86-64 machines.
 
    NUMERICS
    Default initialisation: column and feature parameters U(-k, k) with k = 1/sqrt(fan-in)
@@ -336,7 +336,7 @@ typedef enum ccn_result {
     CCN_ERR_BAD_FILE,        /* the checksums match but the contents contradict each other
                                 (sizes, links, counters); see FILE FORMAT                    */
     CCN_ERR_TRAILING_DATA,   /* bytes after the end of the file (memory and path loaders)     */
-    CCN_ERR_UNSUPPORTED      /* ccn_set_flush_subnormals where the library cannot set the mode */
+    CCN_ERR_UNSUPPORTED      /* ccn_set_flush_subnormals where the library does not set the mode */
 } ccn_result;
 
 enum { CCN_TANH = 1, CCN_GATED = 2, CCN_LSTM = 3 };              /* ccn_config.kind      */
@@ -488,12 +488,14 @@ CCN_API const ccn_real *ccn_eligibility(const ccn_net *net);
 /* Runs the column work of every following step through fn (NULL: single-threaded again). */
 CCN_API void ccn_set_parallel(ccn_net *net, ccn_parallel_fn fn, void *user);
 /* on 1: the net's following calls that compute (step, learn, gradients) flush subnormal numbers
-   to zero, inputs and results; 0: IEEE again, the default. On x86 with SSE arithmetic these
-   are the MXCSR's flush-to-zero and denormals-are-zero modes, set at the start of each such call
-   (and of each task it gives the parallel-for) and put back before it returns: the caller's
-   threads keep their own mode. The same bits on every x86 machine, with any number of threads;
-   not saved, as the parallel-for. CCN_ERR_UNSUPPORTED (nothing changes) where the library cannot
-   set the mode: not x86, or x87 arithmetic. See SPEED. */
+   to zero, inputs and results; 0, the default: they run in the caller's mode (IEEE, unless the
+   program set these modes itself, as the start-up code of -ffast-math builds does). On x86-64
+   these are the MXCSR's flush-to-zero and denormals-are-zero modes, set at the start of each such
+   call (and of each task it gives the parallel-for) and put back before it returns, exception
+   flags kept: the caller's threads keep their own mode. The same bits on every x86-64 machine,
+   with any number of threads; not saved, as the parallel-for. CCN_ERR_UNSUPPORTED (nothing
+   changes) where the library does not set the mode: not x86-64 (32-bit x86 included: not every
+   such processor has denormals-are-zero), or x87 arithmetic. See SPEED. */
 CCN_API ccn_result ccn_set_flush_subnormals(ccn_net *net, int on);
 /* Changes alpha from now on (schedules, evaluation with 0). CCN_ERR_BAD_STEP_SIZE if < 0 or NaN. */
 CCN_API ccn_result ccn_set_step_size(ccn_net *net, double step_size);
@@ -590,10 +592,10 @@ CCN_API double ccn_rng_uniform(ccn_rng *rng); /* [0, 1), 53 bits, identical ever
 #include <stdio.h>
 #endif
 
-/* ccn_set_flush_subnormals needs ccn_real's arithmetic on x86's SSE units, which the MXCSR
-   governs (x87 arithmetic ignores it). */
-#if defined(_M_X64) || defined(__SSE2_MATH__) || (defined(__SSE_MATH__) && !defined(CCN_DOUBLE)) ||               \
-    (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+/* ccn_set_flush_subnormals needs x86-64 (every such processor has denormals-are-zero; a 32-bit
+   one may not, and setting it there faults) with ccn_real's arithmetic on the SSE units, which
+   the MXCSR governs (x87 arithmetic ignores it). ARM64EC defines _M_X64 too. */
+#if (defined(__x86_64__) && defined(__SSE2_MATH__)) || (defined(_M_X64) && !defined(_M_ARM64EC))
 #include <xmmintrin.h>
 #define CCN__HAS_FLUSH 1
 #endif
@@ -702,7 +704,7 @@ CCN_API const char *ccn_result_string(ccn_result r) {
     case CCN_ERR_CHECKSUM: return "a checksum does not match: the file is corrupt";
     case CCN_ERR_BAD_FILE: return "the file's contents are inconsistent";
     case CCN_ERR_TRAILING_DATA: return "there are bytes after the end of the file";
-    case CCN_ERR_UNSUPPORTED: return "flushing subnormals needs x86 SSE arithmetic";
+    case CCN_ERR_UNSUPPORTED: return "flushing subnormals needs x86-64 with SSE arithmetic";
     }
     return "unknown ccn_result";
 }
@@ -1745,8 +1747,9 @@ CCN__INLINE void ccn__trace2_at(ccn_real *eh, ccn_real *ec, ccn_real *th, ccn_re
 }
 
 /* What rides on a run of 8 to 15 traced in two windows (ccn__trace1, ccn__trace2): th moves
-   along the new traces nh, E takes the old ones eo (both windows, 16 each, as the kernel read
-   them: read again here, gcc loads the second window entry by entry); both windows computed
+   along the new traces nh, E takes the old ones eo (both windows, 16 each), the values the
+   kernel read, not read again from memory (gcc then loaded the second window entry by entry:
+   lstm 1000 x 12 TD 1.1x the time); both windows computed
    before either is stored, and before the traces are. The second window starts at t; it is
    addressed through its own pointers (indexed as [t + j], gcc computes eight addresses and
    goes scalar once the kernel is inlined). */
@@ -1862,9 +1865,11 @@ static void ccn__elig(ccn_real *CCN__RESTRICT E, const ccn_real *CCN__RESTRICT e
 
 /* The feature parameters' part of column col's trace update (with feature layers): their
    immediate term goes through phi_col (ccn__feature_vjp, with theta read before anything moves
-   it), E takes their old traces, SGD's step their new ones. */
+   it), E takes their old traces, SGD's step their new ones. G gates; lstm, the kind of 4, is the
+   one with two traces. */
 CCN__INLINE void ccn__color_features(ccn_net *net, int col, const ccn__local *d, const ccn_real *xin, int worker,
-                                     const ccn__ride *R, const int sgd, const int elig, const int two, const int G) {
+                                     const ccn__ride *R, const int sgd, const int elig, const int G) {
+    const int two = G == 4;
     size_t off = net->col_off[col], stride = (size_t)net->zlen[col] + 2, fc = net->feat_count, k;
     int q, j, W = net->W;
     const ccn_real *blk = net->theta + off + fc;
@@ -1895,19 +1900,19 @@ CCN__INLINE void ccn__color_features(ccn_net *net, int col, const ccn__local *d,
 }
 
 /* Column col's trace update, with what rides on it (sgd: SGD's step; elig: TD's eligibility),
-   for the kinds with two traces (two: lstm) or one, G gates, with feature layers (feat) or
-   without: all five constant where it is inlined. A gate block's z is [own ; rest], own the
-   column's features (with feature layers) and rest [prefix ; tail]: prefix the stage's inputs, shared by every
-   column of the stage (x~ without feature layers, then the cascade), at the start of buf, and
-   tail the column's own links, h' and 1. A vector load that spans scalar stores still in flight
+   for the kind of G gates (lstm, the kind of 4, has two traces), with feature layers (feat) or
+   without: all four constant where it is inlined. A gate block's z is [own ; rest], own the
+   column's features (with feature layers) and rest [prefix ; tail]: prefix the stage's inputs,
+   shared by every column of the stage (x~ without feature layers, then the cascade), at the
+   start of buf, and tail the column's own links, h' and 1. A vector load that spans scalar stores still in flight
    waits for them, so for one trace without E and without feature layers (regs) the tail goes
    entry by entry from registers, never stored (tanh 1000 x 12: 0.75x the time of storing it
    after the prefix with ccn__z_of and running through buf). Where a run does more per entry
    (lstm's two traces, E) the scalar tail costs more than the wait (lstm 1000 x 12: 1.2x, gated
    TD: 1.1x), and the run goes through buf whole. */
 CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int casc_len, int worker, const ccn__ride *R,
-                                   const int sgd, const int elig, const int two, const int G, const int feat) {
-    const int regs = !two && !elig && !feat;
+                                   const int sgd, const int elig, const int G, const int feat) {
+    const int two = G == 4, regs = !two && !elig && !feat;
     size_t off = net->col_off[col], stride = (size_t)net->zlen[col] + 2, fc = feat ? net->feat_count : 0;
     int q, j, W = feat ? net->W : 0, n_links = net->link_off[col + 1] - net->link_off[col], P = net->m + casc_len;
     const ccn_link *lk = net->links + net->link_off[col];
@@ -1919,7 +1924,7 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
     ccn__z z;
     if (!regs) ccn__z_of(net, col, buf, casc_len, 1, &z);
     ccn__local_of(net, col, &d, G);
-    if (feat) ccn__color_features(net, col, &d, net->zbuf, worker, R, sgd, elig, two, G);
+    if (feat) ccn__color_features(net, col, &d, net->zbuf, worker, R, sgd, elig, G);
     for (q = 0; q < G; ++q) {
         size_t b = (size_t)q * stride, r = b + (size_t)W;
         ccn_real *tb = sgd ? th + b : NULL, *Eb = elig ? E + b : NULL;
@@ -1953,14 +1958,13 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
    ride, kind and feature layers, with the kernels inlined and all fixed, so that nothing is
    called or reloaded per column (tanh 1000 x 12: 0.8x the time of a call per gate run; one
    loop with the feature layers' code in it cost a tenth more without them; reading the gate
-   count from the net instead of fixing it: tanh 1000 x 12 1.26x the time, lstm 1.06x). lstm,
-   the kind of 4 gates, is the one with two traces. */
+   count from the net instead of fixing it: tanh 1000 x 12 1.26x the time, lstm 1.06x). */
 #define CCN__COLOR_COLUMNS(name, sgd, elig, G, feat)                                                    \
     CCN__NOINLINE static void name(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int worker, \
                                    const ccn__ride *R) {                                                \
         int i;                                                                                          \
         for (i = a; i < b; ++i)                                                                         \
-            ccn__color_column(net, i, buf, casc_len, worker, R, sgd, elig, G == 4, G, feat);            \
+            ccn__color_column(net, i, buf, casc_len, worker, R, sgd, elig, G, feat);                    \
     }
 CCN__COLOR_COLUMNS(ccn__color_tanh, 0, 0, 1, 0)
 CCN__COLOR_COLUMNS(ccn__color_tanh_sgd, 1, 0, 1, 0)

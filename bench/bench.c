@@ -39,7 +39,7 @@ typedef struct bench_case {
     int quick;                 /* part of --quick */
     const char *group;         /* for the figure: series name */
     int threads;               /* > 1: the step spread over this many threads */
-    int ftz;                   /* run with ccn_set_flush_subnormals (x86)                      */
+    int ftz;                   /* run with ccn_set_flush_subnormals (x86-64)                   */
 } bench_case;
 
 /* A small pool for ccn_set_parallel: the calling thread is worker 0; the others spin on a
@@ -239,7 +239,7 @@ static int run_case(const bench_case *c, double min_time, bench_result *res) {
     cfg.seed = 1;
     cfg.n_workers = c->threads > 1 ? c->threads : 1;
     if (ccn_create(&cfg, NULL, &net) != CCN_OK) return 0;
-    if (c->ftz && ccn_set_flush_subnormals(net, 1) != CCN_OK) { /* not x86: the case is skipped */
+    if (c->ftz && ccn_set_flush_subnormals(net, 1) != CCN_OK) { /* not x86-64: the case is skipped */
         ccn_destroy(net);
         return 0;
     }
