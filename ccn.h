@@ -1747,12 +1747,14 @@ CCN__INLINE void ccn__trace2_at(ccn_real *eh, ccn_real *ec, ccn_real *th, ccn_re
 }
 
 /* What rides on a run of 8 to 15 traced in two windows (ccn__trace1, ccn__trace2): th moves
-   along the new traces nh, E takes the old ones eo (both windows, 16 each), the values the
-   kernel read, not read again from memory (gcc then loaded the second window entry by entry:
-   lstm 1000 x 12 TD 1.1x the time); both windows computed
-   before either is stored, and before the traces are. The second window starts at t; it is
-   addressed through its own pointers (indexed as [t + j], gcc computes eight addresses and
-   goes scalar once the kernel is inlined). */
+   along the new traces nh, E takes the old ones eo (both windows, 16 each), copied by the
+   kernel before it computes, not read here from memory (gcc then loaded the second window
+   entry by entry: lstm 1000 x 12 TD 1.1x the time). In ccn__trace1 the copy is apart from the
+   computation, so that it vanishes without E (computed from the copy: gated 100 x 128 SGD
+   1.1x the time, from register pressure). Both windows are computed before either is stored,
+   and before the traces are. The second window starts at t; it is addressed through its own
+   pointers (indexed as [t + j], gcc computes eight addresses and goes scalar once the kernel is
+   inlined). */
 CCN__INLINE void ccn__ride_windows(ccn_real *CCN__RESTRICT th, ccn_real *CCN__RESTRICT E,
                                    const ccn_real *CCN__RESTRICT nh, const ccn_real *CCN__RESTRICT eo, int t,
                                    ccn_real alpha, ccn_real c, ccn_real decay, ccn_real ce) {
@@ -1793,10 +1795,10 @@ CCN__INLINE void ccn__trace1(ccn_real *CCN__RESTRICT e, const ccn_real *CCN__RES
     if (len >= 8 && len < 16) {
         ccn_real *e2 = e + t;
         const ccn_real *z2 = z + t;
-        for (j = 0; j < 8; ++j) eo[j] = e[j];
+        for (j = 0; j < 8; ++j) eo[j] = e[j]; /* the old traces for E (see ccn__ride_windows) */
         for (j = 0; j < 8; ++j) eo[8 + j] = e2[j];
-        for (j = 0; j < 8; ++j) te[j] = mhh * eo[j] + b * z[j];
-        for (j = 0; j < 8; ++j) te[8 + j] = mhh * eo[8 + j] + b * z2[j];
+        for (j = 0; j < 8; ++j) te[j] = mhh * e[j] + b * z[j];
+        for (j = 0; j < 8; ++j) te[8 + j] = mhh * e2[j] + b * z2[j];
         ccn__ride_windows(th, E, te, eo, t, alpha, c, decay, ce);
         for (j = 0; j < 8; ++j) e[j] = te[j];
         for (j = 0; j < 8; ++j) e2[j] = te[8 + j];
@@ -1817,7 +1819,7 @@ CCN__INLINE void ccn__trace2(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT
     if (len >= 8 && len < 16) { /* two windows, as ccn__trace1 */
         ccn_real *eh2 = eh + t, *ec2 = ec + t;
         const ccn_real *z2 = z + t;
-        for (j = 0; j < 8; ++j) oh[j] = eh[j];
+        for (j = 0; j < 8; ++j) oh[j] = eh[j]; /* kept for E, as ccn__trace1's eo */
         for (j = 0; j < 8; ++j) oh[8 + j] = eh2[j];
         for (j = 0; j < 8; ++j) {
             wh[j] = hh * oh[j] + hc * ec[j] + bh * z[j];
