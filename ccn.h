@@ -258,8 +258,8 @@
    vectorise. Hot loops are contiguous and written to vectorise without -ffast-math. To learn
    online from targets, ccn_learn_step is faster than ccn_step then ccn_learn (ColoR with SGD:
    the update rides in the trace loop, 0.75-0.9x the time): use it unless the loss is
-   your own (ccn_learn_with_error). A column costs a fixed 6-23 ns per step (tanh SGD to lstm
-   TD, on a Zen 4 core) beyond 0.23-0.39 ns per parameter: below ~64 inputs per column the
+   your own (ccn_learn_with_error). A column costs a fixed 6-24 ns per step (tanh SGD to lstm
+   TD, on a Zen 4 core) beyond 0.23-0.37 ns per parameter: below ~64 inputs per column the
    fixed part dominates (make bench). With sparse inputs some traces decay through the subnormal
    range, where x86 is slow: a program that accepts subnormals becoming 0 may call
    ccn_set_flush_subnormals(net, 1), 0.7x the time of a tanh 100 x 128 step on sparse inputs
