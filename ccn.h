@@ -2130,9 +2130,12 @@ static void ccn__task(void *ctx, int task, int worker) {
    control bits put back on the way out (the exception flags, bits 0-5, keep what the call
    raised). A parallel-for's tasks set it themselves: they may run on threads of their own. */
 #ifdef CCN__HAS_FLUSH
-static unsigned ccn__mode_enter(const ccn_net *net) {
-    unsigned csr = _mm_getcsr();
-    if (net && net->flush) _mm_setcsr(csr | 0x8040u);
+static unsigned ccn__mode_enter(const ccn_net *net) { /* with flush off, the MXCSR is not touched */
+    unsigned csr = 0;
+    if (net && net->flush) {
+        csr = _mm_getcsr();
+        _mm_setcsr(csr | 0x8040u);
+    }
     return csr;
 }
 static void ccn__mode_leave(const ccn_net *net, unsigned csr) {
