@@ -1,9 +1,11 @@
 #!/bin/sh
 # Builds and runs the test suite in every leg of the matrix: gcc and clang, C99 and C11, float and
-# CCN_DOUBLE, the header as C++ (g++, clang++), a two-file CCN_STATIC link, and every example at a
+# CCN_DOUBLE, the header as C++ (g++, clang++), a two-file CCN_STATIC link, gcc for AVX2 (where
+# ccn.h sums the pre-activations of small fan-in eight columns at once), and every example at a
 # tiny size. Before the legs run it writes the same net from a float and a double build
 # (tests/fixture.c) for the suite's cross-precision test, which finds them through CCN_TEST_DIR.
-# A leg whose compiler is missing is skipped and reported. The last line is the total:
+# A leg whose compiler is missing, or whose instructions this processor lacks, is skipped and
+# reported. The last line is the total:
 # "N passed, N failed"; the exit status is non-zero if anything failed.
 #   usage: tests/run.sh [build-dir]
 #   environment: EXTRA_CFLAGS (e.g. sanitizers), RUNNER (e.g. valgrind), LEGS (names to run)
@@ -24,9 +26,18 @@ clang-c11-double|clang|-std=c11 -DCCN_DOUBLE C_ONLY|tests/suite.c
 g++-c++11-float|g++|-std=c++11 -x c++|tests/suite.c
 clang++-c++17-double|clang++|-std=c++17 -x c++ -DCCN_DOUBLE|tests/suite.c
 gcc-static-float|gcc|-std=c99 C_ONLY|tests/static_a.c tests/static_b.c
-clang-static-double|clang|-std=c99 -DCCN_DOUBLE C_ONLY|tests/static_a.c tests/static_b.c'
+clang-static-double|clang|-std=c99 -DCCN_DOUBLE C_ONLY|tests/static_a.c tests/static_b.c
+gcc-avx2-float|gcc|-std=c99 -mavx2 -mfma C_ONLY|tests/suite.c'
 
-passed=0 failed=0 skipped=""
+# the processor features a leg's flags ask for, as /proc/cpuinfo names them
+cpu_lacks() {
+    for f in $1; do
+        case $f in -m*) grep -qw "${f#-m}" /proc/cpuinfo 2>/dev/null || return 0 ;; esac
+    done
+    return 1
+}
+
+passed=0 failed=0 skipped="" unsupported=""
 count() { # adds the "N passed, M failed" line of a log to the totals
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
     if [ -z "$line" ]; then failed=$((failed + 1)); return; fi
@@ -42,6 +53,7 @@ for leg in $(printf '%s\n' "$legs" | tr ' ' '~'); do
     name=${leg%%|*}; rest=${leg#*|}; cc=${rest%%|*}; rest=${rest#*|}; flags=${rest%%|*}; srcs=${rest#*|}
     if [ -n "${LEGS:-}" ] && ! printf ' %s ' "$LEGS" | grep -q " $name "; then continue; fi
     if ! command -v "$cc" >/dev/null 2>&1; then skipped="$skipped $name"; continue; fi
+    if cpu_lacks "$flags"; then unsupported="$unsupported $name"; continue; fi
     flags=$(printf '%s' "$flags" | sed "s/C_ONLY/$C_ONLY/")
     ( $cc $flags $BASE $W -o "$out/$name" $srcs -lm >"$out/$name.build.log" 2>&1 || rm -f "$out/$name" ) &
     built="$built $name"
@@ -105,5 +117,6 @@ else
 fi
 
 for name in $skipped; do echo "SKIPPED leg $name: its compiler is not installed"; done
+for name in $unsupported; do echo "SKIPPED leg $name: this processor lacks its instructions"; done
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

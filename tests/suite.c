@@ -24,6 +24,7 @@ static const th_case suite_cases[] = {
     {"link_density", test_link_density},
     {"rng_reference_values", test_rng_reference_values},
     {"math_accuracy", test_math_accuracy},
+    {"preact_across_columns", test_preact_across_columns},
     {"parallel_step_is_bit_identical", test_parallel_step_is_bit_identical},
     {"flush_subnormals", test_flush_subnormals},
     {"determinism", test_determinism},

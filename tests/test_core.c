@@ -497,6 +497,87 @@ static void test_math_accuracy(void) {
     CHECK(ccn__sigmoid(CCN_R(-1000)) >= 0 && ccn__sigmoid(CCN_R(-1000)) < CCN_R(1e-30) && ccn__sigmoid(CCN_R(1000)) == CCN_R(1));
 }
 
+/* The pre-activations of every kind over chunks of a stage, at the fan-ins around z's lengths 9
+   to 15 (with a cascade in later stages), feedforward or not, with links and without: where
+   the build targets AVX, stages without links go eight columns at once (ccn__preact_x8), and
+   they must have the bits of the column-by-column loop that every build has (ccn__preact_z);
+   every path must be the sum to round-off. The buffer holds NaN after the
+   stage's inputs: h', 1 and the links' values come from the net (the loop with links writes
+   them there before it reads them). */
+static void test_preact_across_columns(void) {
+    static const int kinds[3] = {CCN_TANH, CCN_GATED, CCN_LSTM};
+    static const int ranges[4][2] = {{0, 10}, {0, 8}, {3, 10}, {1, 2}}; /* within a stage of 10 */
+    static const ccn__preact_fn loop[2][3] = {{ccn__preact_1, ccn__preact_2, ccn__preact_4},
+                                              {ccn__preact_1_links, ccn__preact_2_links, ccn__preact_4_links}};
+    double worst = 0;
+    int k, m, ff, li, st, r, i, q, j, differ = 0, compared = 0;
+#ifdef CCN__X8
+    printf("    eight columns at once: in this build (AVX, float)\n");
+#else
+    printf("    eight columns at once: not in this build (it needs AVX and float): the loop alone\n");
+#endif
+    for (k = 0; k < 3; ++k)
+        for (m = 5; m <= 15; ++m)
+            for (ff = 0; ff < 2; ++ff)
+                for (li = 0; li < 2; ++li) {
+                    ccn_config c = tu_config(kinds[k], CCN_COLOR, 0, li ? 0.5 : 0.0, 30, m, 1);
+                    ccn_net *net;
+                    ccn_rng rng;
+                    c.feedforward = ff;
+                    c.columns_per_stage = 10;
+                    c.seed = (uint64_t)(700 + k * 100 + m * 4 + ff * 2 + li);
+                    net = tu_create(&c);
+                    tu_randomize(net, (uint64_t)(40 + m), 1.0);
+                    ccn_rng_seed(&rng, (uint64_t)(90 + k * 20 + m));
+                    for (i = 0; i < net->n; ++i) net->h_prev[i] = (ccn_real)(2 * ccn_rng_uniform(&rng) - 1);
+                    for (st = 0; st < 3; ++st)
+                        for (r = 0; r < 4; ++r) {
+                            int c0 = 10 * st, a = c0 + ranges[r][0], b = c0 + ranges[r][1], P = m + c0, G = net->G;
+                            size_t all = (size_t)(G * net->n);
+                            ccn_real *buf = net->zbuf, *pre = tu_reals(all), *u = tu_reals(all);
+                            for (j = 0; j < P; ++j) buf[j] = (ccn_real)(4 * ccn_rng_uniform(&rng) - 2);
+                            for (j = P; j < net->zlen[b - 1] + 2; ++j) buf[j] = (ccn_real)NAN;
+                            int links = net->link_off[c0 + 10] > net->link_off[c0];
+                            ccn__preact(net, a, b, buf, c0, links);
+                            memcpy(pre, net->pre, all * sizeof(ccn_real));
+                            memcpy(u, net->u, all * sizeof(ccn_real));
+                            if (!links && P + 2 > 8 && P + 2 < 16)
+                                ccn__preact_z(net, a, b, buf, c0);
+                            else
+                                loop[links][G == 1 ? 0 : G == 2 ? 1 : 2](net, a, b, buf, c0);
+                            for (q = 0; q < G; ++q)
+                                for (i = a; i < b; ++i) {
+                                    size_t at = (size_t)(q * net->n + i);
+                                    int len = net->zlen[i] + 2, nl = net->link_off[i + 1] - net->link_off[i];
+                                    const ccn_real *w = net->theta + net->col_off[i] + (size_t)(q * len);
+                                    double sum = 0, mag = 0, zj;
+                                    for (j = 0; j < len; ++j) {
+                                        zj = j < P ? (double)buf[j]
+                                             : j < P + nl ? (double)ccn__link_value(net, net->links + net->link_off[i] + j - P)
+                                             : j == P + nl ? (ff ? 0.0 : (double)net->h_prev[i]) : 1.0;
+                                        sum += (double)w[j] * zj;
+                                        mag += fabs((double)w[j] * zj);
+                                    }
+                                    differ += memcmp(&pre[at], &net->pre[at], sizeof(ccn_real)) != 0 ||
+                                              memcmp(&u[at], &net->u[at], sizeof(ccn_real)) != 0;
+                                    ++compared;
+                                    if (fabs((double)pre[at] - sum) / mag > worst) worst = fabs((double)pre[at] - sum) / mag;
+                                    CHECK((double)u[at] == (ff ? 0.0 : (double)w[len - 2]));
+                                }
+                            free(pre);
+                            free(u);
+                        }
+                    ccn_destroy(net);
+                }
+    printf("    %d pre-activations, %d with other bits than the loop's; worst error %.2g of the sum of |w z|\n", compared,
+           differ, worst);
+    if (tu_contracts()) /* a build with contraction: each path has its own bits (ccn.h, RANDOMNESS) */
+        printf("    this build contracts a * b + c into one rounding: the paths' bits are not compared\n");
+    else
+        CHECK(differ == 0);
+    CHECK_LE(worst, 16 * (TU_DOUBLE ? 2.220446049250313e-16 : 1.1920929e-07));
+}
+
 static void test_parallel_step_is_bit_identical(void) {
     int ki;
     for (ki = 0; ki < 3; ++ki) {

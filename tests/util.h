@@ -86,6 +86,14 @@ static ccn_config tu_config(int kind, int method, int layers, double links, int 
     return c;
 }
 
+/* Whether this build contracts a * b + c into one rounding (-ffp-contract=fast with FMA): with
+   a = 1 + h, a * a rounds 1 + 2h + h^2 to 1 + 2h, so a * a - (1 + 2h) is 0 unless fused. */
+static int tu_contracts(void) {
+    volatile ccn_real h = TU_DOUBLE ? (ccn_real)7.450580596923828125e-9 : (ccn_real)2.44140625e-4; /* 2^-27, 2^-12 */
+    ccn_real a = 1 + h, c = -(1 + 2 * h);
+    return a * a + c != 0;
+}
+
 /* Every parameter U(-scale, scale), the readout U(-1, 1): the default readout of 0 would hide
    every column gradient. */
 static void tu_randomize(ccn_net *net, uint64_t seed, double scale) {
