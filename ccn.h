@@ -1969,6 +1969,33 @@ CCN__INLINE void ccn__trace2(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT
         for (k = 0; k < len; ++k) ccn__trace2_at(eh, ec, NULL, NULL, k, z[k], d, q, alpha, c, decay, ce);
 }
 
+#ifdef CCN__X8
+/* ccn__trace1 for one gate block of a column without links whose z, [buf[0, P) ; h' ; 1], is 9
+   to 15 long, with SGD's step or nothing riding, where the build targets AVX: the two windows
+   of ccn__trace1 with h' and 1 in their lanes (the second window's last two, the first's last
+   when P is 7), as ccn__dot_z places them, so no entry goes alone; entry by entry the
+   arithmetic of ccn__trace1_at, so the same bits (tested). */
+CCN__INLINE void ccn__trace1_x8(float *CCN__RESTRICT e, float *CCN__RESTRICT th, const float *CCN__RESTRICT buf, int P,
+                                float mhh, float b, float hp, float alpha, float c) {
+    const size_t t = (size_t)(P - 6);
+    const __m256 lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7), vh = _mm256_set1_ps(hp);
+    const __m256 vm = _mm256_set1_ps(mhh), vb = _mm256_set1_ps(b);
+    __m256 z1 = _mm256_blendv_ps(_mm256_loadu_ps(buf), vh, _mm256_cmp_ps(lane, _mm256_set1_ps((float)P), _CMP_GE_OQ));
+    __m256 z2 = _mm256_blend_ps(_mm256_blend_ps(_mm256_loadu_ps(buf + t), vh, 0x40), _mm256_set1_ps(1.0f), 0x80);
+    __m256 n1 = _mm256_add_ps(_mm256_mul_ps(vm, _mm256_loadu_ps(e)), _mm256_mul_ps(vb, z1));
+    __m256 n2 = _mm256_add_ps(_mm256_mul_ps(vm, _mm256_loadu_ps(e + t)), _mm256_mul_ps(vb, z2));
+    if (th) {
+        const __m256 va = _mm256_set1_ps(alpha), vc = _mm256_set1_ps(c);
+        __m256 t1 = _mm256_add_ps(_mm256_loadu_ps(th), _mm256_mul_ps(va, _mm256_mul_ps(vc, n1)));
+        __m256 t2 = _mm256_add_ps(_mm256_loadu_ps(th + t), _mm256_mul_ps(va, _mm256_mul_ps(vc, n2)));
+        _mm256_storeu_ps(th, t1);
+        _mm256_storeu_ps(th + t, t2);
+    }
+    _mm256_storeu_ps(e, n1);
+    _mm256_storeu_ps(e + t, n2);
+}
+#endif
+
 /* The kernels, not inlined: for columns with feature layers, whose loop has code enough without
    them (inlined there: 1.07x the time), and for lstm's long runs. */
 CCN__NOINLINE static void ccn__trace1_call(ccn_real *CCN__RESTRICT e, const ccn_real *CCN__RESTRICT z, int len,
@@ -2058,6 +2085,12 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
         size_t b = (size_t)q * stride, r = b + (size_t)W;
         ccn_real *tb = sgd ? th + b : NULL, *Eb = elig ? E + b : NULL;
         ccn_real *tr = sgd ? th + r : NULL, *Er = elig ? E + r : NULL, bh = d.Bh[q];
+#ifdef CCN__X8
+        if (regs && sgd && !n_links && P >= 7 && P <= 13) {
+            ccn__trace1_x8(eh + r, tr, buf, P, d.hh, bh, hp, alpha, c);
+            continue;
+        }
+#endif
         if (regs) { /* the prefix, then the tail */
             ccn_real *et = eh + r + P, *tt = sgd ? tr + P : NULL;
             ccn__trace1(eh + r, buf, P, d.hh, bh, tr, alpha, c, NULL, decay, ce);

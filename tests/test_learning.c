@@ -90,7 +90,8 @@ static ccn_net *tl_reloaded(ccn_net *net) {
    a parallel-for; stages of 50 columns (two tasks each) with both normalisers and a scaled
    readout step through a parallel-for; a feedforward TD-learner net with refuse_nonfinite
    (where it is the two calls), reloaded from its own file mid-run, whose output is then made
-   NaN. A NaN target is refused after the step as ccn_learn refuses it. */
+   NaN. A NaN target is refused after the step as ccn_learn refuses it. The plain set-up has 10
+   inputs, so that its z (12 long) takes the eight-column paths of AVX builds. */
 static void test_learn_step_is_step_then_learn(void) {
     int kind, layers, opt, variant, combos = 0, total = 0;
     tu_runner runner = {3, 0, 0};
@@ -99,7 +100,8 @@ static void test_learn_step_is_step_then_learn(void) {
             for (opt = CCN_SGD; opt <= CCN_ADAM; ++opt)
                 for (variant = 0; variant < 4; ++variant) {
                     int o = variant == 3 ? 1 : 2; /* TD: one output */
-                    ccn_config c = tu_config(kind, CCN_COLOR, layers, variant == 1 ? 2.0 : 0.0, variant == 2 ? 100 : 40, 4, o);
+                    int m = variant == 0 ? 10 : 4; /* 10: z 12 long, where AVX builds go eight columns at once */
+                    ccn_config c = tu_config(kind, CCN_COLOR, layers, variant == 1 ? 2.0 : 0.0, variant == 2 ? 100 : 40, m, o);
                     ccn_net *a, *b;
                     int t, same_y = 1, ok = 1, same;
                     c.optimizer = opt;
@@ -122,10 +124,10 @@ static void test_learn_step_is_step_then_learn(void) {
                     b = tu_create(&c);
                     if (variant == 1 || variant == 2) ccn_set_parallel(b, tu_backwards, &runner);
                     for (t = 0; t < 50; ++t) {
-                        ccn_real x[4], target[2], ya[2], yb[2];
+                        ccn_real x[10], target[2], ya[2], yb[2];
                         ccn_result ra, rb;
                         int j;
-                        for (j = 0; j < 4; ++j) x[j] = (ccn_real)((t * 7 + j * 3) % 5) * CCN_R(0.3) - CCN_R(0.5);
+                        for (j = 0; j < m; ++j) x[j] = (ccn_real)((t * 7 + j * 3) % 5) * CCN_R(0.3) - CCN_R(0.5);
                         target[0] = t == 33 ? (ccn_real)NAN : (ccn_real)(t % 3) - 1;
                         target[1] = CCN_R(0.5);
                         if (variant == 3 && t == 25) b = tl_reloaded(b);
