@@ -36,11 +36,11 @@ sanitize:
 	@EXTRA_CFLAGS="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 	  sh tests/run.sh $(BUILD)/sanitize
 
-# The suite under valgrind memcheck (gcc legs, float and double).
+# The suite under valgrind memcheck (gcc legs: float, double, and AVX2 where the processor has it).
 valgrind:
 	@command -v valgrind >/dev/null || { echo "valgrind is not installed (Debian: apt-get install valgrind)"; exit 1; }
 	@RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all" \
-	  LEGS="gcc-c99-float gcc-c11-double gcc-static-float" sh tests/run.sh $(BUILD)/valgrind
+	  LEGS="gcc-c99-float gcc-c11-double gcc-static-float gcc-avx2-float" sh tests/run.sh $(BUILD)/valgrind
 
 # libFuzzer (clang, ASan, UBSan) on ccn_load_from_memory, FUZZ_SECONDS long (default 600), from
 # a seed corpus of valid files that this target writes (float and double). Findings land in
