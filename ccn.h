@@ -258,8 +258,8 @@
    vectorise. Hot loops are contiguous and written to vectorise without -ffast-math. To learn
    online from targets, ccn_learn_step is faster than ccn_step then ccn_learn (ColoR with SGD:
    the update rides in the trace loop, 0.75-0.9x the time): use it unless the loss is
-   your own (ccn_learn_with_error). A column costs a fixed 6-24 ns per step (tanh SGD to lstm
-   TD, on a Zen 4 core) beyond 0.23-0.37 ns per parameter: below ~64 inputs per column the
+   your own (ccn_learn_with_error). A column costs a fixed 4-23 ns per step (tanh SGD to lstm
+   TD, on a Zen 4 core) beyond 0.25-0.38 ns per parameter: below ~64 inputs per column the
    fixed part dominates (make bench). Where the compiler targets AVX (-march=native on an x86
    since 2011, or -mavx2) and ccn_real is float, columns of small fan-in (7 to 13 inputs and
    cascade, no links) go eight at a time through their pre-activations and, with
