@@ -263,8 +263,8 @@
    fixed part dominates (make bench). Where the compiler targets AVX (-march=native on an x86
    since 2011, or -mavx2) and ccn_real is float, columns of small fan-in (7 to 13 inputs and
    cascade, no links) go eight at a time through their pre-activations and, with
-   ccn_learn_step, their SGD trace update, with the bits of a build without AVX. With sparse inputs some traces decay through the subnormal
-   range, where x86 is slow: a program that accepts subnormals becoming 0 may call
+   ccn_learn_step, their SGD trace update, with the bits of a build without AVX. With sparse
+   inputs some traces decay through the subnormal range, where x86 is slow: a program that accepts subnormals becoming 0 may call
    ccn_set_flush_subnormals(net, 1), 0.7x the time of a tanh 100 x 128 step on sparse inputs
    (lstm: no change; setting and restoring the mode costs about 20 ns a call, and a task).
 */
@@ -1664,6 +1664,10 @@ CCN__INLINE void ccn__z_of(const ccn_net *net, int col, ccn_real *buf, int casc_
     z->rest_len = (net->L ? 0 : net->m) + casc_len + z->tail_len;
 }
 
+/* Whether a column without links or feature layers whose z is [the stage's P inputs ; h' ; 1]
+   takes the short paths below: z 9 to 15 long (ccn__dot_z, ccn__preact_x8, ccn__trace1_x8). */
+CCN__INLINE int ccn__short_z(int P) { return P >= 7 && P <= 13; }
+
 /* Gate block w's pre-activation for a column without links or feature layers whose z,
    [buf[0, P) ; h' ; 1], is 9 to 15 long (small fan-in): two windows of 8 as the trace kernels
    run, [0, 8) and [P - 6, P + 2), the second's entries below 8 (the first's too) counting 0,
@@ -1784,8 +1788,8 @@ CCN__INLINE __m256 ccn__x8_sums(const ccn_net *net, int i, int cnt, int q, size_
    9 to 15 long (small fan-in: 7 to 13 inputs and cascade), eight columns at a time, the last
    eight with fewer through the same code: the bits of ccn__preact_z (tested; with
    floating-point contraction, each path's own), in a fraction of the time of a column at a
-   time (tanh 1000 x 12: the step 0.84x the time). z's tail (h', 1) is at entries P, P + 1: lanes 6, 7 of the second window, and lane
-   7 of the first when P is 7. */
+   time (tanh 1000 x 12: the step 0.84x the time). z's tail (h', 1) is at entries P, P + 1:
+   lanes 6, 7 of the second window, and lane 7 of the first when P is 7. */
 static void ccn__preact_x8(ccn_net *net, int a, int b, ccn_real *buf, int casc_len) {
     const int P = net->m + casc_len, len = P + 2, ff = net->cfg.feedforward;
     const size_t n = (size_t)net->n, stride = (size_t)len, t = (size_t)(len - 8);
@@ -1820,8 +1824,7 @@ static void ccn__preact_x8(ccn_net *net, int a, int b, ccn_real *buf, int casc_l
 static void ccn__preact(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int links) {
     static const ccn__preact_fn fns[2][3] = { /* [links][1, 2, 4 gates] */
         {ccn__preact_1, ccn__preact_2, ccn__preact_4}, {ccn__preact_1_links, ccn__preact_2_links, ccn__preact_4_links}};
-    int len = net->m + casc_len + 2;
-    if (!net->L && !links && len > 8 && len < CCN__LANES) {
+    if (!net->L && !links && ccn__short_z(net->m + casc_len)) {
 #ifdef CCN__X8
         ccn__preact_x8(net, a, b, buf, casc_len);
 #else
@@ -1984,10 +1987,11 @@ CCN__INLINE void ccn__trace2(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT
 
 #ifdef CCN__X8
 /* ccn__trace1 for one gate block of a column without links whose z, [buf[0, P) ; h' ; 1], is 9
-   to 15 long, with SGD's step or nothing riding, where the build targets AVX: the two windows
-   of ccn__trace1 with h' and 1 in their lanes (the second window's last two, the first's last
+   to 15 long, with SGD's step riding, where the build targets AVX: the two windows of
+   ccn__trace1 with h' and 1 in their lanes (the second window's last two, the first's last
    when P is 7), as ccn__dot_z places them, so no entry goes alone; entry by entry the
-   arithmetic of ccn__trace1_at, so the same bits (tested). */
+   arithmetic of ccn__trace1_at, so the same bits (tested). Tanh and gated 1000 x 12
+   ccn_learn_step: 0.93x the time; without a ride it gained nothing (tanh: 1.06x the time). */
 CCN__INLINE void ccn__trace1_x8(float *CCN__RESTRICT e, float *CCN__RESTRICT th, const float *CCN__RESTRICT buf, int P,
                                 float mhh, float b, float hp, float alpha, float c) {
     const size_t t = (size_t)(P - 6);
@@ -1995,15 +1999,13 @@ CCN__INLINE void ccn__trace1_x8(float *CCN__RESTRICT e, float *CCN__RESTRICT th,
     const __m256 vm = _mm256_set1_ps(mhh), vb = _mm256_set1_ps(b);
     __m256 z1 = _mm256_blendv_ps(_mm256_loadu_ps(buf), vh, _mm256_cmp_ps(lane, _mm256_set1_ps((float)P), _CMP_GE_OQ));
     __m256 z2 = _mm256_blend_ps(_mm256_blend_ps(_mm256_loadu_ps(buf + t), vh, 0x40), _mm256_set1_ps(1.0f), 0x80);
+    const __m256 va = _mm256_set1_ps(alpha), vc = _mm256_set1_ps(c);
     __m256 n1 = _mm256_add_ps(_mm256_mul_ps(vm, _mm256_loadu_ps(e)), _mm256_mul_ps(vb, z1));
     __m256 n2 = _mm256_add_ps(_mm256_mul_ps(vm, _mm256_loadu_ps(e + t)), _mm256_mul_ps(vb, z2));
-    if (th) {
-        const __m256 va = _mm256_set1_ps(alpha), vc = _mm256_set1_ps(c);
-        __m256 t1 = _mm256_add_ps(_mm256_loadu_ps(th), _mm256_mul_ps(va, _mm256_mul_ps(vc, n1)));
-        __m256 t2 = _mm256_add_ps(_mm256_loadu_ps(th + t), _mm256_mul_ps(va, _mm256_mul_ps(vc, n2)));
-        _mm256_storeu_ps(th, t1);
-        _mm256_storeu_ps(th + t, t2);
-    }
+    __m256 t1 = _mm256_add_ps(_mm256_loadu_ps(th), _mm256_mul_ps(va, _mm256_mul_ps(vc, n1)));
+    __m256 t2 = _mm256_add_ps(_mm256_loadu_ps(th + t), _mm256_mul_ps(va, _mm256_mul_ps(vc, n2)));
+    _mm256_storeu_ps(th, t1);
+    _mm256_storeu_ps(th + t, t2);
     _mm256_storeu_ps(e, n1);
     _mm256_storeu_ps(e + t, n2);
 }
@@ -2099,7 +2101,7 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
         ccn_real *tb = sgd ? th + b : NULL, *Eb = elig ? E + b : NULL;
         ccn_real *tr = sgd ? th + r : NULL, *Er = elig ? E + r : NULL, bh = d.Bh[q];
 #ifdef CCN__X8
-        if (regs && sgd && !n_links && P >= 7 && P <= 13) {
+        if (regs && sgd && !n_links && ccn__short_z(P)) {
             ccn__trace1_x8(eh + r, tr, buf, P, d.hh, bh, hp, alpha, c);
             continue;
         }

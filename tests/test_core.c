@@ -541,7 +541,7 @@ static void test_preact_across_columns(void) {
                             ccn__preact(net, a, b, buf, c0, links);
                             memcpy(pre, net->pre, all * sizeof(ccn_real));
                             memcpy(u, net->u, all * sizeof(ccn_real));
-                            if (!links && P + 2 > 8 && P + 2 < 16)
+                            if (!links && ccn__short_z(P))
                                 ccn__preact_z(net, a, b, buf, c0);
                             else
                                 loop[links][G == 1 ? 0 : G == 2 ? 1 : 2](net, a, b, buf, c0);
