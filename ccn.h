@@ -264,9 +264,10 @@
    since 2011, or -mavx2) and ccn_real is float, columns of small fan-in (7 to 13 inputs and
    cascade, no links) go eight at a time through their pre-activations and, with
    ccn_learn_step, their SGD trace update, with the bits of a build without AVX. With sparse
-   inputs some traces decay through the subnormal range, where x86 is slow: a program that accepts subnormals becoming 0 may call
-   ccn_set_flush_subnormals(net, 1), 0.7x the time of a tanh 100 x 128 step on sparse inputs
-   (lstm: no change; setting and restoring the mode costs about 20 ns a call, and a task).
+   inputs some traces decay through the subnormal range, where x86 is slow: a program that
+   accepts subnormals becoming 0 may call ccn_set_flush_subnormals(net, 1), 0.7x the time of a
+   tanh 100 x 128 step on sparse inputs (lstm: no change; setting and restoring the mode costs
+   about 20 ns a call, and a task).
 */
 #ifndef CCN_H_INCLUDED
 #define CCN_H_INCLUDED
