@@ -1573,7 +1573,7 @@ static void ccn__gated_cells(ccn_net *net, int c0, int c1) {
         h[i] = f * hp + (CCN_R(1) - f) * g;
         Bf[i] = bf;
         Bg[i] = bg;
-        M[i] = f + bf * uf[i] + bg * ug[i];
+        M[i] = ff ? CCN_R(0) : f + bf * uf[i] + bg * ug[i]; /* h' is the constant 0 */
     }
 }
 
@@ -1601,10 +1601,10 @@ static void ccn__lstm_cells(ccn_net *net, int c0, int c1) {
         Bh[n + i] = dh_dc * bf;
         Bh[2 * n + i] = dh_dao;
         Bh[3 * n + i] = dh_dc * bg;
-        cc[i] = gf;
-        ch[i] = dc_dh;
-        hc[i] = dh_dc * gf;
-        hh[i] = dh_dc * dc_dh + dh_dao * u[2 * n + i];
+        cc[i] = ff ? CCN_R(0) : gf; /* with feedforward, h' and c' are the constant 0: no path */
+        ch[i] = ff ? CCN_R(0) : dc_dh;
+        hc[i] = ff ? CCN_R(0) : dh_dc * gf;
+        hh[i] = ff ? CCN_R(0) : dh_dc * dc_dh + dh_dao * u[2 * n + i];
     }
 }
 
