@@ -13,6 +13,12 @@
  *    x stages {1, 3}, T = 30.
  * 3. ref_bptt_weighted vs. finite differences of sum_t,r w[t,r] y_r(t), and
  *    vs. ref_bptt with w = y - target.
+ * 4. The configuration flags: a hand-written forward pass with feedforward
+ *    columns, input normalisation (a frozen and a live stage) and feature
+ *    normalisation, statistics recurrences included; then ref_bptt vs. finite
+ *    differences for every kind x feature_layers with feedforward, with both
+ *    normalisers (statistics replayed as constants through given_stats), and
+ *    with all three, links of both types, 3 stages, 3 outputs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,6 +232,122 @@ static void hand_checks(void)
         check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, "hand check C");
     }
 
+    /* D: gated, m=2, n=3, o=1, L=0, stages {0,1,1}, feedforward, input normalisation (column 0
+     *    frozen statistics, columns 1 and 2 the live ones), feature normalisation; column 2
+     *    links [state 1]
+     *  col 0: |z| = 2 -> 2*4 = 8 (0..7); col 1: |z| = 3 -> 2*5 = 10 (8..17);
+     *  col 2: |z| = 2+1+1 = 4 -> 2*6 = 12 (18..29); W_out 30..32, b_out 33 */
+    {
+        static const int stage[3] = {0, 1, 1};
+        static const int nl[3] = {0, 0, 1};
+        static const ref_link l2[1] = {{0, 1, 0}};
+        static const double fmu0[2] = {0.3, -0.2}, fvar0[2] = {0.5, 2.0};
+        const ref_link *links[3];
+        const double *frozen_mu[3], *frozen_var[3];
+        ref_net net;
+        const double r = 0.9, rf = 0.8, fl = 0.05;
+        double theta[34], x[6 * 2], target[6], y[6], yh[6];
+        double mu[5] = {0.1, -0.3, 0.2, 0.0, 0.0}, var[5] = {1.5, 0.04, 0.7, 1.0, 1.0};   /* live: x, h0, h1, h2 */
+        double fmu[3] = {0.1, 0.0, -0.1}, fvar[3] = {0.3, 1.2, 0.9};
+        double h[3] = {0, 0, 0}, loss = 0.0, loss_ref, maxd = 0.0;
+        int k, t, j;
+        links[0] = NULL; links[1] = NULL; links[2] = l2;
+        frozen_mu[0] = fmu0; frozen_var[0] = fvar0; frozen_mu[1] = NULL; frozen_var[1] = NULL;
+        frozen_mu[2] = NULL; frozen_var[2] = NULL;
+        memset(&net, 0, sizeof net);
+        net.kind = 1; net.n_inputs = 2; net.n_outputs = 1; net.n_columns = 3;
+        net.stage = stage; net.n_links = nl; net.links = links;
+        net.feedforward = 1; net.input_norm_rate = r; net.feature_norm_rate = rf; net.norm_var_floor = fl;
+        net.in_mu0 = mu; net.in_var0 = var; net.f_mu0 = fmu; net.f_var0 = fvar;
+        net.frozen_mu = frozen_mu; net.frozen_var = frozen_var;
+        check(ref_param_count(&net) == 34, "param count D");
+        for (k = 0; k < 34; ++k) theta[k] = 0.8 * urand();
+        for (k = 0; k < 12; ++k) x[k] = urand();
+        for (k = 0; k < 6; ++k) target[k] = urand();
+        loss_ref = ref_forward(&net, theta, 6, x, target, y);   /* before the hand pass moves mu, var */
+        for (t = 0; t < 6; ++t) {
+            const double *xt = x + 2 * t;
+            double z[4], hprev1 = h[1], hn;
+            /* col 0: frozen statistics, own state 0 */
+            z[0] = (xt[0] - fmu0[0]) / sqrt(fvar0[0]); z[1] = (xt[1] - fmu0[1]) / sqrt(fvar0[1]);
+            h[0] = gated_cell(theta + 0, 2, z, 0.0);
+            /* col 1: live statistics, [x~ ; h0~] */
+            z[0] = (xt[0] - mu[0]) / sqrt(var[0]); z[1] = (xt[1] - mu[1]) / sqrt(var[1]);
+            z[2] = (h[0] - mu[2]) / sqrt(var[2]);
+            h[1] = gated_cell(theta + 8, 3, z, 0.0);
+            /* col 2: [x~ ; h0~ ; h1(t-1)] */
+            z[3] = hprev1;
+            h[2] = gated_cell(theta + 18, 4, z, 0.0);
+            yh[t] = theta[33];
+            for (j = 0; j < 3; ++j) {
+                hn = (h[j] - fmu[j]) / sqrt(fvar[j]);
+                yh[t] += theta[30 + j] * hn;
+            }
+            loss += 0.5 * (yh[t] - target[t]) * (yh[t] - target[t]);
+            for (j = 0; j < 5; ++j) {   /* live statistics absorb x and h */
+                double v = j < 2 ? xt[j] : h[j - 2], d, nv;
+                mu[j] = r * mu[j] + (1.0 - r) * v;
+                d = v - mu[j];
+                nv = r * var[j] + (1.0 - r) * d * d;
+                var[j] = nv > fl ? nv : fl;
+            }
+            for (j = 0; j < 3; ++j) {
+                double d, nv;
+                fmu[j] = rf * fmu[j] + (1.0 - rf) * h[j];
+                d = h[j] - fmu[j];
+                nv = rf * fvar[j] + (1.0 - rf) * d * d;
+                fvar[j] = nv > fl ? nv : fl;
+            }
+        }
+        for (k = 0; k < 6; ++k) if (fabs(y[k] - yh[k]) > maxd) maxd = fabs(y[k] - yh[k]);
+        printf("hand check D (gated, feedforward, frozen + live input normalisation, feature normalisation): |dy| = %.3g, |dloss| = %.3g\n",
+               maxd, fabs(loss - loss_ref));
+        check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, "hand check D");
+    }
+
+    /* E: lstm, the same net as A with feedforward: h_prev = c_prev = 0 for the own state, state
+     *    links still read h_j(t-1) */
+    {
+        static const int stage[3] = {0, 1, 1};
+        static const int nl[3] = {1, 0, 2};
+        static const ref_link l0[1] = {{0, 2, 0}};
+        static const ref_link l2[2] = {{0, 1, 0}, {1, 0, 1}};
+        const ref_link *links[3];
+        ref_net net;
+        double theta[108], x[4 * 2], target[4], y[4], yh[4];
+        double h[3] = {0, 0, 0}, loss = 0.0, loss_ref, maxd = 0.0;
+        int k, t;
+        links[0] = l0; links[1] = NULL; links[2] = l2;
+        memset(&net, 0, sizeof net);
+        net.kind = 2; net.n_inputs = 2; net.n_outputs = 1; net.n_columns = 3;
+        net.feature_layers = 2; net.feature_width = 2; net.feedforward = 1;
+        net.stage = stage; net.n_links = nl; net.links = links;
+        check(ref_param_count(&net) == 108, "param count E");
+        for (k = 0; k < 108; ++k) theta[k] = 0.8 * urand();
+        for (k = 0; k < 8; ++k) x[k] = urand();
+        for (k = 0; k < 4; ++k) target[k] = urand();
+        for (t = 0; t < 4; ++t) {
+            double phi0[2], phi1[2], phi2[2], z[5], hprev[3], hh, cc;
+            memcpy(hprev, h, sizeof h);
+            feat2(theta + 0, x + 2 * t, phi0);
+            feat2(theta + 32, x + 2 * t, phi1);
+            feat2(theta + 64, x + 2 * t, phi2);
+            z[0] = phi0[0]; z[1] = phi0[1]; z[2] = hprev[2];
+            hh = 0.0; cc = 0.0; lstm_cell(theta + 0 + 12, 3, z, &hh, &cc); h[0] = hh;
+            z[0] = phi1[0]; z[1] = phi1[1]; z[2] = h[0];
+            hh = 0.0; cc = 0.0; lstm_cell(theta + 32 + 12, 3, z, &hh, &cc); h[1] = hh;
+            z[0] = phi2[0]; z[1] = phi2[1]; z[2] = h[0]; z[3] = hprev[1]; z[4] = phi0[1];
+            hh = 0.0; cc = 0.0; lstm_cell(theta + 64 + 12, 5, z, &hh, &cc); h[2] = hh;
+            yh[t] = theta[104] * h[0] + theta[105] * h[1] + theta[106] * h[2] + theta[107];
+            loss += 0.5 * (yh[t] - target[t]) * (yh[t] - target[t]);
+        }
+        loss_ref = ref_forward(&net, theta, 4, x, target, y);
+        for (t = 0; t < 4; ++t) if (fabs(y[t] - yh[t]) > maxd) maxd = fabs(y[t] - yh[t]);
+        printf("hand check E (lstm, L=2, feedforward, cascade, state+feature links): |dy| = %.3g, |dloss| = %.3g\n",
+               maxd, fabs(loss - loss_ref));
+        check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, "hand check E");
+    }
+
     /* invalid descriptions are rejected */
     {
         static const int bad_stage[2] = {1, 0};
@@ -245,6 +367,12 @@ static void hand_checks(void)
         check(ref_param_count(&net) == -1, "feature link with L=0 rejected");
         net.feature_layers = 1; net.feature_width = 3;
         check(ref_param_count(&net) > 0, "feature link with L=1 accepted");
+        net.input_norm_rate = 0.9;
+        check(ref_param_count(&net) == -1, "normalisation without a variance floor rejected");
+        net.norm_var_floor = 0.01; net.input_norm_rate = 1.5;
+        check(ref_param_count(&net) == -1, "normalisation rate above 1 rejected");
+        net.input_norm_rate = 0.9; net.feedforward = 2;
+        check(ref_param_count(&net) == -1, "feedforward other than 0 or 1 rejected");
     }
 }
 
@@ -432,6 +560,110 @@ static void merge(errs *acc, const errs *e)
 static const char *kind_name[3] = {"tanh ", "gated", "lstm "};
 static const char *link_name[4] = {"none   ", "state  ", "feature", "both   "};
 
+/* 4. The flags: feedforward, input normalisation (stages 0 and 1 frozen, stage 2 live) and
+ * feature normalisation, alone and together, for every kind and feature depth, links of both
+ * types (state only without feature layers), 3 stages, 3 outputs. With a normaliser on, the
+ * statistics the run reads are recorded (ref_statistics) and replayed as constants
+ * (given_stats), so the finite differences are of the function whose gradient ref_bptt
+ * computes; the replay must change neither the loss nor the gradient. Returns the worst
+ * max-rel over the components. */
+static double flag_checks(void)
+{
+    enum { M = 3, N = 5, O = 3, WF = 4, T = 20, MAXL = 2 };
+    static const int stage[N] = {0, 0, 1, 2, 2};
+    static const char *set_name[3] = {"feedforward          ", "input+feature norm   ", "feedforward+both norm"};
+    double worst_all = 0.0;
+    int kind, L, set;
+    printf("\nflags: ref_bptt vs 7-point central FD of ref_forward (statistics replayed), m=%d n=%d o=%d W=%d T=%d, stages {0,0,1,2,2}\n",
+           M, N, O, WF, T);
+    printf("kind   L flags                  params  rel smooth  rel kink   max-abs\n");
+    for (kind = 0; kind < 3; ++kind)
+        for (L = 0; L <= 2; ++L)
+            for (set = 0; set < 3; ++set) {
+                int nl[N], i, k;
+                ref_link lbuf[N][MAXL];
+                const ref_link *links[N];
+                double fmu_buf[N][M + N], fvar_buf[N][M + N], mu0[M + N], var0[M + N], fmu0[N], fvar0[N];
+                const double *frozen_mu[N], *frozen_var[N];
+                ref_net net;
+                long p, q, S = 2L * (M + N) + 2L * N;
+                double *theta, *x, *target, *grad, *g2, *fd, *stats, l1, l2;
+                errs e;
+
+                memset(&net, 0, sizeof net);
+                net.kind = kind; net.n_inputs = M; net.n_outputs = O; net.n_columns = N;
+                net.feature_layers = L; net.feature_width = WF; net.stage = stage;
+                for (i = 0; i < N; ++i) {   /* columns 0, 2 and 3 with links; state links within the stage */
+                    nl[i] = 0;
+                    links[i] = lbuf[i];
+                    if (i == 1 || i == 4) continue;
+                    for (k = 0; k < MAXL; ++k) {
+                        int type = L == 0 ? 0 : k % 2;
+                        lbuf[i][nl[i]].type = type;
+                        lbuf[i][nl[i]].column = type == 0 ? (i == 0 ? 1 : i == 3 ? 4 : 0) : (i + k) % N;
+                        lbuf[i][nl[i]].feature = (i + k) % WF;
+                        ++nl[i];
+                    }
+                }
+                net.n_links = nl;
+                net.links = links;
+                net.feedforward = set != 1;
+                if (set >= 1) {
+                    net.input_norm_rate = 0.9;
+                    net.feature_norm_rate = 0.8;
+                    net.norm_var_floor = 0.05;
+                    for (i = 0; i < N; ++i) {
+                        frozen_mu[i] = stage[i] < 2 ? fmu_buf[i] : NULL;
+                        frozen_var[i] = stage[i] < 2 ? fvar_buf[i] : NULL;
+                        for (k = 0; k < M + N; ++k) {
+                            fmu_buf[i][k] = 0.5 * urand();
+                            fvar_buf[i][k] = 1.15 + 0.85 * urand();
+                        }
+                    }
+                    for (k = 0; k < M + N; ++k) { mu0[k] = 0.5 * urand(); var0[k] = 1.15 + 0.85 * urand(); }
+                    for (k = 0; k < N; ++k) { fmu0[k] = 0.3 * urand(); fvar0[k] = 0.6 + 0.4 * urand(); }
+                    net.in_mu0 = mu0; net.in_var0 = var0; net.f_mu0 = fmu0; net.f_var0 = fvar0;
+                    net.frozen_mu = frozen_mu; net.frozen_var = frozen_var;
+                }
+
+                p = ref_param_count(&net);
+                if (p <= 0) { printf("invalid test net\n"); failures++; return 1.0; }
+                theta = (double *)malloc((size_t)p * sizeof(double));
+                grad = (double *)malloc((size_t)p * sizeof(double));
+                g2 = (double *)malloc((size_t)p * sizeof(double));
+                fd = (double *)malloc((size_t)p * sizeof(double));
+                g_fd_kink = (unsigned char *)malloc((size_t)p);
+                x = (double *)malloc((size_t)(T * M) * sizeof(double));
+                target = (double *)malloc((size_t)(T * O) * sizeof(double));
+                stats = (double *)malloc((size_t)(T * S) * sizeof(double));
+                for (q = 0; q < p; ++q) theta[q] = 0.5 * 1.7320508075688772 * urand();
+                for (k = 0; k < T * M; ++k) x[k] = urand();
+                for (k = 0; k < T * O; ++k) target[k] = urand();
+
+                l1 = ref_bptt(&net, theta, T, x, target, grad);
+                check(ref_statistics(&net, theta, T, x, stats) == 0, "ref_statistics");
+                net.given_stats = stats;
+                l2 = ref_bptt(&net, theta, T, x, target, g2);
+                check(l1 == l2 && memcmp(grad, g2, (size_t)p * sizeof(double)) == 0,
+                      "replayed statistics give the same loss and gradient");
+                if (set >= 1) {   /* the statistics moved: the replay is not of constant ones */
+                    int moved = 0;
+                    for (k = 0; k < S; ++k) moved |= stats[(long)(T - 1) * S + k] != stats[k];
+                    check(moved, "the live statistics follow the run");
+                }
+                finite_diff(&net, theta, T, x, target, NULL, fd);
+                compare(grad, fd, p, &e);
+                printf("%s  %d %s  %5ld   %.2e   %.2e   %.2e\n", kind_name[kind], L, set_name[set], p,
+                       e.rel_smooth, e.rel_kink, e.abs_err);
+                check(e.rel < 1e-6, "gradient accuracy with the flags");
+                if (e.rel > worst_all) worst_all = e.rel;
+                free(theta); free(grad); free(g2); free(fd); free(x); free(target); free(stats);
+                free(g_fd_kink); g_fd_kink = NULL;
+            }
+    printf("flags: worst max-rel %.2e\n", worst_all);
+    return worst_all;
+}
+
 int main(void)
 {
     enum { M = 3, N = 5, O = 2, WF = 4, T = 30, MAXL = 3 };
@@ -546,6 +778,7 @@ int main(void)
                    worst[kind][L].rel_smooth, worst[kind][L].rel_kink,
                    wworst[kind][L].rel_smooth, wworst[kind][L].rel_kink);
     printf("overall %.2e | %.2e    %.2e | %.2e\n", all.rel_smooth, all.rel_kink, wall.rel_smooth, wall.rel_kink);
+    flag_checks();
     printf("FD components near a relu kink: %d one-sided, %d with reduced h, %d skipped\n",
            g_fd_onesided, g_fd_shrunk, g_fd_skipped);
     printf("%s (%d failures)\n", failures ? "FAILED" : "OK", failures);
