@@ -1,17 +1,20 @@
 /* The proof that the mathematics is right: exact RTRL against an independent BPTT (ref_bptt.h,
-   its own forward pass) and central finite differences; ColoR against exact RTRL.
+   its own forward pass) and central finite differences; ColoR against exact RTRL. The every_flag
+   tests run a grid of every configuration flag that changes the forward pass or the gradient
+   (kind x feedforward x feature depth x links, stages, normalisation, outputs).
 
    Tolerances, with what each test measures on x86-64 (gcc and clang, -O2):
                                          double bound  measured   float bound  measured
-     RTRL / ColoR vs BPTT (relative)     1e-9          6e-16      1e-5         3e-7
-     ColoR vs RTRL, no links (relative)  1e-12         2e-17      1e-6         1e-8
-     vs central differences (relative)   1e-8          3e-10      1e-5         1.3e-7
+     RTRL / ColoR vs BPTT (relative)     1e-9          1.1e-15    1e-5         4e-7
+     ColoR vs RTRL, no links (relative)  1e-12         5e-17      1e-6         1.2e-8
+     vs central differences (relative)   1e-8          3e-9       1e-5         1e-6
      outputs vs the reference (abs.)     1e-12         ~1e-16     1e-5         ~1e-7
    Double bounds are the issue's (differences are limited by their own truncation and
    cancellation, not by the gradient). In float the library computes in float while the reference
    stays in double: float's epsilon (6e-8) compounded over 20-50 recurrent steps and sums of
-   ~100 terms gives the measured ~3e-7; the bounds leave a margin of 30-100x for other compilers
-   and flags, no more, so a real error (anything above round-off) still fails. */
+   ~100 terms gives the measured ~3e-7 (the normalised nets' worst: their inputs divided by
+   standard deviations down to 0.2); the bounds leave a margin of 10-100x for other compilers and
+   flags, no more, so a real error (anything above round-off) still fails. */
 #include "util.h"
 
 #if TU_DOUBLE
@@ -396,4 +399,387 @@ static void test_state_gradient(void) {
         ccn_destroy(a);
         ccn_destroy(b);
     }
+}
+
+/* ---- every configuration flag against the reference ---------------------------------------- */
+
+/* The reference of a library net's active columns with every flag the gradient sees: the
+   feedforward flag, the normalisation rates and floor, the live statistics as they are now (the
+   run starts from them) and each frozen stage's copy. Free with tg_ref_free. */
+typedef struct tg_ref {
+    tu_ref r;
+    size_t *map; /* reference parameter -> library parameter */
+    double *live_mu, *live_var, *f_mu, *f_var, *frozen;
+    const double **frozen_mu, **frozen_var;
+} tg_ref;
+
+static tg_ref tg_ref_of(ccn_net *lib) {
+    tg_ref g;
+    const ccn_config *c = ccn_get_config(lib);
+    int m = c->n_inputs, na = ccn_active_columns(lib), cur = ccn_stage(lib), i, j, count;
+    const ccn_real *mu, *var;
+    memset(&g, 0, sizeof g);
+    g.r = tu_ref_of_active(lib, &g.map);
+    g.r.net.feedforward = c->feedforward;
+    g.r.net.input_norm_rate = c->input_norm_rate;
+    g.r.net.feature_norm_rate = c->feature_norm_rate;
+    g.r.net.norm_var_floor = c->norm_var_floor;
+    if (c->input_norm_rate < 1.0) {
+        g.live_mu = tu_doubles((size_t)(m + na));
+        g.live_var = tu_doubles((size_t)(m + na));
+        ccn_input_stats(lib, cur, &mu, &var, &count);
+        for (j = 0; j < m + na; ++j) { /* entries no active column reads: the starting 0 and 1 */
+            g.live_mu[j] = j < count ? (double)mu[j] : 0.0;
+            g.live_var[j] = j < count ? (double)var[j] : 1.0;
+        }
+        g.r.net.in_mu0 = g.live_mu;
+        g.r.net.in_var0 = g.live_var;
+        g.frozen_mu = (const double **)calloc((size_t)na, sizeof(double *));
+        g.frozen_var = (const double **)calloc((size_t)na, sizeof(double *));
+        g.frozen = tu_doubles((size_t)(2 * na * (m + na)));
+        for (i = 0; i < na; ++i) {
+            ccn_column_info ci;
+            double *f = g.frozen + (size_t)(2 * i * (m + na));
+            ccn_column_info_get(lib, i, &ci);
+            if (ci.stage >= cur) continue;
+            ccn_input_stats(lib, ci.stage, &mu, &var, &count);
+            for (j = 0; j < count; ++j) {
+                f[j] = (double)mu[j];
+                f[m + na + j] = (double)var[j];
+            }
+            g.frozen_mu[i] = f;
+            g.frozen_var[i] = f + m + na;
+        }
+        g.r.net.frozen_mu = g.frozen_mu;
+        g.r.net.frozen_var = g.frozen_var;
+    }
+    if (c->feature_norm_rate < 1.0) {
+        ccn_feature_stats(lib, &mu, &var);
+        g.f_mu = tu_doubles((size_t)na);
+        g.f_var = tu_doubles((size_t)na);
+        for (j = 0; j < na; ++j) {
+            g.f_mu[j] = (double)mu[j];
+            g.f_var[j] = (double)var[j];
+        }
+        g.r.net.f_mu0 = g.f_mu;
+        g.r.net.f_var0 = g.f_var;
+    }
+    return g;
+}
+
+static void tg_ref_free(tg_ref *g) {
+    tu_ref_free(&g->r);
+    free(g->map);
+    free(g->live_mu);
+    free(g->live_var);
+    free(g->f_mu);
+    free(g->f_var);
+    free(g->frozen);
+    free((void *)g->frozen_mu);
+    free((void *)g->frozen_var);
+}
+
+/* Configuration idx of the flag grid (54 of them): kind x feedforward x feature depth x
+   variant, the variants
+     0  one stage, links (none or 1.5 a column, alternating), 2 outputs, no normalisation
+     1  one stage, no links, input and feature normalisation, 1 output
+     2  stages of 2 columns (2, 2, 1), the run in stage 1 or 2 (the earlier ones frozen, their
+        statistics too), links 0.9 or 1.5 a column, input and feature normalisation, 3 outputs
+   Five columns, four inputs. The pair of nets (ColoR and RTRL) is set up identically: random
+   parameters, then with normalisation a warm-up of steps (without learning) that moves the
+   statistics away from their start, the stages advanced in between. */
+#define TG_GRID 54
+static ccn_config tg_grid_config(int idx, int method) {
+    int kind = tg_kinds[idx % 3], ff = idx / 3 % 2, layers = idx / 6 % 3, variant = idx / 18;
+    ccn_config c = tu_config(kind, method, layers, 0.0, 5, 4, variant == 0 ? 2 : variant == 1 ? 1 : 3);
+    c.feedforward = ff;
+    c.seed = (uint64_t)(4000 + idx);
+    if (variant == 0) c.links = idx / 2 % 2 ? 1.5 : 0.0;
+    if (variant >= 1) {
+        c.input_norm_rate = 0.9;
+        c.feature_norm_rate = 0.8;
+        c.norm_var_floor = 0.05;
+    }
+    if (variant == 2) {
+        c.columns_per_stage = 2;
+        c.links = layers ? 1.5 : 0.9; /* without features a column of 2 has 1 candidate */
+    }
+    return c;
+}
+
+static ccn_net *tg_grid_net(int idx, int method) {
+    ccn_config c = tg_grid_config(idx, method);
+    ccn_net *net = tu_create(&c);
+    tu_randomize(net, (uint64_t)(77 + idx), 0.7);
+    if (c.input_norm_rate < 1.0) {
+        int stages = c.columns_per_stage ? 1 + idx % 2 : 0, st, t, j;
+        tu_seq warm = tu_sequence(20 * (stages + 1), 4, 1, (uint64_t)(500 + idx));
+        ccn_real x[4];
+        for (st = 0, t = 0; st <= stages; ++st) {
+            if (st) CHECK(ccn_next_stage(net) == CCN_OK);
+            for (; t < 20 * (st + 1); ++t) {
+                for (j = 0; j < 4; ++j) x[j] = (ccn_real)(1.5 * warm.x[t * 4 + j] + 0.4);
+                CHECK(ccn_step(net, x, NULL) == CCN_OK);
+            }
+        }
+        tu_seq_free(&warm);
+    }
+    return net;
+}
+
+/* Whether ColoR is exact on this net: no learning column reads another (no links in the
+   learning stage; frozen stages' columns are constants whatever they read). */
+static int tg_color_exact(ccn_net *net) {
+    int i, count;
+    for (i = 0; i < ccn_active_columns(net); ++i) {
+        ccn_column_info ci;
+        ccn_column_info_get(net, i, &ci);
+        ccn_links(net, i, &count);
+        if (ci.stage == ccn_stage(net) && count > 0) return 0;
+    }
+    return 1;
+}
+
+static int tg_learning(ccn_net *net, size_t k) {
+    ccn_column_info ci;
+    int owner = ccn_param_owner(net, k);
+    if (owner < 0) return 1;
+    ccn_column_info_get(net, owner, &ci);
+    return ci.stage == ccn_stage(net);
+}
+
+static const char *tg_grid_name(int idx, char *buf, size_t size) {
+    static const char *variant[3] = {"one stage", "normalised", "staged+normalised"};
+    ccn_config c = tg_grid_config(idx, CCN_RTRL);
+    snprintf(buf, size, "%s%s layers=%d %s links=%g outputs=%d", tg_kind_name(c.kind), c.feedforward ? " feedforward" : "",
+             c.feature_layers, variant[idx / 18], c.links, c.n_outputs);
+    return buf;
+}
+
+/* Every flag that changes the forward pass or the gradient (kind, feedforward, feature layers 0
+   to 2, links of both types, stages with frozen earlier ones, input and feature normalisation,
+   1 to 3 outputs): exact RTRL equals the reference's BPTT; where ColoR is exact (no links in the
+   learning stage), ColoR equals it too and equals RTRL; frozen parameters get exactly 0. */
+static void test_every_flag_equals_bptt(void) {
+    int idx, n_color = 0, T = 25;
+    double worst_rtrl = 0, worst_color = 0, worst_cr = 0;
+    char name[128];
+    for (idx = 0; idx < TG_GRID; ++idx) {
+        ccn_net *a = tg_grid_net(idx, CCN_RTRL), *b = tg_grid_net(idx, CCN_COLOR);
+        tg_ref ref = tg_ref_of(a);
+        size_t p = ccn_param_count(a), q = (size_t)ref_param_count(&ref.r.net), k, n_learn = 0;
+        tu_seq s = tu_sequence(T, 4, ccn_get_config(a)->n_outputs, (uint64_t)(900 + idx));
+        double *ga = tu_doubles(p), *gb = tu_doubles(p), *gr = tu_doubles(q);
+        double *la = tu_doubles(q), *lb = tu_doubles(q), *lr = tu_doubles(q), err;
+        int exact = tg_color_exact(b);
+        tu_library_gradient(a, &s, ga);
+        tu_library_gradient(b, &s, gb);
+        ref_bptt(&ref.r.net, ref.r.theta, T, s.x, s.target, gr);
+        for (k = 0; k < q; ++k)
+            if (tg_learning(a, ref.map[k])) {
+                la[n_learn] = ga[ref.map[k]];
+                lb[n_learn] = gb[ref.map[k]];
+                lr[n_learn] = gr[k];
+                ++n_learn;
+            }
+        for (k = 0; k < p; ++k)
+            if (!tg_learning(a, k)) CHECK(ga[k] == 0.0 && gb[k] == 0.0);
+        err = tu_rel_err(la, lr, n_learn);
+        if (err > worst_rtrl) worst_rtrl = err;
+        if (!(err <= TOL_EXACT)) printf("    %s: RTRL vs BPTT %.3g\n", tg_grid_name(idx, name, sizeof name), err);
+        CHECK_LE(err, TOL_EXACT);
+        CHECK(tu_norm(lr, n_learn) > 1e-3);
+        if (exact) {
+            double ec = tu_rel_err(lb, lr, n_learn), ecr = tu_rel_err(gb, ga, p);
+            ++n_color;
+            if (ec > worst_color) worst_color = ec;
+            if (ecr > worst_cr) worst_cr = ecr;
+            if (!(ec <= TOL_EXACT && ecr <= TOL_COLOR))
+                printf("    %s: ColoR vs BPTT %.3g, vs RTRL %.3g\n", tg_grid_name(idx, name, sizeof name), ec, ecr);
+            CHECK_LE(ec, TOL_EXACT);
+            CHECK_LE(ecr, TOL_COLOR);
+        }
+        free(ga);
+        free(gb);
+        free(gr);
+        free(la);
+        free(lb);
+        free(lr);
+        tu_seq_free(&s);
+        tg_ref_free(&ref);
+        ccn_destroy(a);
+        ccn_destroy(b);
+        T = T + 4 > 40 ? 25 : T + 4;
+    }
+    CHECK(n_color >= TG_GRID / 2);
+    printf("    %d nets: worst relative error RTRL vs BPTT %.3g; where ColoR is exact (%d nets): ColoR vs BPTT %.3g, vs RTRL %.3g\n",
+           TG_GRID, worst_rtrl, n_color, worst_color, worst_cr);
+}
+
+/* The same grid against central differences of the loss (on a sample of the learning
+   parameters): of the reference's loss, its statistics replayed as the constants the gradient
+   takes them to be; and in double, where nothing is normalised (the statistics would move with
+   the parameters), of the library's own loss through ccn_step alone. Both RTRL and ColoR where
+   ColoR is exact. */
+static void test_every_flag_finite_differences(void) {
+    int idx, mi, T = 20;
+    double worst = 0, worst_own = 0, h = 1e-5;
+    char name[128];
+    for (idx = 0; idx < TG_GRID; ++idx)
+        for (mi = 0; mi < 2; ++mi) {
+            ccn_net *net = tg_grid_net(idx, mi ? CCN_COLOR : CCN_RTRL);
+            const ccn_config *c = ccn_get_config(net);
+            tg_ref ref;
+            size_t p = ccn_param_count(net), q, k, i, n_sample = 0, n_learn = 0, stride, *learn;
+            int o = c->n_outputs;
+            tu_seq s = tu_sequence(T, 4, o, (uint64_t)(1300 + idx));
+            double *g, *fd, *gs, *stats, err;
+            if (mi && !tg_color_exact(net)) {
+                tu_seq_free(&s);
+                ccn_destroy(net);
+                continue;
+            }
+            ref = tg_ref_of(net);
+            q = (size_t)ref_param_count(&ref.r.net);
+            learn = (size_t *)calloc(q, sizeof(size_t));
+            for (k = 0; k < q; ++k)
+                if (tg_learning(net, ref.map[k])) learn[n_learn++] = k;
+            stride = n_learn / 40 + 1;
+            g = tu_doubles(p);
+            fd = tu_doubles(q);
+            gs = tu_doubles(q);
+            stats = tu_doubles((size_t)(T * ref_stats_size(&ref.r.net)));
+            CHECK(ref_statistics(&ref.r.net, ref.r.theta, T, s.x, stats) == 0);
+            ref.r.net.given_stats = stats;
+            tu_library_gradient(net, &s, g);
+            for (i = (size_t)idx % stride; i < n_learn; i += stride) {
+                double keep, lp, lm;
+                k = learn[i];
+                keep = ref.r.theta[k];
+                ref.r.theta[k] = keep + h;
+                lp = ref_forward(&ref.r.net, ref.r.theta, T, s.x, s.target, NULL);
+                ref.r.theta[k] = keep - h;
+                lm = ref_forward(&ref.r.net, ref.r.theta, T, s.x, s.target, NULL);
+                ref.r.theta[k] = keep;
+                fd[n_sample] = (lp - lm) / (2 * h);
+                gs[n_sample] = g[ref.map[k]];
+                ++n_sample;
+            }
+            CHECK(n_sample >= 20);
+            err = tu_rel_err(gs, fd, n_sample);
+            if (err > worst) worst = err;
+            if (!(err <= TOL_FD))
+                printf("    %s %s: vs differences of the reference %.3g\n", tg_grid_name(idx, name, sizeof name),
+                       mi ? "ColoR" : "RTRL", err);
+            CHECK_LE(err, TOL_FD);
+#if TU_DOUBLE
+            if (c->input_norm_rate == 1.0 && c->feature_norm_rate == 1.0) {
+                ccn_real *th = ccn_params(net), x[4], y[3];
+                n_sample = 0;
+                for (k = (size_t)idx % stride; k < p; k += stride) {
+                    double l[2];
+                    int sign, t, j;
+                    ccn_real keep = th[k];
+                    for (sign = 0; sign < 2; ++sign) {
+                        th[k] = keep + (sign ? -h : h);
+                        ccn_reset_state(net);
+                        l[sign] = 0;
+                        for (t = 0; t < T; ++t) {
+                            for (j = 0; j < 4; ++j) x[j] = s.x[t * 4 + j];
+                            ccn_step(net, x, y);
+                            for (j = 0; j < o; ++j) l[sign] += 0.5 * (y[j] - s.target[t * o + j]) * (y[j] - s.target[t * o + j]);
+                        }
+                    }
+                    th[k] = keep;
+                    fd[n_sample] = (l[0] - l[1]) / (2 * h);
+                    gs[n_sample] = g[k];
+                    ++n_sample;
+                }
+                err = tu_rel_err(gs, fd, n_sample);
+                if (err > worst_own) worst_own = err;
+                if (!(err <= TOL_FD))
+                    printf("    %s %s: vs differences of the library's loss %.3g\n", tg_grid_name(idx, name, sizeof name),
+                           mi ? "ColoR" : "RTRL", err);
+                CHECK_LE(err, TOL_FD);
+            }
+#endif
+            free(g);
+            free(fd);
+            free(gs);
+            free(stats);
+            free(learn);
+            tu_seq_free(&s);
+            tg_ref_free(&ref);
+            ccn_destroy(net);
+        }
+    printf("    worst relative error against differences of the reference's loss: %.3g", worst);
+    if (TU_DOUBLE) printf(", of the library's own loss: %.3g", worst_own);
+    printf("\n");
+}
+
+/* A feedforward net's output y_t is a function of x_t alone (no state links, no normalisation,
+   whose statistics remember), so its gradient at t must not depend on x_0 .. x_{t-1}: two nets
+   with the same parameters, run through different histories (13 and 6 steps) and then the same
+   x_t, give equal gradients of y_t (a fixed dL/dy) and equal state gradients, every kind, ColoR
+   and RTRL, without feature layers and with two (and a frozen stage feeding the learning one).
+   Equal exactly, not to round-off: the old traces enter only as 0 * e(t-1), which is 0 for a
+   finite trace, and every other operand of step t is the same in both nets, so IEEE arithmetic
+   gives the same values (compared with ==: a zero's sign may differ, 0 * e taking e's sign).
+   The same nets made recurrent must differ, or the test could not see a history. */
+static void test_feedforward_gradient_forgets_history(void) {
+    int ki, mi, v, ff;
+    for (ki = 0; ki < 3; ++ki)
+        for (mi = 0; mi < 2; ++mi)
+            for (v = 0; v < 2; ++v)
+                for (ff = 1; ff >= 0; --ff) {
+                    ccn_config c = tu_config(tg_kinds[ki], mi ? CCN_RTRL : CCN_COLOR, v ? 2 : 0, 0.0, 5, 4, 2);
+                    ccn_net *net[2];
+                    tu_seq hist[2], now = tu_sequence(1, 4, 2, 31);
+                    ccn_real *g[2], x[4], dl_dy[2] = {CCN_R(0.8), CCN_R(-1.3)}, dl_dh[5], y[2][2];
+                    size_t p, k, differ = 0, nonzero = 0;
+                    int n, t, j, len[2] = {13, 6};
+                    c.feedforward = ff;
+                    if (v) c.columns_per_stage = 3;
+                    hist[0] = tu_sequence(len[0], 4, 2, (uint64_t)(40 + ki));
+                    hist[1] = tu_sequence(len[1], 4, 2, (uint64_t)(60 + ki));
+                    for (n = 0; n < 2; ++n) {
+                        net[n] = tu_create(&c);
+                        tu_randomize(net[n], (uint64_t)(8 + ki), 0.8);
+                        if (v) CHECK(ccn_next_stage(net[n]) == CCN_OK);
+                        for (t = 0; t < len[n]; ++t) {
+                            for (j = 0; j < 4; ++j) x[j] = (ccn_real)(2.0 * hist[n].x[t * 4 + j]);
+                            CHECK(ccn_step(net[n], x, NULL) == CCN_OK);
+                        }
+                        for (j = 0; j < 4; ++j) x[j] = (ccn_real)now.x[j];
+                        CHECK(ccn_step(net[n], x, y[n]) == CCN_OK);
+                    }
+                    p = ccn_param_count(net[0]);
+                    for (j = 0; j < 5; ++j) dl_dh[j] = (ccn_real)(0.3 * j - 0.7);
+                    for (n = 0; n < 2; ++n) {
+                        g[n] = tu_reals(2 * p);
+                        CHECK(ccn_accumulate_gradient(net[n], dl_dy, g[n]) == CCN_OK);
+                        CHECK(ccn_accumulate_state_gradient(net[n], dl_dh, g[n] + p) == CCN_OK);
+                    }
+                    for (k = 0; k < 2 * p; ++k) {
+                        differ += !(g[0][k] == g[1][k]);
+                        nonzero += g[0][k] != 0 && k < ccn_readout_offset(net[0]);
+                    }
+                    CHECK(nonzero > 10);
+                    if (ff) {
+                        CHECK(y[0][0] == y[1][0] && y[0][1] == y[1][1]);
+                        if (differ)
+                            printf("    %s %s layers=%d: %lu of %lu gradient entries depend on the history\n",
+                                   tg_kind_name(tg_kinds[ki]), mi ? "RTRL" : "ColoR", c.feature_layers,
+                                   (unsigned long)differ, (unsigned long)(2 * p));
+                        CHECK(differ == 0);
+                    } else {
+                        CHECK(differ > 0);
+                    }
+                    for (n = 0; n < 2; ++n) {
+                        free(g[n]);
+                        tu_seq_free(&hist[n]);
+                        ccn_destroy(net[n]);
+                    }
+                    tu_seq_free(&now);
+                }
 }
