@@ -35,7 +35,7 @@
    What it shows (defaults: 16 columns, 1e6 steps; error on the query steps of the last 20000):
                  color-16      tbptt-26:3     tbptt-17:4    tbptt-5:8     memoryless-16
      seed 1      0.00070       0.0023         0.0073        0.024         0.154
-     seeds 1-6   0.0005-0.0012 0.0011-0.0030  0.006-0.018   0.010-0.044   0.154-0.172
+     seeds 1-6   0.0005-0.0012 0.0011-0.0030  0.006-0.018   0.010-0.044   0.154-0.173
    (color-16 stalls at 0.013 on seed 3 at this step size; 0.0021 with --color-step 0.0003.)
    The T-BPTT nets whose window is shorter than the memory the task needs stall 3-30x above the
    columns and above the T-BPTT net whose window covers an episode: the window, not the width,
