@@ -558,23 +558,45 @@ static const char *tg_grid_name(int idx, char *buf, size_t size) {
 
 /* Every flag that changes the forward pass or the gradient (kind, feedforward, feature layers 0
    to 2, links of both types, stages with frozen earlier ones, input and feature normalisation,
-   1 to 3 outputs): exact RTRL equals the reference's BPTT; where ColoR is exact (no links in the
-   learning stage), ColoR equals it too and equals RTRL; frozen parameters get exactly 0. */
+   1 to 3 outputs): the outputs equal the reference's; exact RTRL equals the reference's BPTT;
+   where ColoR is exact (no links in the learning stage), ColoR equals it too and equals RTRL;
+   frozen parameters get exactly 0. */
 static void test_every_flag_equals_bptt(void) {
     int idx, n_color = 0, T = 25;
-    double worst_rtrl = 0, worst_color = 0, worst_cr = 0;
+    double worst_rtrl = 0, worst_color = 0, worst_cr = 0, worst_y = 0;
     char name[128];
     for (idx = 0; idx < TG_GRID; ++idx) {
         ccn_net *a = tg_grid_net(idx, CCN_RTRL), *b = tg_grid_net(idx, CCN_COLOR);
         tg_ref ref = tg_ref_of(a);
         size_t p = ccn_param_count(a), q = (size_t)ref_param_count(&ref.r.net), k, n_learn = 0;
-        tu_seq s = tu_sequence(T, 4, ccn_get_config(a)->n_outputs, (uint64_t)(900 + idx));
-        double *ga = tu_doubles(p), *gb = tu_doubles(p), *gr = tu_doubles(q);
-        double *la = tu_doubles(q), *lb = tu_doubles(q), *lr = tu_doubles(q), err;
+        int o = ccn_get_config(a)->n_outputs, t, j;
+        tu_seq s = tu_sequence(T, 4, o, (uint64_t)(900 + idx));
+        double *ga = tu_doubles(p), *gb = tu_doubles(p), *gr = tu_doubles(q), *yr = tu_doubles((size_t)(T * o));
+        double *la = tu_doubles(q), *lb = tu_doubles(q), *lr = tu_doubles(q), err, dy = 0;
+        ccn_real *acc = tu_reals(p), x[4], y[3], e[3];
         int exact = tg_color_exact(b);
-        tu_library_gradient(a, &s, ga);
+        ccn_reset_state(a); /* tu_library_gradient, keeping the outputs */
+        for (t = 0; t < T; ++t) {
+            for (j = 0; j < 4; ++j) x[j] = (ccn_real)s.x[t * 4 + j];
+            CHECK(ccn_step(a, x, y) == CCN_OK);
+            for (j = 0; j < o; ++j) {
+                e[j] = y[j] - (ccn_real)s.target[t * o + j];
+                yr[t * o + j] = (double)y[j];
+            }
+            CHECK(ccn_accumulate_gradient(a, e, acc) == CCN_OK);
+        }
+        for (k = 0; k < p; ++k) ga[k] = (double)acc[k];
         tu_library_gradient(b, &s, gb);
         ref_bptt(&ref.r.net, ref.r.theta, T, s.x, s.target, gr);
+        { /* the outputs */
+            double *yref = tu_doubles((size_t)(T * o));
+            ref_forward(&ref.r.net, ref.r.theta, T, s.x, s.target, yref);
+            for (k = 0; k < (size_t)(T * o); ++k)
+                if (fabs(yr[k] - yref[k]) > dy) dy = fabs(yr[k] - yref[k]);
+            if (dy > worst_y) worst_y = dy;
+            CHECK_LE(dy, TOL_FORWARD);
+            free(yref);
+        }
         for (k = 0; k < q; ++k)
             if (tg_learning(a, ref.map[k])) {
                 la[n_learn] = ga[ref.map[k]];
@@ -602,6 +624,8 @@ static void test_every_flag_equals_bptt(void) {
         free(ga);
         free(gb);
         free(gr);
+        free(yr);
+        free(acc);
         free(la);
         free(lb);
         free(lr);
@@ -612,8 +636,8 @@ static void test_every_flag_equals_bptt(void) {
         T = T + 4 > 40 ? 25 : T + 4;
     }
     CHECK(n_color >= TG_GRID / 2);
-    printf("    %d nets: worst relative error RTRL vs BPTT %.3g; where ColoR is exact (%d nets): ColoR vs BPTT %.3g, vs RTRL %.3g\n",
-           TG_GRID, worst_rtrl, n_color, worst_color, worst_cr);
+    printf("    %d nets: worst output difference %.3g; worst relative error RTRL vs BPTT %.3g; where ColoR is exact (%d nets): ColoR vs BPTT %.3g, vs RTRL %.3g\n",
+           TG_GRID, worst_y, worst_rtrl, n_color, worst_color, worst_cr);
 }
 
 /* The same grid against central differences of the loss (on a sample of the learning
