@@ -142,6 +142,7 @@
    or not): a call that returns a ccn_result returns CCN_ERR_NULL_ARGUMENT and changes nothing,
    one that returns a value returns 0 or NULL (ccn_param_owner: -1), a void call does nothing.
    Pointers documented as optional (y, grad, prediction, an accessor's out-pointers) may be NULL.
+   These checks cost one branch per call, never one per column or parameter.
    A refused configuration: ccn_config_check returns the same code and names the field.
    Learning needs a step to learn from and learns from it once (CCN_ERR_NO_STEP; see the
    declarations of the learning calls).
@@ -172,9 +173,9 @@
    all are done; nothing else may touch that net meanwhile. The parallel-for and the flush
    setting (ccn_set_flush_subnormals) are neither saved nor copied: a loaded net and a ccn_copy
    start single-threaded in the caller's floating-point mode. Both settings describe the calling
-   program (its threads, its arithmetic mode), not the net's state, and a copy is often handed
-   to another thread, where the original's parallel-for must not be called from; a copy is thus
-   exactly what a save and a load give. Set them again on the new net where wanted.
+   program (its threads, its arithmetic mode) rather than the net's state, and a copy is often
+   handed to another thread, which has threads and a mode of its own; so a copy is exactly what
+   a save and a load give. Set them again on the new net where wanted.
 
    RANDOMNESS
    Each net owns a xoshiro256** generator seeded by splitmix64 from ccn_config.seed (0 is an
