@@ -2995,7 +2995,7 @@ static const unsigned char ccn__magic[8] = {0x89, 'C', 'C', 'N', 0x0D, 0x0A, 0x1
 #define CCN__BYTES_f64 8
 #define CCN__CONFIG_BYTE(field, t) +CCN__BYTES_##t
 /* magic, version, real size, length, configuration, link and parameter counts, stage,
-   td_started, steps, updates, generator, CRC */
+   flags, steps, updates, generator, CRC */
 #define CCN__HEAD_BYTES (8 + 4 + 4 + 8 + (0 CCN__CONFIG_FIELDS(CCN__CONFIG_BYTE)) + 8 + 8 + 4 + 4 + 8 + 8 + 32 + 4)
 #define CCN__SCALARS 5 /* alpha, Adam's beta1^t and beta2^t, TD's gamma and error */
 
@@ -3332,7 +3332,8 @@ static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *al
     d.n_links = (size_t)n_links;
     d.p = (size_t)p;
     d.readout = d.p - (size_t)d.o * ((size_t)d.n + 1);
-    if (d.stage < 0 || d.stage >= d.n_stages || (d.td_started != 0 && d.td_started != 1)) return CCN_ERR_BAD_FILE;
+    if (d.stage < 0 || d.stage >= d.n_stages || (d.td_started != 0 && d.td_started != 1)) /* or a flag unknown */
+        return CCN_ERR_BAD_FILE;
     if (!(bytes = ccn__place(&d, NULL)) || !ccn__file_bytes(&d, io->real_size, &want)) return CCN_ERR_TOO_LARGE;
     if (want != length) return CCN_ERR_BAD_FILE;
     if (!(net = ccn__new_net(&d, alloc, bytes))) return CCN_ERR_OUT_OF_MEMORY;
