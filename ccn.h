@@ -19,7 +19,8 @@
        CCN_API             [all]  prefix of every public declaration (default: extern)
        CCN_STATIC          [impl] every function becomes static (private to that file); define it
                                   only together with CCN_IMPLEMENTATION
-       CCN_ASSERT(c)       [impl] hot-path precondition checks; default assert(c), off under NDEBUG
+       CCN_ASSERT(c)       [impl] internal invariants (never the caller's arguments, which are
+                                  checked in every build: ERRORS); default assert(c)
        CCN_MALLOC(sz,user) [impl] default allocation when a NULL ccn_allocator is passed;
        CCN_FREE(p,user)    [impl]   define both or neither (default malloc/free)
        CCN_NO_STDIO        [impl] no <stdio.h>: ccn_save_file and ccn_load_file are left out
@@ -123,7 +124,8 @@
    MEMORY
    A net is one contiguous block from the allocator (ccn_allocator, NULL = CCN_MALLOC/CCN_FREE),
    sized by ccn_memory_size(); ccn_destroy frees it; ccn_copy makes an independent copy (the block
-   holds pointers into itself, so memcpy alone does not); ccn_load makes one allocation too. The
+   holds pointers into itself, so memcpy alone does not), the net a save and a load would give
+   (without the parallel-for and flush setting: THREADS); ccn_load makes one allocation too. The
    per-step calls never allocate; saving and loading need no memory beyond the net's block.
    Reals per parameter: forward-only 1; ColoR 3 (parameter, trace, gradient buffer; lstm 4, a
    second trace), plus 1 for TD's eligibility, 1 for RMSProp, 2 for Adam. Exact RTRL keeps,
@@ -134,8 +136,16 @@
    ERRORS
    Fallible calls return a ccn_result (ccn_result_string() names it). Bad configuration and bad
    files are runtime errors, never asserts; on error no net is returned and nothing is leaked.
-   There is no printing, no errno, no global state. Misuse on the hot path (NULL pointers) is
-   CCN_ASSERT.
+   There is no printing, no errno, no global state. A call that returns an error changes nothing
+   (parameters, state, step count, optimiser), except where its declaration says otherwise.
+   NULL: no public call crashes on a NULL net or a NULL required pointer, in any build (NDEBUG
+   or not): a call that returns a ccn_result returns CCN_ERR_NULL_ARGUMENT and changes nothing,
+   one that returns a value returns 0 or NULL (ccn_param_owner: -1), a void call does nothing.
+   Pointers documented as optional (y, grad, prediction, an accessor's out-pointers) may be NULL.
+   These checks cost one branch per call, never one per column or parameter.
+   A refused configuration: ccn_config_check returns the same code and names the field.
+   Learning needs a step to learn from and learns from it once (CCN_ERR_NO_STEP; see the
+   declarations of the learning calls).
 
    NUMERIC HEALTH
    Inputs: ccn_step and ccn_td_step refuse an input with a NaN or infinite entry, the learning
@@ -160,7 +170,12 @@
    thread-safe itself; read and write callbacks run in the calling thread. ccn_set_parallel
    spreads one net's step over the caller's threads: the net calls the caller's parallel-for
    from inside ccn_step (and the learning calls), which must run each task once and return when
-   all are done; nothing else may touch that net meanwhile. The parallel-for is not saved.
+   all are done; nothing else may touch that net meanwhile. The parallel-for and the flush
+   setting (ccn_set_flush_subnormals) are neither saved nor copied: a loaded net and a ccn_copy
+   start single-threaded in the caller's floating-point mode. Both settings describe the calling
+   program (its threads, its arithmetic mode) rather than the net's state, and a copy is often
+   handed to another thread, which has threads and a mode of its own; so a copy is exactly what
+   a save and a load give. Set them again on the new net where wanted.
 
    RANDOMNESS
    Each net owns a xoshiro256** generator seeded by splitmix64 from ccn_config.seed (0 is an
@@ -220,7 +235,9 @@
      184    8    u64 links in all (L)
      192    8    u64 parameters (P)
      200    4    i32 current stage
-     204    4    i32 1 when TD has a previous prediction, else 0
+     204    4    i32 flags: bit 0 TD has a previous prediction; bit 1 the last step has not
+                 been learned from yet; bit 2 a step was taken since creation or
+                 ccn_reset_state (gradients may be taken); other bits 0
      208    8    u64 steps taken
      216    8    u64 optimiser updates taken
      224   32    u64 x 4 the generator's state
@@ -245,7 +262,7 @@
    CCN_ERR_CHECKSUM; the length beyond the data: CCN_ERR_TRUNCATED, short of it (memory and
    path loaders): CCN_ERR_TRAILING_DATA; a configuration ccn_create refuses: ccn_create's error
    (CCN_ERR_TOO_LARGE for a dimension above CCN_MAX_DIM or sizes that overflow); a real size,
-   configuration (not resolved), count, stage or length that contradicts the rest:
+   configuration (not resolved), count, stage, flag or length that contradicts the rest:
    CCN_ERR_BAD_FILE; the allocation: CCN_ERR_OUT_OF_MEMORY; the second CRC: CCN_ERR_CHECKSUM; a
    link that ccn_create could not have drawn (not a foreign column of the same stage, or a
    feature that does not exist), link counts that do not add up to the blocks P says, or a step
@@ -271,6 +288,12 @@
 */
 #ifndef CCN_H_INCLUDED
 #define CCN_H_INCLUDED
+
+/* C89 cannot compile this header (declarations after statements, long long, inline): say so
+   first. C++ and MSVC's C mode do not define __STDC_VERSION__ as C99 does. */
+#if !defined(__cplusplus) && !defined(_MSC_VER) && (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 199901L)
+#error "ccn.h needs C99 or C++"
+#endif
 
 #define CCN_VERSION_MAJOR 0
 #define CCN_VERSION_MINOR 4
@@ -309,7 +332,7 @@ typedef enum ccn_result {
     CCN_ERR_TOO_LARGE,       /* a dimension above CCN_MAX_DIM, a size that overflows, more link
                                 candidates than CCN_MAX_LINK_DRAWS, or a column's input
                                 longer than INT_MAX                                          */
-    CCN_ERR_BAD_KIND,        /* kind is not CCN_TANH, CCN_GATED or CCN_LSTM                 */
+    CCN_ERR_BAD_KIND,        /* kind is not CCN_TANH, CCN_GATED or CCN_LSTM                  */
     CCN_ERR_BAD_METHOD,      /* method is not CCN_COLOR, CCN_RTRL or CCN_FORWARD            */
     CCN_ERR_BAD_FEATURES,    /* feature_layers not 0, 1 or 2                                 */
     CCN_ERR_BAD_LINKS,       /* links negative, not finite, or more than a stage's columns
@@ -321,17 +344,16 @@ typedef enum ccn_result {
     CCN_ERR_BAD_STAGES,      /* columns_per_stage or steps_per_stage negative or too large   */
     CCN_ERR_BAD_LEARNER,     /* learner unknown, td_lambda outside [0, 1], CCN_TD with more
                                 than one output, or ccn_td_step on a net without CCN_TD     */
-    CCN_ERR_BAD_OPTIMIZER,   /* optimizer unknown, a beta outside [0, 1), epsilon not > 0, or
-                                scale_readout_step or refuse_nonfinite not 0 or 1            */
+    CCN_ERR_BAD_OPTIMIZER,   /* optimizer unknown, a beta outside [0, 1), epsilon not > 0    */
     CCN_ERR_BAD_NORMALIZATION, /* a rate outside (0, 1] or a variance floor not > 0          */
     CCN_ERR_BAD_GAMMA,       /* gamma outside [0, 1] or NaN                                  */
-    CCN_ERR_NOT_FINITE,      /* an input, target, cumulant or dL/dy that is NaN or infinite  */
+    CCN_ERR_NOT_FINITE,      /* an input, target, cumulant, dL/dy or dL/dh NaN or infinite   */
     CCN_ERR_NO_MORE_STAGES,  /* ccn_next_stage on the last stage                             */
     CCN_ERR_BAD_WORKERS,     /* n_workers negative or above CCN_MAX_WORKERS                  */
     CCN_ERR_DIVERGED,        /* with refuse_nonfinite: a learning update that would have made a
                                 parameter or an optimiser moment NaN or infinite was refused */
-    CCN_ERR_IO,              /* a write callback took fewer bytes than given, or a file could
-                                not be opened, written or closed                             */
+    CCN_ERR_IO,              /* a write callback took fewer bytes than given, or an open file
+                                could not be written or closed                               */
     CCN_ERR_BUFFER_TOO_SMALL, /* ccn_save_to_memory: capacity below ccn_saved_size()         */
     CCN_ERR_BAD_MAGIC,       /* not a ccn.h file (the first bytes are not the magic)          */
     CCN_ERR_BAD_VERSION,     /* a file format version this library does not read             */
@@ -340,7 +362,15 @@ typedef enum ccn_result {
     CCN_ERR_BAD_FILE,        /* the checksums match but the contents contradict each other
                                 (sizes, links, counters); see FILE FORMAT                    */
     CCN_ERR_TRAILING_DATA,   /* bytes after the end of the file (memory and path loaders)     */
-    CCN_ERR_UNSUPPORTED      /* ccn_set_flush_subnormals where the library does not set the mode */
+    CCN_ERR_UNSUPPORTED,     /* ccn_set_flush_subnormals where the library does not set the mode */
+    CCN_ERR_NO_STEP,         /* a learning call with no step to learn from: before the first
+                                ccn_step (or after ccn_reset_state), or a second ccn_learn or
+                                ccn_learn_with_error on the same step                        */
+    CCN_ERR_BAD_FLAG,        /* feedforward, scale_readout_step or refuse_nonfinite not 0 or 1 */
+    CCN_ERR_BAD_REAL_SIZE,   /* ccn_save_as: real_size not 4 or 8                            */
+    CCN_ERR_OPEN,            /* ccn_save_file, ccn_load_file: the file could not be opened   */
+    CCN_ERR_UNUSED_SETTING   /* a setting the other settings leave unused, e.g. td_lambda
+                                without CCN_TD (ccn_config_check names it)                   */
 } ccn_result;
 
 enum { CCN_TANH = 1, CCN_GATED = 2, CCN_LSTM = 3 };              /* ccn_config.kind      */
@@ -356,7 +386,9 @@ enum { CCN_LINK_STATE = 0, CCN_LINK_FEATURE = 1 };               /* ccn_link.typ
 
 /* Zero-initialise, then set what you need. Fields whose zero is never meaningful take the
    default shown; where zero means something (feature_layers, links, td_lambda, seed, the flags)
-   it means zero. */
+   it means zero. A field marked "only with ..." must otherwise stay 0 (or its default): the
+   other settings would leave it unused, so ccn_create refuses it (CCN_ERR_UNUSED_SETTING) rather
+   than ignore a value that was set. ccn_config_check names the field a refusal is about. */
 typedef struct ccn_config {
     int n_inputs;          /* m > 0, required                                               */
     int n_outputs;         /* 0 -> 1 (CCN_TD: exactly 1)                                    */
@@ -364,23 +396,24 @@ typedef struct ccn_config {
     int kind;              /* 0 -> CCN_TANH                                                 */
     int method;            /* 0 -> CCN_COLOR                                                */
     int feature_layers;    /* private ReLU layers per column: 0 (none), 1 or 2              */
-    int feature_width;     /* W, 0 -> 5; used (and checked) only with feature_layers > 0    */
+    int feature_width;     /* W, 0 -> 5; only with feature_layers > 0                       */
     int feedforward;       /* 1: columns ignore their own previous state (no recurrence)    */
     double links;          /* expected foreign links per column, within its stage           */
     int columns_per_stage; /* d, 0 -> n_columns (one stage, a plain columnar net)           */
-    int64_t steps_per_stage; /* S, 0 -> stages advance only by ccn_next_stage               */
+    int64_t steps_per_stage; /* S, 0 -> stages advance only by ccn_next_stage; only with
+                                more than one stage                                         */
     int learner;           /* 0 -> CCN_SUPERVISED                                           */
-    double td_lambda;      /* lambda of CCN_TD, in [0, 1]                                   */
+    double td_lambda;      /* lambda of CCN_TD, in [0, 1]; only with CCN_TD                 */
     int optimizer;         /* 0 -> CCN_SGD                                                  */
     double step_size;      /* alpha; 0 means 0 (no learning): set it to learn               */
-    double rms_beta;       /* RMSProp decay, 0 -> 0.9999                                    */
-    double adam_beta1;     /* 0 -> 0.9                                                      */
-    double adam_beta2;     /* 0 -> 0.999                                                    */
-    double opt_epsilon;    /* RMSProp and Adam, 0 -> 1e-8                                   */
+    double rms_beta;       /* RMSProp decay, 0 -> 0.9999; only with CCN_RMSPROP             */
+    double adam_beta1;     /* 0 -> 0.9; only with CCN_ADAM                                  */
+    double adam_beta2;     /* 0 -> 0.999; only with CCN_ADAM                                */
+    double opt_epsilon;    /* 0 -> 1e-8; only with CCN_RMSPROP or CCN_ADAM                  */
     int scale_readout_step; /* 1: the readout's alpha is divided by the active columns      */
     double input_norm_rate;   /* r of the input and cascade normalisers, 0 -> 1 (off)      */
     double feature_norm_rate; /* r of the readout's feature normaliser, 0 -> 1 (off)       */
-    double norm_var_floor;    /* variance floor of both, 0 -> 0.01                         */
+    double norm_var_floor;    /* variance floor of both, 0 -> 0.01; only with a rate < 1   */
     double init_scale;     /* column weights U(-s, s); 0 -> 1/sqrt(fan-in)                  */
     uint64_t seed;         /* any value, 0 included                                         */
     int n_workers;         /* workers a ccn_parallel_fn may use (scratch each), 0 -> 1      */
@@ -431,15 +464,22 @@ CCN_API int ccn_version(void);                      /* CCN_VERSION_NUMBER of the
 CCN_API const char *ccn_result_string(ccn_result r); /* static text, never NULL               */
 
 /* ---- configuration and lifetime ------------------------------------------------------------ */
-/* Applies the defaults to *cfg into *out and validates the result. */
+/* Applies the defaults to *cfg into *out and validates the result (ccn_config_check's
+   checks; *out is written only on CCN_OK). */
 CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out);
+/* What ccn_create would say about cfg, and the field it is about: *field (unless field is NULL)
+   gets the field's name ("td_lambda", static text), or NULL when no single field is to blame
+   (CCN_OK, a NULL cfg, sizes that overflow together). */
+CCN_API ccn_result ccn_config_check(const ccn_config *cfg, const char **field);
 /* Bytes the net takes (one block), or an error for a bad configuration. */
 CCN_API ccn_result ccn_memory_size(const ccn_config *cfg, size_t *out_bytes);
 /* Creates a net (one allocation). alloc may be NULL. On error *out is NULL and nothing leaks. */
 CCN_API ccn_result ccn_create(const ccn_config *cfg, const ccn_allocator *alloc, ccn_net **out);
 CCN_API void ccn_destroy(ccn_net *net);             /* NULL is a no-op                        */
-/* An independent copy of src in every respect (state, traces, statistics, generator), in one
-   allocation from alloc (NULL: src's allocator). On error *out is NULL and nothing leaks. */
+/* An independent copy of src (state, traces, statistics, generator: what ccn_save keeps), in
+   one allocation from alloc (NULL: src's allocator), that continues bit for bit. As a loaded
+   net, it starts single-threaded and in the caller's floating-point mode: src's parallel-for
+   and flush setting are not copied (THREADS). On error *out is NULL and nothing leaks. */
 CCN_API ccn_result ccn_copy(const ccn_net *src, const ccn_allocator *alloc, ccn_net **out);
 CCN_API const ccn_config *ccn_get_config(const ccn_net *net); /* resolved configuration      */
 
@@ -447,49 +487,63 @@ CCN_API const ccn_config *ccn_get_config(const ccn_net *net); /* resolved config
 /* Reads x (n_inputs), advances the state and the traces, writes y (n_outputs) unless NULL.
    Starts the next stage first when steps_per_stage says so. x must not point into the net
    (copy ccn_state() first to feed it back). An x with a NaN or infinite entry is refused:
-   CCN_ERR_NOT_FINITE and nothing changes (not even the step count); else CCN_OK. */
+   CCN_ERR_NOT_FINITE and nothing changes (not even the step count); else CCN_OK. The step is
+   then there to learn from, once (ccn_learn). */
 CCN_API ccn_result ccn_step(ccn_net *net, const ccn_real *x, ccn_real *y);
 /* Zeroes the recurrent state, the traces and the eligibility; the parameters, the optimiser,
-   the normalisation statistics, the stage and the step count are untouched. */
+   the normalisation statistics, the stage and the step count are untouched. Until the next
+   step there is nothing to learn from (CCN_ERR_NO_STEP). */
 CCN_API void ccn_reset_state(ccn_net *net);
 
 /* ---- gradients and learning (after ccn_step) ------------------------------------------------- */
+/* Learning needs a step: before the first ccn_step, and after ccn_reset_state until the next,
+   every call below returns CCN_ERR_NO_STEP. The gradient calls change no parameter and may be
+   called any number of times on a step; ccn_learn and ccn_learn_with_error update once per
+   step: a second update from the same traces is refused (CCN_ERR_NO_STEP: call ccn_step first).
+   A call refused for another reason (CCN_ERR_NOT_FINITE, CCN_ERR_DIVERGED) leaves the step to
+   learn from, so it may be retried with a finite target. */
 /* grad[k] += dL_t/dtheta_k for the loss whose derivative at this step's output is dl_dy
    (n_outputs), for every learning parameter (frozen stages get nothing). grad has
-   ccn_param_count() entries; NULL means the net's own ccn_grad(). */
+   ccn_param_count() entries; NULL means the net's own ccn_grad(). A NaN or infinite entry of
+   dl_dy: CCN_ERR_NOT_FINITE, nothing written. */
 CCN_API ccn_result ccn_accumulate_gradient(ccn_net *net, const ccn_real *dl_dy, ccn_real *grad);
 /* grad[k] += sum_i dl_dh[i] dh_i/dtheta_k for a caller-given dL/dh (n_columns entries): the
    gradient through the column states alone, for a readout or learner of the caller's own (with
    a one-hot dl_dh it is one state's sensitivity, dh_i/dtheta). Learning parameters only; the
-   readout's entries are left alone. grad NULL means ccn_grad(). */
+   readout's entries are left alone. grad NULL means ccn_grad(). A NaN or infinite dl_dh:
+   CCN_ERR_NOT_FINITE, nothing written. */
 CCN_API ccn_result ccn_accumulate_state_gradient(ccn_net *net, const ccn_real *dl_dh, ccn_real *grad);
-/* One optimiser step on this step's gradient for a caller-given dL/dy. CCN_ERR_NOT_FINITE if an
-   entry of dl_dy is NaN or infinite, CCN_ERR_DIVERGED if refuse_nonfinite refused the update:
-   either way nothing changes. */
+/* One optimiser step on this step's gradient for a caller-given dL/dy, once per step.
+   CCN_ERR_NOT_FINITE if an entry of dl_dy is NaN or infinite, CCN_ERR_DIVERGED if
+   refuse_nonfinite refused the update: either way nothing changes. */
 CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy);
-/* One optimiser step on 1/2 |y - target|^2 (dL/dy = y - target). CCN_ERR_NOT_FINITE if a target,
-   or the output, is NaN or infinite; CCN_ERR_DIVERGED as above (nothing changes). */
+/* One optimiser step on 1/2 |y - target|^2 (dL/dy = y - target), once per step.
+   CCN_ERR_NOT_FINITE if a target, or the output, is NaN or infinite; CCN_ERR_DIVERGED as above
+   (nothing changes). */
 CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target);
 /* ccn_step then ccn_learn, in one call, with the same results (y, may be NULL, gets the output
    before the update). With ColoR the update rides on the trace update: one sweep over the
    parameters, the fastest way to learn online; with exact RTRL or refuse_nonfinite it is the
    two calls. A NULL argument or a NaN or infinite x: an error and nothing happens. A NaN or
    infinite target or output: CCN_ERR_NOT_FINITE after the step, without the update (as
-   ccn_learn after ccn_step). */
+   ccn_learn after ccn_step: the step is left to learn from). */
 CCN_API ccn_result ccn_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y);
 /* TD(lambda), learner CCN_TD: feeds x_{t+1} with its cumulant c_{t+1} and discount gamma_{t+1},
    updates the eligibility, steps, and (from the second call on) learns from the TD error.
    Writes the new prediction (before this call's update) to *prediction unless NULL. A NaN or
    infinite input or cumulant, or a gamma outside [0, 1], returns an error and changes nothing.
    CCN_ERR_DIVERGED (refuse_nonfinite): the step happened (state, traces, eligibility, TD error)
-   but the parameters and the optimiser were left as they were. */
+   but the parameters and the optimiser were left as they were. Either way the step counts as
+   learned from (ccn_learn after it: CCN_ERR_NO_STEP). CCN_ERR_BAD_LEARNER on a net created
+   without learner = CCN_TD. */
 CCN_API ccn_result ccn_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulant, ccn_real gamma,
                                ccn_real *prediction);
-/* The TD error of the last ccn_td_step (0 before the second call). */
+/* The TD error of the last ccn_td_step (0 before the second call, and for a NULL net). */
 CCN_API ccn_real ccn_td_error(const ccn_net *net);
 /* The eligibility E (ccn_param_count() entries), NULL unless CCN_TD. */
 CCN_API const ccn_real *ccn_eligibility(const ccn_net *net);
-/* Runs the column work of every following step through fn (NULL: single-threaded again). */
+/* Runs the column work of every following step through fn (NULL: single-threaded again). Not
+   saved, nor copied by ccn_copy. */
 CCN_API void ccn_set_parallel(ccn_net *net, ccn_parallel_fn fn, void *user);
 /* on 1: the net's following calls that compute (step, learn, gradients) flush subnormal numbers
    to zero, inputs and results; 0, the default: they run in the caller's mode (IEEE, unless the
@@ -497,7 +551,7 @@ CCN_API void ccn_set_parallel(ccn_net *net, ccn_parallel_fn fn, void *user);
    these are the MXCSR's flush-to-zero and denormals-are-zero modes, set at the start of each such
    call (and of each task it gives the parallel-for) and put back before it returns, exception
    flags kept: the caller's threads keep their own mode. The same bits on every x86-64 machine,
-   with any number of threads; not saved, as the parallel-for. CCN_ERR_UNSUPPORTED (nothing
+   with any number of threads; neither saved nor copied, as the parallel-for. CCN_ERR_UNSUPPORTED (nothing
    changes) where the library does not set the mode: not x86-64 (32-bit x86 included: not every
    such processor has denormals-are-zero), or x87 arithmetic. See SPEED. */
 CCN_API ccn_result ccn_set_flush_subnormals(ccn_net *net, int on);
@@ -511,7 +565,7 @@ CCN_API int ccn_stage(const ccn_net *net);          /* the current (learning) st
 CCN_API int ccn_stage_count(const ccn_net *net);
 CCN_API int ccn_active_columns(const ccn_net *net); /* columns of stages started so far      */
 
-/* ---- access ------------------------------------------------------------------------------- */
+/* ---- access (a NULL net: 0 and NULL; an out-pointer may be NULL: it is not written) -------- */
 CCN_API size_t ccn_param_count(const ccn_net *net);
 CCN_API ccn_real *ccn_params(ccn_net *net);         /* mutable; layout above               */
 CCN_API ccn_real *ccn_grad(ccn_net *net); /* the net's gradient buffer (NULL for CCN_FORWARD) */
@@ -519,7 +573,7 @@ CCN_API void ccn_zero_grad(ccn_net *net);
 CCN_API size_t ccn_readout_offset(const ccn_net *net); /* index of W_out in ccn_params()  */
 /* Layout of column `column`'s parameters; out of range gives all zeros. */
 CCN_API void ccn_column_info_get(const ccn_net *net, int column, ccn_column_info *out);
-/* Column that owns parameter k, or -1 for the readout (and for k out of range). */
+/* Column that owns parameter k, or -1 for the readout (and for k out of range, a NULL net). */
 CCN_API int ccn_param_owner(const ccn_net *net, size_t k);
 /* Column `column`'s links in z order; *count gets their number. */
 CCN_API const ccn_link *ccn_links(const ccn_net *net, int column, int *count);
@@ -555,7 +609,7 @@ CCN_API size_t ccn_saved_size(const ccn_net *net);
    state, counters and the generator, so that the loaded net continues bit for bit. */
 CCN_API ccn_result ccn_save(const ccn_net *net, ccn_write_fn write, void *user);
 /* The same with the reals stored in real_size bytes (4: float, 8: double; anything else is
-   CCN_ERR_BAD_SIZE), converted as FILE FORMAT says. */
+   CCN_ERR_BAD_REAL_SIZE), converted as FILE FORMAT says. */
 CCN_API ccn_result ccn_save_as(const ccn_net *net, int real_size, ccn_write_fn write, void *user);
 /* Reads one file, exactly its bytes and no more (files may follow one another in a stream), into
    a new net in one allocation from alloc (NULL: CCN_MALLOC). On error *out is NULL and nothing
@@ -569,15 +623,17 @@ CCN_API ccn_result ccn_save_to_memory(const ccn_net *net, void *buffer, size_t c
 CCN_API ccn_result ccn_load_from_memory(const void *data, size_t size, const ccn_allocator *alloc, ccn_net **out);
 #ifndef CCN_NO_STDIO
 /* Path helpers (absent with CCN_NO_STDIO): the file is opened, written or read whole, and closed
-   here. A file with bytes after the net's is CCN_ERR_TRAILING_DATA. After a failed save the file
-   may hold part of a net, which the loader rejects. */
+   here. A file that cannot be opened (a missing directory or file, no permission) is
+   CCN_ERR_OPEN; a failed write or close, CCN_ERR_IO. A file with bytes after the net's is
+   CCN_ERR_TRAILING_DATA. After a failed save the file may hold part of a net, which the loader
+   rejects. */
 CCN_API ccn_result ccn_save_file(const ccn_net *net, const char *path);
 CCN_API ccn_result ccn_load_file(const char *path, const ccn_allocator *alloc, ccn_net **out);
 #endif
 
 /* ---- randomness (the same generator the nets use) ----------------------------------------- */
 CCN_API void ccn_rng_seed(ccn_rng *rng, uint64_t seed);
-CCN_API uint64_t ccn_rng_next(ccn_rng *rng);
+CCN_API uint64_t ccn_rng_next(ccn_rng *rng);        /* a NULL rng: 0                  */
 CCN_API double ccn_rng_uniform(ccn_rng *rng); /* [0, 1), 53 bits, identical everywhere */
 
 #ifdef __cplusplus
@@ -698,17 +754,17 @@ CCN_API const char *ccn_result_string(ccn_result r) {
     case CCN_ERR_NO_GRADIENT: return "the net was created with CCN_FORWARD: it keeps no gradient";
     case CCN_ERR_BAD_STAGES: return "columns_per_stage must be in [0, n_columns], steps_per_stage >= 0";
     case CCN_ERR_BAD_LEARNER:
-        return "learner must be CCN_SUPERVISED or CCN_TD (one output, td_lambda in [0, 1])";
+        return "learner must be CCN_SUPERVISED or CCN_TD (one output, td_lambda in [0, 1]); "
+               "ccn_td_step needs a net created with learner = CCN_TD";
     case CCN_ERR_BAD_OPTIMIZER:
-        return "optimizer must be CCN_SGD, CCN_RMSPROP or CCN_ADAM, betas in [0, 1), epsilon > 0, "
-               "scale_readout_step and refuse_nonfinite 0 or 1";
+        return "optimizer must be CCN_SGD, CCN_RMSPROP or CCN_ADAM, betas in [0, 1), epsilon > 0";
     case CCN_ERR_BAD_NORMALIZATION: return "normalisation rates must be in (0, 1], the floor > 0";
     case CCN_ERR_BAD_GAMMA: return "gamma must be in [0, 1]";
-    case CCN_ERR_NOT_FINITE: return "an input, target, cumulant or dL/dy was NaN or infinite";
+    case CCN_ERR_NOT_FINITE: return "an input, target, cumulant, dL/dy or dL/dh was NaN or infinite";
     case CCN_ERR_NO_MORE_STAGES: return "the net is already in its last stage";
     case CCN_ERR_BAD_WORKERS: return "n_workers must be in [0, CCN_MAX_WORKERS]";
     case CCN_ERR_DIVERGED: return "the update would have made a parameter NaN or infinite: refused";
-    case CCN_ERR_IO: return "a write callback or a file operation failed";
+    case CCN_ERR_IO: return "a write callback took fewer bytes than given, or writing or closing a file failed";
     case CCN_ERR_BUFFER_TOO_SMALL: return "the buffer is smaller than ccn_saved_size()";
     case CCN_ERR_BAD_MAGIC: return "not a ccn.h file";
     case CCN_ERR_BAD_VERSION: return "a file format version this library does not read";
@@ -717,6 +773,14 @@ CCN_API const char *ccn_result_string(ccn_result r) {
     case CCN_ERR_BAD_FILE: return "the file's contents are inconsistent";
     case CCN_ERR_TRAILING_DATA: return "there are bytes after the end of the file";
     case CCN_ERR_UNSUPPORTED: return "flushing subnormals needs x86-64 with SSE arithmetic";
+    case CCN_ERR_NO_STEP:
+        return "no step to learn from: call ccn_step first (learning needs a step, and learns from it once)";
+    case CCN_ERR_BAD_FLAG: return "feedforward, scale_readout_step and refuse_nonfinite must be 0 or 1";
+    case CCN_ERR_BAD_REAL_SIZE: return "real_size must be 4 (float) or 8 (double)";
+    case CCN_ERR_OPEN: return "the file could not be opened (missing directory, no permission, or no such file)";
+    case CCN_ERR_UNUSED_SETTING:
+        return "a setting the others leave unused (e.g. td_lambda without learner CCN_TD, a beta of another "
+               "optimizer): leave it 0 or set what uses it; ccn_config_check names it";
     }
     return "unknown ccn_result";
 }
@@ -734,14 +798,18 @@ static uint64_t ccn__splitmix64(uint64_t *x) {
 
 CCN_API void ccn_rng_seed(ccn_rng *rng, uint64_t seed) {
     int k;
+    if (!rng) return;
     for (k = 0; k < 4; ++k) rng->s[k] = ccn__splitmix64(&seed);
 }
 
 static uint64_t ccn__rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 CCN_API uint64_t ccn_rng_next(ccn_rng *rng) {
-    uint64_t *s = rng->s;
-    uint64_t result = ccn__rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    uint64_t *s, result, t;
+    if (!rng) return 0;
+    s = rng->s;
+    result = ccn__rotl(s[1] * 5, 7) * 9;
+    t = s[1] << 17;
     s[2] ^= s[0];
     s[3] ^= s[1];
     s[1] ^= s[2];
@@ -781,6 +849,8 @@ struct ccn_net {
     ccn_real alpha;              /* step size                                                  */
     ccn_real td_gamma, td_delta; /* gamma of the last ccn_td_step, its TD error                */
     int td_started;              /* a previous prediction exists                               */
+    int stepped;                 /* a step since creation or ccn_reset_state: gradients exist  */
+    int unlearned;               /* that step has not been learned from (ccn_learn may update) */
 
     /* per column and per stage */
     size_t *col_off;             /* n + 1 block offsets; col_off[n] == readout                 */
@@ -825,61 +895,97 @@ static int ccn__finite_in(double v, double lo, double hi) { return v >= lo && v 
 #define CCN__SETTING_MAX 1e30
 #define CCN__SETTING_MIN 1e-30
 
-CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out) {
-    ccn_config r;
-    if (!cfg || !out) return CCN_ERR_NULL_ARGUMENT;
-    r = *cfg;
+/* The defaults of the fields whose zero is not meaningful (and that may be set where unused). */
+#define CCN__FEATURE_WIDTH 5
+#define CCN__RMS_BETA 0.9999
+#define CCN__ADAM_BETA1 0.9
+#define CCN__ADAM_BETA2 0.999
+#define CCN__OPT_EPSILON 1e-8
+#define CCN__NORM_VAR_FLOOR 0.01
+
+/* Defaults and validation in one place, which knows both the code and the field of each refusal
+   (ccn_config_resolve and ccn_config_check cannot disagree). *out is written only on CCN_OK. */
+#define CCN__REFUSE(cond, code, name)                                                               \
+    if (cond) {                                                                                     \
+        *field = name;                                                                              \
+        return code;                                                                                \
+    }
+static ccn_result ccn__resolve(const ccn_config *cfg, ccn_config *out, const char **field) {
+    ccn_config r = *cfg;
+    *field = NULL;
     if (r.n_outputs == 0) r.n_outputs = 1;
     if (r.kind == 0) r.kind = CCN_TANH;
     if (r.method == 0) r.method = CCN_COLOR;
     if (r.feature_layers == 0) r.feature_width = 0;
-    else if (r.feature_width == 0) r.feature_width = 5;
+    else if (r.feature_width == 0) r.feature_width = CCN__FEATURE_WIDTH;
     if (r.columns_per_stage == 0) r.columns_per_stage = r.n_columns;
     if (r.learner == 0) r.learner = CCN_SUPERVISED;
     if (r.optimizer == 0) r.optimizer = CCN_SGD;
-    if (r.rms_beta == 0.0) r.rms_beta = 0.9999;
-    if (r.adam_beta1 == 0.0) r.adam_beta1 = 0.9;
-    if (r.adam_beta2 == 0.0) r.adam_beta2 = 0.999;
-    if (r.opt_epsilon == 0.0) r.opt_epsilon = 1e-8;
+    if (r.rms_beta == 0.0) r.rms_beta = CCN__RMS_BETA;
+    if (r.adam_beta1 == 0.0) r.adam_beta1 = CCN__ADAM_BETA1;
+    if (r.adam_beta2 == 0.0) r.adam_beta2 = CCN__ADAM_BETA2;
+    if (r.opt_epsilon == 0.0) r.opt_epsilon = CCN__OPT_EPSILON;
     if (r.input_norm_rate == 0.0) r.input_norm_rate = 1.0;
     if (r.feature_norm_rate == 0.0) r.feature_norm_rate = 1.0;
-    if (r.norm_var_floor == 0.0) r.norm_var_floor = 0.01;
+    if (r.norm_var_floor == 0.0) r.norm_var_floor = CCN__NORM_VAR_FLOOR;
     if (r.n_workers == 0) r.n_workers = 1;
-    if (r.n_inputs <= 0 || r.n_outputs <= 0 || r.n_columns <= 0 || (r.feature_layers && r.feature_width <= 0))
-        return CCN_ERR_BAD_SIZE;
-    if (r.n_inputs > CCN_MAX_DIM || r.n_outputs > CCN_MAX_DIM || r.n_columns > CCN_MAX_DIM ||
-        r.feature_width > CCN_MAX_DIM)
-        return CCN_ERR_TOO_LARGE;
-    if (r.kind != CCN_TANH && r.kind != CCN_GATED && r.kind != CCN_LSTM) return CCN_ERR_BAD_KIND;
-    if (r.method != CCN_COLOR && r.method != CCN_RTRL && r.method != CCN_FORWARD)
-        return CCN_ERR_BAD_METHOD;
-    if (r.feature_layers < 0 || r.feature_layers > 2) return CCN_ERR_BAD_FEATURES;
-    if (r.feedforward != 0 && r.feedforward != 1) return CCN_ERR_BAD_KIND;
-    if (!ccn__finite_in(r.step_size, 0.0, CCN__SETTING_MAX)) return CCN_ERR_BAD_STEP_SIZE;
-    if (!ccn__finite_in(r.init_scale, 0.0, CCN__SETTING_MAX)) return CCN_ERR_BAD_INIT_SCALE;
-    if (r.columns_per_stage < 0 || r.columns_per_stage > r.n_columns || r.steps_per_stage < 0)
-        return CCN_ERR_BAD_STAGES;
-    if ((r.learner != CCN_SUPERVISED && r.learner != CCN_TD) || !ccn__finite_in(r.td_lambda, 0.0, 1.0) ||
-        (r.learner == CCN_TD && r.n_outputs != 1))
-        return CCN_ERR_BAD_LEARNER;
-    if ((r.optimizer != CCN_SGD && r.optimizer != CCN_RMSPROP && r.optimizer != CCN_ADAM) ||
-        !(r.rms_beta >= 0.0 && r.rms_beta < 1.0) || !(r.adam_beta1 >= 0.0 && r.adam_beta1 < 1.0) ||
-        !(r.adam_beta2 >= 0.0 && r.adam_beta2 < 1.0) || !ccn__finite_in(r.opt_epsilon, CCN__SETTING_MIN, CCN__SETTING_MAX) ||
-        (r.scale_readout_step != 0 && r.scale_readout_step != 1) || (r.refuse_nonfinite != 0 && r.refuse_nonfinite != 1))
-        return CCN_ERR_BAD_OPTIMIZER;
-    if (!ccn__finite_in(r.input_norm_rate, CCN__SETTING_MIN, 1.0) ||
-        !ccn__finite_in(r.feature_norm_rate, CCN__SETTING_MIN, 1.0) ||
-        !ccn__finite_in(r.norm_var_floor, CCN__SETTING_MIN, CCN__SETTING_MAX))
-        return CCN_ERR_BAD_NORMALIZATION;
-    if (r.n_workers < 0 || r.n_workers > CCN_MAX_WORKERS) return CCN_ERR_BAD_WORKERS;
-    if (!ccn__finite_in(r.links, 0.0, CCN__SETTING_MAX)) return CCN_ERR_BAD_LINKS;
-    if (r.links > 0.0) {
-        double candidates = (double)(r.columns_per_stage - 1) *
-                            (1.0 + (r.feature_layers > 0 ? (double)r.feature_width : 0.0));
-        if (r.links > candidates) return CCN_ERR_BAD_LINKS;
-    }
+    CCN__REFUSE(r.n_inputs <= 0, CCN_ERR_BAD_SIZE, "n_inputs")
+    CCN__REFUSE(r.n_outputs <= 0, CCN_ERR_BAD_SIZE, "n_outputs")
+    CCN__REFUSE(r.n_columns <= 0, CCN_ERR_BAD_SIZE, "n_columns")
+    CCN__REFUSE(r.feature_layers && r.feature_width <= 0, CCN_ERR_BAD_SIZE, "feature_width")
+    CCN__REFUSE(r.n_inputs > CCN_MAX_DIM, CCN_ERR_TOO_LARGE, "n_inputs")
+    CCN__REFUSE(r.n_outputs > CCN_MAX_DIM, CCN_ERR_TOO_LARGE, "n_outputs")
+    CCN__REFUSE(r.n_columns > CCN_MAX_DIM, CCN_ERR_TOO_LARGE, "n_columns")
+    CCN__REFUSE(r.feature_width > CCN_MAX_DIM, CCN_ERR_TOO_LARGE, "feature_width")
+    CCN__REFUSE(r.kind != CCN_TANH && r.kind != CCN_GATED && r.kind != CCN_LSTM, CCN_ERR_BAD_KIND, "kind")
+    CCN__REFUSE(r.method != CCN_COLOR && r.method != CCN_RTRL && r.method != CCN_FORWARD, CCN_ERR_BAD_METHOD, "method")
+    CCN__REFUSE(r.feature_layers < 0 || r.feature_layers > 2, CCN_ERR_BAD_FEATURES, "feature_layers")
+    CCN__REFUSE(r.feedforward != 0 && r.feedforward != 1, CCN_ERR_BAD_FLAG, "feedforward")
+    CCN__REFUSE(!ccn__finite_in(r.step_size, 0.0, CCN__SETTING_MAX), CCN_ERR_BAD_STEP_SIZE, "step_size")
+    CCN__REFUSE(!ccn__finite_in(r.init_scale, 0.0, CCN__SETTING_MAX), CCN_ERR_BAD_INIT_SCALE, "init_scale")
+    CCN__REFUSE(r.columns_per_stage < 0 || r.columns_per_stage > r.n_columns, CCN_ERR_BAD_STAGES, "columns_per_stage")
+    CCN__REFUSE(r.steps_per_stage < 0, CCN_ERR_BAD_STAGES, "steps_per_stage")
+    CCN__REFUSE(r.learner != CCN_SUPERVISED && r.learner != CCN_TD, CCN_ERR_BAD_LEARNER, "learner")
+    CCN__REFUSE(!ccn__finite_in(r.td_lambda, 0.0, 1.0), CCN_ERR_BAD_LEARNER, "td_lambda")
+    CCN__REFUSE(r.learner == CCN_TD && r.n_outputs != 1, CCN_ERR_BAD_LEARNER, "n_outputs")
+    CCN__REFUSE(r.optimizer != CCN_SGD && r.optimizer != CCN_RMSPROP && r.optimizer != CCN_ADAM, CCN_ERR_BAD_OPTIMIZER,
+                "optimizer")
+    CCN__REFUSE(!(r.rms_beta >= 0.0 && r.rms_beta < 1.0), CCN_ERR_BAD_OPTIMIZER, "rms_beta")
+    CCN__REFUSE(!(r.adam_beta1 >= 0.0 && r.adam_beta1 < 1.0), CCN_ERR_BAD_OPTIMIZER, "adam_beta1")
+    CCN__REFUSE(!(r.adam_beta2 >= 0.0 && r.adam_beta2 < 1.0), CCN_ERR_BAD_OPTIMIZER, "adam_beta2")
+    CCN__REFUSE(!ccn__finite_in(r.opt_epsilon, CCN__SETTING_MIN, CCN__SETTING_MAX), CCN_ERR_BAD_OPTIMIZER, "opt_epsilon")
+    CCN__REFUSE(r.scale_readout_step != 0 && r.scale_readout_step != 1, CCN_ERR_BAD_FLAG, "scale_readout_step")
+    CCN__REFUSE(r.refuse_nonfinite != 0 && r.refuse_nonfinite != 1, CCN_ERR_BAD_FLAG, "refuse_nonfinite")
+    CCN__REFUSE(!ccn__finite_in(r.input_norm_rate, CCN__SETTING_MIN, 1.0), CCN_ERR_BAD_NORMALIZATION, "input_norm_rate")
+    CCN__REFUSE(!ccn__finite_in(r.feature_norm_rate, CCN__SETTING_MIN, 1.0), CCN_ERR_BAD_NORMALIZATION,
+                "feature_norm_rate")
+    CCN__REFUSE(!ccn__finite_in(r.norm_var_floor, CCN__SETTING_MIN, CCN__SETTING_MAX), CCN_ERR_BAD_NORMALIZATION,
+                "norm_var_floor")
+    CCN__REFUSE(r.n_workers < 0 || r.n_workers > CCN_MAX_WORKERS, CCN_ERR_BAD_WORKERS, "n_workers")
+    CCN__REFUSE(!ccn__finite_in(r.links, 0.0, CCN__SETTING_MAX), CCN_ERR_BAD_LINKS, "links")
+    CCN__REFUSE(r.links > (double)(r.columns_per_stage - 1) *
+                              (1.0 + (r.feature_layers > 0 ? (double)r.feature_width : 0.0)),
+                CCN_ERR_BAD_LINKS, "links")
+    /* settings the others leave unused (0 or the default is what an unset field resolves to) */
+    CCN__REFUSE(!r.feature_layers && cfg->feature_width != 0 && cfg->feature_width != CCN__FEATURE_WIDTH,
+                CCN_ERR_UNUSED_SETTING, "feature_width")
+    CCN__REFUSE(r.columns_per_stage == r.n_columns && r.steps_per_stage != 0, CCN_ERR_UNUSED_SETTING, "steps_per_stage")
+    CCN__REFUSE(r.learner != CCN_TD && r.td_lambda != 0.0, CCN_ERR_UNUSED_SETTING, "td_lambda")
+    CCN__REFUSE(r.optimizer != CCN_RMSPROP && r.rms_beta != CCN__RMS_BETA, CCN_ERR_UNUSED_SETTING, "rms_beta")
+    CCN__REFUSE(r.optimizer != CCN_ADAM && r.adam_beta1 != CCN__ADAM_BETA1, CCN_ERR_UNUSED_SETTING, "adam_beta1")
+    CCN__REFUSE(r.optimizer != CCN_ADAM && r.adam_beta2 != CCN__ADAM_BETA2, CCN_ERR_UNUSED_SETTING, "adam_beta2")
+    CCN__REFUSE(r.optimizer == CCN_SGD && r.opt_epsilon != CCN__OPT_EPSILON, CCN_ERR_UNUSED_SETTING, "opt_epsilon")
+    CCN__REFUSE(r.input_norm_rate == 1.0 && r.feature_norm_rate == 1.0 && r.norm_var_floor != CCN__NORM_VAR_FLOOR,
+                CCN_ERR_UNUSED_SETTING, "norm_var_floor")
     *out = r;
     return CCN_OK;
+}
+#undef CCN__REFUSE
+
+CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out) {
+    const char *field;
+    if (!cfg || !out) return CCN_ERR_NULL_ARGUMENT;
+    return ccn__resolve(cfg, out, &field);
 }
 
 static int ccn__gates(int kind) { return kind == CCN_TANH ? 1 : kind == CCN_GATED ? 2 : 4; }
@@ -1096,19 +1202,32 @@ static size_t ccn__place(ccn_net *net, unsigned char *base) {
     return ccn__add(at, CCN__ALIGN, &at) ? at : 0; /* room to align the block's start */
 }
 
-/* Resolves, validates and measures a configuration into *d (a net without its arrays). */
-static ccn_result ccn__measure(const ccn_config *cfg, ccn_net *d, size_t *bytes) {
+/* Resolves, validates and measures a configuration into *d (a net without its arrays); *field
+   names the field a refusal is about, or is NULL. */
+static ccn_result ccn__measure(const ccn_config *cfg, ccn_net *d, size_t *bytes, const char **field) {
     ccn_result r;
     memset(d, 0, sizeof *d);
-    if ((r = ccn_config_resolve(cfg, &d->cfg)) != CCN_OK) return r;
+    *field = NULL;
+    if (!cfg) return CCN_ERR_NULL_ARGUMENT;
+    if ((r = ccn__resolve(cfg, &d->cfg, field)) != CCN_OK) return r;
     if (!ccn__shape(d) || !ccn__count_params(d) || !(*bytes = ccn__place(d, NULL))) return CCN_ERR_TOO_LARGE;
     return CCN_OK;
 }
 
+CCN_API ccn_result ccn_config_check(const ccn_config *cfg, const char **field) {
+    ccn_net d;
+    size_t bytes;
+    const char *name;
+    ccn_result r = ccn__measure(cfg, &d, &bytes, &name);
+    if (field) *field = name;
+    return r;
+}
+
 CCN_API ccn_result ccn_memory_size(const ccn_config *cfg, size_t *out_bytes) {
     ccn_net d;
+    const char *field;
     if (!out_bytes) return CCN_ERR_NULL_ARGUMENT;
-    return ccn__measure(cfg, &d, out_bytes);
+    return ccn__measure(cfg, &d, out_bytes, &field);
 }
 
 /* Stage boundaries, each column's stage, and where each stage's frozen statistics go. */
@@ -1242,9 +1361,10 @@ CCN_API ccn_result ccn_create(const ccn_config *cfg, const ccn_allocator *alloc,
     ccn_result r;
     size_t bytes = 0;
     int laid_out;
+    const char *field;
     if (!out) return CCN_ERR_NULL_ARGUMENT;
     *out = NULL;
-    if ((r = ccn__measure(cfg, &d, &bytes)) != CCN_OK) return r;
+    if ((r = ccn__measure(cfg, &d, &bytes, &field)) != CCN_OK) return r;
     if (alloc && (!alloc->alloc || !alloc->free)) return CCN_ERR_NULL_ARGUMENT;
     if (!(net = ccn__new_net(&d, alloc, bytes))) return CCN_ERR_OUT_OF_MEMORY;
     net->alpha = (ccn_real)net->cfg.step_size;
@@ -1285,6 +1405,9 @@ CCN_API ccn_result ccn_copy(const ccn_net *src, const ccn_allocator *alloc, ccn_
     net = (ccn_net *)(void *)base;
     net->alloc = a;
     net->block = block;
+    net->parallel = NULL; /* the caller's settings, not the net's state: as a loaded net (THREADS) */
+    net->parallel_user = NULL;
+    net->flush = 0;
     ccn__place(net, base);
     if (src->S && (const unsigned char *)src->S - (const unsigned char *)src !=
                       (unsigned char *)net->S - base) { /* the source's RTRL buffers are swapped */
@@ -1296,7 +1419,7 @@ CCN_API ccn_result ccn_copy(const ccn_net *src, const ccn_allocator *alloc, ccn_
     return CCN_OK;
 }
 
-CCN_API const ccn_config *ccn_get_config(const ccn_net *net) { return &net->cfg; }
+CCN_API const ccn_config *ccn_get_config(const ccn_net *net) { return net ? &net->cfg : NULL; }
 
 /* ============================================================================================
    1. Normalisation. A stage reads [x ; h of earlier stages] through its statistics: the live
@@ -2352,7 +2475,7 @@ static void ccn__run(ccn_net *net, ccn__job *job, int phase) {
 }
 
 CCN_API void ccn_set_parallel(ccn_net *net, ccn_parallel_fn fn, void *user) {
-    CCN_ASSERT(net);
+    if (!net) return;
     net->parallel = fn;
     net->parallel_user = user;
 }
@@ -2433,10 +2556,11 @@ static void ccn__step(ccn_net *net, const ccn_real *x, ccn_real *y, int traces) 
         ccn__absorb(net->f_mu, net->f_var, net->h, n_act, (ccn_real)net->cfg.feature_norm_rate,
                     (ccn_real)net->cfg.norm_var_floor);
     ++net->steps;
+    net->stepped = net->unlearned = 1;
 }
 
 static ccn_result ccn__api_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
-    CCN_ASSERT(net && x);
+    if (!net || !x) return CCN_ERR_NULL_ARGUMENT;
     if (!ccn__all_finite(x, (size_t)net->m)) return CCN_ERR_NOT_FINITE;
     ccn__step(net, x, y, 1);
     return CCN_OK;
@@ -2444,7 +2568,7 @@ static ccn_result ccn__api_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
 
 CCN_API void ccn_reset_state(ccn_net *net) {
     size_t n;
-    CCN_ASSERT(net);
+    if (!net) return;
     n = (size_t)net->n;
     memset(net->h, 0, n * sizeof(ccn_real));
     memset(net->h_prev, 0, n * sizeof(ccn_real));
@@ -2464,6 +2588,7 @@ CCN_API void ccn_reset_state(ccn_net *net) {
     }
     net->td_started = 0;
     net->td_delta = 0;
+    net->stepped = net->unlearned = 0;
 }
 
 /* ============================================================================================
@@ -2521,6 +2646,8 @@ static void ccn__gradient(ccn_net *net, const ccn_real *dl_dy, ccn_real *g) {
 static ccn_result ccn__api_accumulate_gradient(ccn_net *net, const ccn_real *dl_dy, ccn_real *grad) {
     if (!net || !dl_dy) return CCN_ERR_NULL_ARGUMENT;
     if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
+    if (!net->stepped) return CCN_ERR_NO_STEP;
+    if (!ccn__all_finite(dl_dy, (size_t)net->o)) return CCN_ERR_NOT_FINITE;
     ccn__gradient(net, dl_dy, grad ? grad : net->grad);
     return CCN_OK;
 }
@@ -2528,6 +2655,8 @@ static ccn_result ccn__api_accumulate_gradient(ccn_net *net, const ccn_real *dl_
 static ccn_result ccn__api_accumulate_state_gradient(ccn_net *net, const ccn_real *dl_dh, ccn_real *grad) {
     if (!net || !dl_dh) return CCN_ERR_NULL_ARGUMENT;
     if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
+    if (!net->stepped) return CCN_ERR_NO_STEP;
+    if (!ccn__all_finite(dl_dh, (size_t)net->n)) return CCN_ERR_NOT_FINITE;
     ccn__state_gradient(net, dl_dh, grad ? grad : net->grad);
     return CCN_OK;
 }
@@ -2660,6 +2789,7 @@ static ccn_result ccn__update(ccn_net *net, const ccn_real *col_src, const ccn_r
     }
     ++net->opt_steps;
     ccn__update_pass(net, col_src, col_coef, out_coef, coef, ride, NULL);
+    net->unlearned = 0;
     return CCN_OK;
 }
 
@@ -2670,6 +2800,7 @@ static ccn_result ccn__update(ccn_net *net, const ccn_real *col_src, const ccn_r
 static ccn_result ccn__api_learn_with_error(ccn_net *net, const ccn_real *dl_dy) {
     if (!net || !dl_dy) return CCN_ERR_NULL_ARGUMENT;
     if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
+    if (!net->unlearned) return CCN_ERR_NO_STEP; /* before any step, or a second update from its traces */
     if (!ccn__all_finite(dl_dy, (size_t)net->o)) return CCN_ERR_NOT_FINITE;
     if (net->eh) {
         /* ColoR: descend along -dL/dh_i e_theta without materialising the gradient */
@@ -2750,12 +2881,13 @@ static ccn_result ccn__api_td_step(ccn_net *net, const ccn_real *x, ccn_real cum
     }
     net->td_gamma = gamma;
     net->td_started = 1;
+    net->unlearned = 0; /* this step's update was TD's, whether or not it was refused */
     if (prediction) *prediction = net->y[0];
     return result;
 }
 
-CCN_API ccn_real ccn_td_error(const ccn_net *net) { return net->td_delta; }
-CCN_API const ccn_real *ccn_eligibility(const ccn_net *net) { return net->elig; }
+CCN_API ccn_real ccn_td_error(const ccn_net *net) { return net ? net->td_delta : 0; }
+CCN_API const ccn_real *ccn_eligibility(const ccn_net *net) { return net ? net->elig : NULL; }
 
 CCN_API ccn_result ccn_set_step_size(ccn_net *net, double step_size) {
     if (!net) return CCN_ERR_NULL_ARGUMENT;
@@ -2813,9 +2945,9 @@ CCN_API ccn_result ccn_next_stage(ccn_net *net) {
     return CCN_OK;
 }
 
-CCN_API int ccn_stage(const ccn_net *net) { return net->stage; }
-CCN_API int ccn_stage_count(const ccn_net *net) { return net->n_stages; }
-CCN_API int ccn_active_columns(const ccn_net *net) { return net->stage_start[net->stage + 1]; }
+CCN_API int ccn_stage(const ccn_net *net) { return net ? net->stage : 0; }
+CCN_API int ccn_stage_count(const ccn_net *net) { return net ? net->n_stages : 0; }
+CCN_API int ccn_active_columns(const ccn_net *net) { return net ? net->stage_start[net->stage + 1] : 0; }
 
 /* ============================================================================================
    11. Numeric health
@@ -2824,7 +2956,7 @@ CCN_API int ccn_active_columns(const ccn_net *net) { return net->stage_start[net
 CCN_API size_t ccn_nonfinite_count(const ccn_net *net) {
     ccn__dims D;
     size_t bad = 0;
-    CCN_ASSERT(net);
+    if (!net) return 0;
     ccn__dims_of(net, &D);
 #define CCN__COUNT_LAYOUT(field, count)
 #define CCN__COUNT_LINKS(field, count)
@@ -2863,7 +2995,7 @@ static const unsigned char ccn__magic[8] = {0x89, 'C', 'C', 'N', 0x0D, 0x0A, 0x1
 #define CCN__BYTES_f64 8
 #define CCN__CONFIG_BYTE(field, t) +CCN__BYTES_##t
 /* magic, version, real size, length, configuration, link and parameter counts, stage,
-   td_started, steps, updates, generator, CRC */
+   flags, steps, updates, generator, CRC */
 #define CCN__HEAD_BYTES (8 + 4 + 4 + 8 + (0 CCN__CONFIG_FIELDS(CCN__CONFIG_BYTE)) + 8 + 8 + 4 + 4 + 8 + 8 + 32 + 4)
 #define CCN__SCALARS 5 /* alpha, Adam's beta1^t and beta2^t, TD's gamma and error */
 
@@ -3027,7 +3159,7 @@ static void ccn__xfer_crc(ccn__io *io) {
    allocates, the configuration, the counters and the generator. */
 static void ccn__xfer_head(ccn__io *io, ccn_net *net, uint64_t *length, uint64_t *n_links, uint64_t *p) {
     uint32_t real_size = (uint32_t)io->real_size;
-    int k;
+    int k, flags;
     ccn__xfer_u32(io, &real_size);
     io->real_size = real_size == 4 || real_size == 8 ? (int)real_size : 0; /* 0: refused after the CRC */
     ccn__xfer_u64(io, length);
@@ -3037,7 +3169,13 @@ static void ccn__xfer_head(ccn__io *io, ccn_net *net, uint64_t *length, uint64_t
     ccn__xfer_u64(io, n_links);
     ccn__xfer_u64(io, p);
     ccn__xfer_i32(io, &net->stage);
-    ccn__xfer_i32(io, &net->td_started);
+    flags = net->td_started | net->unlearned << 1 | net->stepped << 2;
+    ccn__xfer_i32(io, &flags);
+    if (!io->write) {
+        net->td_started = flags & ~6; /* an unknown bit stays here, where the loader refuses it */
+        net->unlearned = flags >> 1 & 1;
+        net->stepped = flags >> 2 & 1;
+    }
     ccn__xfer_u64(io, &net->steps);
     ccn__xfer_u64(io, &net->opt_steps);
     for (k = 0; k < 4; ++k) ccn__xfer_u64(io, &net->rng.s[k]);
@@ -3101,7 +3239,7 @@ static int ccn__file_bytes(const ccn_net *net, int real_size, size_t *out) {
 
 CCN_API size_t ccn_saved_size(const ccn_net *net) {
     size_t bytes;
-    CCN_ASSERT(net);
+    if (!net) return 0;
     return ccn__file_bytes(net, (int)sizeof(ccn_real), &bytes) ? bytes : 0;
 }
 
@@ -3112,7 +3250,7 @@ CCN_API ccn_result ccn_save_as(const ccn_net *src, int real_size, ccn_write_fn w
     uint32_t version = CCN__FILE_VERSION;
     size_t bytes;
     if (!src || !write) return CCN_ERR_NULL_ARGUMENT;
-    if (real_size != 4 && real_size != 8) return CCN_ERR_BAD_SIZE;
+    if (real_size != 4 && real_size != 8) return CCN_ERR_BAD_REAL_SIZE;
     if (!ccn__file_bytes(net, real_size, &bytes)) return CCN_ERR_TOO_LARGE;
     length = bytes;
     n_links = net->n_links;
@@ -3194,7 +3332,8 @@ static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *al
     d.n_links = (size_t)n_links;
     d.p = (size_t)p;
     d.readout = d.p - (size_t)d.o * ((size_t)d.n + 1);
-    if (d.stage < 0 || d.stage >= d.n_stages || (d.td_started != 0 && d.td_started != 1)) return CCN_ERR_BAD_FILE;
+    if (d.stage < 0 || d.stage >= d.n_stages || (d.td_started != 0 && d.td_started != 1)) /* or a flag unknown */
+        return CCN_ERR_BAD_FILE;
     if (!(bytes = ccn__place(&d, NULL)) || !ccn__file_bytes(&d, io->real_size, &want)) return CCN_ERR_TOO_LARGE;
     if (want != length) return CCN_ERR_BAD_FILE;
     if (!(net = ccn__new_net(&d, alloc, bytes))) return CCN_ERR_OUT_OF_MEMORY;
@@ -3278,7 +3417,7 @@ CCN_API ccn_result ccn_save_file(const ccn_net *net, const char *path) {
     FILE *f;
     ccn_result r;
     if (!net || !path) return CCN_ERR_NULL_ARGUMENT;
-    if (!(f = fopen(path, "wb"))) return CCN_ERR_IO;
+    if (!(f = fopen(path, "wb"))) return CCN_ERR_OPEN;
     r = ccn_save(net, ccn__file_write, f);
     if (fclose(f) != 0 && r == CCN_OK) r = CCN_ERR_IO;
     return r;
@@ -3290,7 +3429,7 @@ CCN_API ccn_result ccn_load_file(const char *path, const ccn_allocator *alloc, c
     if (!out) return CCN_ERR_NULL_ARGUMENT;
     *out = NULL;
     if (!path) return CCN_ERR_NULL_ARGUMENT;
-    if (!(f = fopen(path, "rb"))) return CCN_ERR_IO;
+    if (!(f = fopen(path, "rb"))) return CCN_ERR_OPEN;
     r = ccn_load(ccn__file_read, f, alloc, out);
     if (r == CCN_OK && fgetc(f) != EOF) {
         ccn_destroy(*out);
@@ -3306,21 +3445,22 @@ CCN_API ccn_result ccn_load_file(const char *path, const ccn_allocator *alloc, c
    13. Access
    ============================================================================================ */
 
-CCN_API size_t ccn_param_count(const ccn_net *net) { return net->p; }
-CCN_API ccn_real *ccn_params(ccn_net *net) { return net->theta; }
-CCN_API ccn_real *ccn_grad(ccn_net *net) { return net->grad; }
+CCN_API size_t ccn_param_count(const ccn_net *net) { return net ? net->p : 0; }
+CCN_API ccn_real *ccn_params(ccn_net *net) { return net ? net->theta : NULL; }
+CCN_API ccn_real *ccn_grad(ccn_net *net) { return net ? net->grad : NULL; }
 CCN_API void ccn_zero_grad(ccn_net *net) {
-    if (net->grad) memset(net->grad, 0, net->p * sizeof(ccn_real));
+    if (net && net->grad) memset(net->grad, 0, net->p * sizeof(ccn_real));
 }
-CCN_API size_t ccn_readout_offset(const ccn_net *net) { return net->readout; }
-CCN_API const ccn_real *ccn_state(const ccn_net *net) { return net->h; }
-CCN_API const ccn_real *ccn_cell(const ccn_net *net) { return net->c; }
-CCN_API const ccn_real *ccn_output(const ccn_net *net) { return net->y; }
-CCN_API uint64_t ccn_step_count(const ccn_net *net) { return net->steps; }
+CCN_API size_t ccn_readout_offset(const ccn_net *net) { return net ? net->readout : 0; }
+CCN_API const ccn_real *ccn_state(const ccn_net *net) { return net ? net->h : NULL; }
+CCN_API const ccn_real *ccn_cell(const ccn_net *net) { return net ? net->c : NULL; }
+CCN_API const ccn_real *ccn_output(const ccn_net *net) { return net ? net->y : NULL; }
+CCN_API uint64_t ccn_step_count(const ccn_net *net) { return net ? net->steps : 0; }
 
 CCN_API void ccn_column_info_get(const ccn_net *net, int column, ccn_column_info *out) {
+    if (!out) return;
     memset(out, 0, sizeof *out);
-    if (column < 0 || column >= net->n) return;
+    if (!net || column < 0 || column >= net->n) return;
     out->param_offset = net->col_off[column];
     out->param_count = net->col_off[column + 1] - net->col_off[column];
     out->feature_offset = net->col_off[column];
@@ -3336,8 +3476,9 @@ CCN_API void ccn_column_info_get(const ccn_net *net, int column, ccn_column_info
 }
 
 CCN_API int ccn_param_owner(const ccn_net *net, size_t k) {
-    int lo = 0, hi = net->n;
-    if (k >= net->readout) return -1;
+    int lo = 0, hi;
+    if (!net || k >= net->readout) return -1;
+    hi = net->n;
     while (hi - lo > 1) { /* col_off is increasing: the last block starting at or before k */
         int mid = (lo + hi) / 2;
         if (net->col_off[mid] <= k) lo = mid;
@@ -3347,7 +3488,7 @@ CCN_API int ccn_param_owner(const ccn_net *net, size_t k) {
 }
 
 CCN_API const ccn_link *ccn_links(const ccn_net *net, int column, int *count) {
-    if (column < 0 || column >= net->n) {
+    if (!net || column < 0 || column >= net->n) {
         if (count) *count = 0;
         return NULL;
     }
@@ -3357,21 +3498,25 @@ CCN_API const ccn_link *ccn_links(const ccn_net *net, int column, int *count) {
 
 CCN_API void ccn_input_stats(const ccn_net *net, int stage, const ccn_real **mean,
                              const ccn_real **var, int *count) {
-    *mean = *var = NULL;
-    *count = 0;
-    if (!net->in_norm || stage < 0 || stage >= net->n_stages) return;
-    ccn__stage_stats(net, stage, mean, var);
-    *count = net->m + net->stage_start[stage];
+    const ccn_real *mu = NULL, *v = NULL;
+    int n = 0;
+    if (net && net->in_norm && stage >= 0 && stage < net->n_stages) {
+        ccn__stage_stats(net, stage, &mu, &v);
+        n = net->m + net->stage_start[stage];
+    }
+    if (mean) *mean = mu;
+    if (var) *var = v;
+    if (count) *count = n;
 }
 
 CCN_API void ccn_feature_stats(const ccn_net *net, const ccn_real **mean, const ccn_real **var) {
-    *mean = net->f_mu;
-    *var = net->f_var;
+    if (mean) *mean = net ? net->f_mu : NULL;
+    if (var) *var = net ? net->f_var : NULL;
 }
 
 CCN_API void ccn_optimizer_state(const ccn_net *net, const ccn_real **first, const ccn_real **second) {
-    *first = net->opt_m;
-    *second = net->opt_v;
+    if (first) *first = net ? net->opt_m : NULL;
+    if (second) *second = net ? net->opt_v : NULL;
 }
 
 #ifdef __cplusplus

@@ -227,7 +227,7 @@ static int run_case(const bench_case *c, double min_time, bench_result *res) {
     cfg.method = c->method;
     cfg.links = c->links;
     cfg.learner = c->learner == SPLIT ? CCN_SUPERVISED : c->learner;
-    cfg.td_lambda = 0.99;
+    cfg.td_lambda = c->learner == CCN_TD ? 0.99 : 0.0; /* refused without CCN_TD */
     cfg.step_size = 1e-4;
     if (c->learner == CCN_TD) {
         cfg.optimizer = CCN_RMSPROP;

@@ -29,7 +29,7 @@ int main(int argc, char **argv) {
                     c.optimizer = opt;
                     c.step_size = 0.05;
                     c.feature_layers = (kind + opt) % 3;
-                    c.feature_width = 2;
+                    c.feature_width = c.feature_layers ? 2 : 0;
                     c.links = opt == CCN_RMSPROP ? 1.0 : 0.0;
                     c.refuse_nonfinite = opt == CCN_ADAM;
                     c.seed = (uint64_t)(kind * 100 + method * 10 + learner + opt);

@@ -116,6 +116,36 @@ else
     failed=$((failed + 1))
 fi
 
+# the API tests again with -DNDEBUG: an argument check must never be an assert; and
+# test_null_arguments must call every public function that takes a pointer
+if gcc -std=c99 -DNDEBUG $BASE $W $C_ONLY -o "$out/api_ndebug" tests/api_ndebug.c -lm >"$out/api_ndebug.build.log" 2>&1 &&
+   $RUNNER "$out/api_ndebug" >"$out/api_ndebug.log" 2>&1 && tail -n 1 "$out/api_ndebug.log" | grep -q ' 0 failed$'; then
+    echo "ok   api: NULL arguments and refusals under NDEBUG"; passed=$((passed + 1))
+else
+    echo "FAIL api: NULL arguments and refusals under NDEBUG"; tail -n 20 "$out/api_ndebug.build.log" "$out/api_ndebug.log"
+    failed=$((failed + 1))
+fi
+untested=""
+for f in $(sed -n '1,/stop here if you only want the API/p' ccn.h | grep -o '^CCN_API [^(]*(' | sed 's/($//; s/.*[ *]//'); do
+    case $f in ccn_version|ccn_result_string) continue ;; esac # no pointer argument
+    sed -n '/^static void test_null_arguments/,/^}/p' tests/test_api.c | grep -Eq "(^|[^a-z_])$f\(" || untested="$untested $f"
+done
+if [ -z "$untested" ]; then
+    echo "ok   api: every public function is called with NULL"; passed=$((passed + 1))
+else
+    echo "FAIL api: test_null_arguments (tests/test_api.c) does not call:$untested"; failed=$((failed + 1))
+fi
+
+# C89 is refused with a clear message, not a cascade of syntax errors
+printf '#include "ccn.h"\nint ccn_c89_probe;\n' >"$out/c89.c"
+if gcc -std=c89 -pedantic-errors -I. -fsyntax-only "$out/c89.c" >"$out/c89.log" 2>&1; then
+    echo "FAIL c89: ccn.h compiled as C89 without its #error"; failed=$((failed + 1))
+elif grep -q 'ccn.h needs C99 or C++' "$out/c89.log"; then
+    echo "ok   c89: refused with \"ccn.h needs C99 or C++\""; passed=$((passed + 1))
+else
+    echo "FAIL c89: no \"ccn.h needs C99 or C++\" among the errors:"; head -n 5 "$out/c89.log"; failed=$((failed + 1))
+fi
+
 for name in $skipped; do echo "SKIPPED leg $name: its compiler is not installed"; done
 for name in $unsupported; do echo "SKIPPED leg $name: this processor lacks its instructions"; done
 echo "$passed passed, $failed failed"

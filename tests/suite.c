@@ -10,6 +10,7 @@
 #include "test_tbptt.c"
 #include "test_save.c"
 #include "test_health.c"
+#include "test_api.c"
 
 static const th_case suite_cases[] = {
     {"version", test_version},
@@ -72,6 +73,13 @@ static const th_case suite_cases[] = {
     {"nonfinite_inputs", test_nonfinite_inputs},
     {"divergence_guard", test_divergence_guard},
     {"two_threads_bit_identical", test_two_threads_bit_identical},
+    {"learn_once_per_step", test_learn_once_per_step},
+    {"gradient_calls_refuse_nonfinite", test_gradient_calls_refuse_nonfinite},
+    {"null_arguments", test_null_arguments},
+    {"config_check_names_the_field", test_config_check_names_the_field},
+    {"result_strings", test_result_strings},
+    {"path_errors", test_path_errors},
+    {"copy_and_load_leave_the_callers_settings", test_copy_and_load_leave_the_callers_settings},
 };
 
 int main(int argc, char **argv) {

@@ -77,6 +77,7 @@ static void test_bad_configurations(void) {
         for (i = 0; i < 4; ++i) CHECK(ccn_links(net, i, &count) && count == 3);
         ccn_destroy(net);
         c.feature_layers = 1;
+        c.feature_width = 3;
         c.links = 3.0 * 4.0;
         CHECK(ccn_create(&c, NULL, &net) == CCN_OK);
         for (i = 0; i < 4; ++i) CHECK(ccn_links(net, i, &count) && count == 12);
@@ -316,8 +317,10 @@ static void test_config_defaults(void) {
     c.feature_layers = 2;
     CHECK(ccn_config_resolve(&c, &r) == CCN_OK && r.feature_width == 5);
     c.feature_layers = 0;
-    c.feature_width = -4; /* not used without feature layers, so not checked */
+    c.feature_width = 5; /* the default, spelled out: allowed without feature layers */
     CHECK(ccn_config_resolve(&c, &r) == CCN_OK && r.feature_width == 0);
+    c.feature_width = -4; /* anything else would go unused: refused */
+    CHECK(ccn_config_resolve(&c, &r) == CCN_ERR_UNUSED_SETTING);
 }
 
 /* The documented initialisation, replayed from the generator: links first (one uniform draw per

@@ -113,7 +113,7 @@ static void test_save_load_continues_bit_identically(void) {
                     char path[512];
                     int t, stage_at_save;
                     c.learner = li;
-                    c.td_lambda = 0.7;
+                    c.td_lambda = li == CCN_TD ? 0.7 : 0.0;
                     c.optimizer = oi;
                     c.step_size = 0.02;
                     if ((ki + li + oi) % 2) {
@@ -197,7 +197,8 @@ static void test_file_format_is_as_documented(void) {
     CHECK(ts_f64(f + TS_TD_LAMBDA) == 0.8 && ts_get(f + TS_OPTIMIZER, 4) == CCN_ADAM);
     CHECK(ts_f64(f + TS_STEP_SIZE) == 0.01 && ts_get(f + TS_SEED, 8) == 77);
     CHECK(ts_get(f + TS_N_WORKERS, 4) == 1 && ts_get(f + TS_REFUSE, 4) == 0);
-    CHECK(ts_get(f + TS_PARAMS, 8) == p && ts_get(f + TS_STAGE, 4) == 1 && ts_get(f + TS_TD_STARTED, 4) == 1);
+    CHECK(ts_get(f + TS_PARAMS, 8) == p && ts_get(f + TS_STAGE, 4) == 1 && ts_get(f + TS_TD_STARTED, 4) == 5);
+    /* flags: TD has a previous prediction (1), no step left to learn from (2 clear), a step taken (4) */
     CHECK(ts_get(f + TS_STEPS, 8) == TF_STEPS && ts_get(f + TS_OPT_STEPS, 8) == TF_STEPS - 1);
     CHECK(ts_get(f + TS_RNG, 8) != 0);
     CHECK(ts_get(f + TS_CRC1, 4) == ts_crc32(f, TS_CRC1));
@@ -515,13 +516,14 @@ static void test_bad_file_contents(void) {
         {"kind 9", TS_KIND, 4, 9, CCN_ERR_BAD_KIND, CCN_OK},
         {"n_outputs 0 (not a resolved configuration)", TS_N_OUTPUTS, 4, 0, CCN_ERR_BAD_FILE, CCN_OK},
         {"stage 2 of 2", TS_STAGE, 4, 2, CCN_ERR_BAD_FILE, CCN_OK},
-        {"td_started 2", TS_TD_STARTED, 4, 2, CCN_ERR_BAD_FILE, CCN_OK},
+        {"flags: an unknown bit", TS_TD_STARTED, 4, 8 | 5, CCN_ERR_BAD_FILE, CCN_OK},
         {"method changed (other arrays)", TS_METHOD, 4, CCN_RTRL, CCN_ERR_BAD_FILE, CCN_OK},
         {"a link count one more", TS_HEAD, 4, 0, CCN_ERR_BAD_FILE, CCN_OK},          /* value set below */
         {"a link to another stage", 0, 4, 4, CCN_ERR_BAD_FILE, CCN_OK},              /* where set below */
         {"a link to itself", 0, 4, 0, CCN_ERR_BAD_FILE, CCN_OK},                     /* where set below */
         {"a link of type 2", 0, 4, 2, CCN_ERR_BAD_FILE, CCN_OK},                     /* where set below */
         {"alpha NaN", 0, 4, 0, CCN_ERR_BAD_FILE, CCN_OK},                            /* set below */
+        {"flags: negative", TS_TD_STARTED, 4, 0xFFFFFFFFu, CCN_ERR_BAD_FILE, CCN_OK},
     };
     int nc = (int)(sizeof cases / sizeof cases[0]), i, bad = 0;
     if (!f) {
@@ -604,7 +606,7 @@ static void test_bad_file_contents(void) {
         CHECK(ccn_load_file(path, &al, &net) == CCN_ERR_TRAILING_DATA && net == NULL && st.live_bytes == 0);
         remove(path);
         ts_path(path, sizeof path, "no/such/dir/x.ccn");
-        CHECK(ccn_load_file(path, NULL, &net) == CCN_ERR_IO && net == NULL);
+        CHECK(ccn_load_file(path, NULL, &net) == CCN_ERR_OPEN && net == NULL);
         CHECK(ts_expect(f, 0, CCN_ERR_TRUNCATED, 1) == 0);
         CHECK(ts_expect((const unsigned char *)"GIF89a and more bytes", 21, CCN_ERR_BAD_MAGIC, 1) == 0);
         CHECK(ts_expect((const unsigned char *)"x", 1, CCN_ERR_BAD_MAGIC, 1) == 0);
@@ -666,11 +668,11 @@ static void test_save_errors(void) {
     }
     CHECK(bad == 0);
     CHECK(ccn_save_to_memory(net, f, size - 1, &w) == CCN_ERR_BUFFER_TOO_SMALL && w == 0);
-    CHECK(ccn_save_as(net, 2, ts_write, NULL) == CCN_ERR_BAD_SIZE);
+    CHECK(ccn_save_as(net, 2, ts_write, NULL) == CCN_ERR_BAD_REAL_SIZE);
     CHECK(ccn_save(net, NULL, NULL) == CCN_ERR_NULL_ARGUMENT && ccn_save(NULL, ts_write, NULL) == CCN_ERR_NULL_ARGUMENT);
     CHECK(ccn_save_to_memory(net, NULL, 100, NULL) == CCN_ERR_NULL_ARGUMENT);
     ts_path(path, sizeof path, "no/such/dir/x.ccn");
-    CHECK(ccn_save_file(net, path) == CCN_ERR_IO);
+    CHECK(ccn_save_file(net, path) == CCN_ERR_OPEN);
     CHECK(ccn_save_file(net, NULL) == CCN_ERR_NULL_ARGUMENT);
     free(f);
     ccn_destroy(net);

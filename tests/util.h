@@ -77,7 +77,7 @@ static ccn_config tu_config(int kind, int method, int layers, double links, int 
     c.kind = kind;
     c.method = method;
     c.feature_layers = layers;
-    c.feature_width = 3;
+    c.feature_width = layers ? 3 : 0; /* a width without layers is refused */
     c.links = links;
     c.n_columns = n;
     c.n_inputs = m;
@@ -109,7 +109,9 @@ static ccn_net *tu_create(const ccn_config *c) {
     ccn_net *net = NULL;
     ccn_result r = ccn_create(c, NULL, &net);
     if (r != CCN_OK) {
-        printf("    ccn_create: %s\n", ccn_result_string(r));
+        const char *field = NULL;
+        ccn_config_check(c, &field);
+        printf("    ccn_create: %s (%s)\n", ccn_result_string(r), field ? field : "no single field");
         exit(2);
     }
     return net;
