@@ -213,8 +213,9 @@ static void first_look(const options *o, const run *R, int n) {
         if (R[k].kind == TBPTT && !R[k].norm && (best_tb < 0 || mean[k] < mean[best_tb])) best_tb = k;
     }
     if (best_ccn >= 0 && best_tb >= 0)
-        printf("  best ccn.h learner %s %.4f, best T-BPTT (the authors' baseline) %s %.4f: a ratio of %.2f\n",
-               R[best_ccn].name, mean[best_ccn], R[best_tb].name, mean[best_tb], mean[best_ccn] / mean[best_tb]);
+        printf("  best ccn.h learner: %s %.4f; best T-BPTT as the authors run it: %s %.4f (%s)\n",
+               R[best_ccn].name, mean[best_ccn], R[best_tb].name, mean[best_tb],
+               mean[best_ccn] < mean[best_tb] ? "the ccn.h learner ahead" : "T-BPTT ahead");
 }
 
 int main(int argc, char **argv) {
