@@ -18,7 +18,8 @@
    output arrives as it is printed.
 
    Progress: on stderr, only when stderr is a terminal, redrawn in place (at most ten times a
-   second) and wiped by cli_progress_done.
+   second) with the cursor left at the line's start, so that a line printed meanwhile (longer
+   than the progress line) replaces it; cli_progress_done wipes it.
 
    Needs isatty (POSIX): the including file defines _POSIX_C_SOURCE before any header. All
    functions are static. */
@@ -252,7 +253,8 @@ CLI_DEF CLI__PRINTF(2, 3) void cli_progress(cli *c, const char *fmt, ...) {
     va_end(ap);
     if (n < 0) return;
     if (n >= (int)sizeof line) n = (int)sizeof line - 1;
-    fprintf(stderr, "\r%s%*s", line, c->shown > n ? c->shown - n : 0, "");
+    /* back to the line's start: a line the program prints meanwhile overwrites it */
+    fprintf(stderr, "\r%s%*s\r", line, c->shown > n ? c->shown - n : 0, "");
     if (c->shown < n) c->shown = n;
     fflush(stderr);
 }
