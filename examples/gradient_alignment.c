@@ -35,22 +35,32 @@
    links may also drop a column's own state; CCN_GATED is h = f h' + (1 - f) g and always reads
    its own state. Their `sparsity` s gives about W s foreign entries; here `links` counts them.
 
+   Seed s of a level (s = S, S+1, ..., S+N-1 for --seed S --seeds N) is the same net and sequence
+   at every level but for its links, so --seed s --seeds 1 reruns one of them.
+
+   Result lines (--json, the examples' format in cli.h): this example's result is not a time
+   series, so a line is one (link level, seed): one net on one sequence. "metric" is
+   "relative_error" (|g^ - g| / |g|, lower is better, as every metric of the examples), "window"
+   and "steps" the sequence's length, "curve" its single value, and after "us_per_step" come
+   "cosine", "sign_agreement", "links_drawn" and, on the seeds with the finite-difference check,
+   "fd_exact_error" and "fd_color_error" (|fd - g| / |fd| and |fd - g^| / |fd|). "settings"
+   holds the link level and every flag that changes the nets or the sequence.
+
    The default run takes ~5 s (recurrent) and ~7 s (--meta) of one x86-64 core. --steps N caps
    the work for quick runs (fewer seeds; see --help): --steps 3000 takes ~0.4 s.
 
    Build: cc -O2 -std=c99 gradient_alignment.c -lm         (add -DCCN_DOUBLE for double)
    Run:   ./gradient_alignment [--meta] [--help] */
-#define _POSIX_C_SOURCE 200809L /* isatty, fileno */
+#define _POSIX_C_SOURCE 200809L /* isatty */
 #define CCN_IMPLEMENTATION
 #include "../ccn.h"
+#include "cli.h"
 #include "plot.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 /* FD_STEP: the finite-difference step, relative to max(1, |theta|). In double, cbrt(epsilon), the
    usual choice for central differences; in float the states' own round-off dominates, and 1e-3
@@ -70,11 +80,11 @@
 #define MAX_LEVELS 64
 
 typedef struct options {
-    int meta, seeds, columns, length, fd_seeds, fd_params, n_levels;
+    int meta, seeds, columns, length, fd_seeds, fd_params, n_levels, json;
     double levels[MAX_LEVELS], inner_step;
-    long steps; /* --steps, 0: no cap */
-    unsigned long long seed;
-    const char *out;
+    double steps; /* --steps, 0: no cap */
+    uint64_t seed;
+    const char *svg;
 } options;
 
 /* One run's sequence, and what the run measured. */
@@ -236,7 +246,7 @@ static ccn_config net_config(const options *o, double links, uint64_t seed, int 
 
 static int run(const options *o, double links, int s, metrics *m) {
     int n = o->columns, T = o->length, i, t, ok = 0;
-    uint64_t seed = (uint64_t)o->seed * 1000003u + (uint64_t)s;
+    uint64_t seed = o->seed + (uint64_t)s;
     ccn_config cfg = net_config(o, links, seed, CCN_COLOR);
     ccn_net *color = NULL, *exact = NULL, *fwd = NULL;
     size_t p, P, k;
@@ -398,58 +408,77 @@ static void mean_std(const double *v, int count, double *mean, double *sd) {
     *sd = count > 1 ? sqrt(q / (count - 1)) : 0.0;
 }
 
-static int usage(const char *prog, FILE *out) {
-    fprintf(out,
-            "usage: %s [--meta] [--seeds N] [--columns N] [--length N] [--links L1,L2,...]\n"
-            "          [--inner-step A] [--fd-seeds N] [--fd-params N] [--seed S] [--out FILE]\n"
-            "          [--steps N] [--window N]\n"
-            "Compares the ColoR gradient with the exact one (exact RTRL) on the 2021 test-bed, per\n"
-            "expected links per column; prints mean +- std over seeds of cosine similarity, sign\n"
-            "agreement and relative error, checks exact RTRL against finite differences, writes an\n"
-            "SVG, and ends with final_error=<worst relative error of ColoR at the fewest links>.\n"
-            "  --meta          the meta-gradient through an inner LMS readout (feed-forward tanh)\n"
-            "  --seeds N       fresh nets per link level (30)\n"
-            "  --columns N     columns (20); --length N: steps per sequence (50)\n"
-            "  --links LIST    expected links per column (0,0.25,0.5,1,2,3,5,10,20,50; the\n"
-            "                  default list stops at the (columns - 1) x 6 candidates)\n"
-            "  --inner-step A  --meta: the inner LMS step size (0.01)\n"
-            "  --fd-seeds N    finite-difference check on the first N seeds of each level (2)\n"
-            "  --fd-params N   parameters sampled per check (16)\n"
-            "  --seed S        base seed (1); run s uses seed S*1000003+s\n"
-            "  --out FILE      the figure (gradient_alignment.svg, gradient_alignment_meta.svg)\n"
-            "  --steps N       cap the work at about 2N simulated steps: seeds x levels x length\n"
-            "                  x 2 nets <= N, and the finite-difference check (4 runs of the\n"
-            "                  sequence per parameter) on one seed, <= N; fewer seeds and\n"
-            "                  parameters (at least one) are used to fit (default: no cap)\n"
-            "  --window N      accepted for a uniform command line with the other examples; this\n"
-            "                  program has no moving window, so it is ignored\n",
-            prog);
-    return out == stderr ? 2 : 0;
-}
+static const char usage_text[] =
+    "[options]\n"
+    "Compares the ColoR gradient with the exact one (exact RTRL) on the 2021 test-bed, per\n"
+    "expected links per column; prints mean +- std over seeds of cosine similarity, sign\n"
+    "agreement and relative error, checks exact RTRL against finite differences, and writes an\n"
+    "SVG; with --json, one result line per (link level, seed) instead of the tables.\n"
+    "  --meta          the meta-gradient through an inner LMS readout (feed-forward tanh)\n"
+    "  --seeds N       fresh nets per link level (30)\n"
+    "  --columns N     columns (20); --length N: steps per sequence (50)\n"
+    "  --links LIST    expected links per column (0,0.25,0.5,1,2,3,5,10,20,50; the\n"
+    "                  default list stops at the (columns - 1) x 6 candidates)\n"
+    "  --inner-step A  --meta: the inner LMS step size (0.01)\n"
+    "  --fd-seeds N    finite-difference check on the first N seeds of each level (2)\n"
+    "  --fd-params N   parameters sampled per check (16)\n"
+    "  --seed S        first seed (1); the runs of a level use seeds S .. S+N-1\n"
+    "  --svg PATH      the figure (gradient_alignment.svg, gradient_alignment_meta.svg;\n"
+    "                  \"\" for none)\n"
+    "  --json          stdout: one JSON result line per link level and seed\n"
+    "  --steps N       cap the work at about 2N simulated steps: seeds x levels x length\n"
+    "                  x 2 nets <= N, and the finite-difference check (4 runs of the\n"
+    "                  sequence per parameter) on one seed, <= N; fewer seeds and\n"
+    "                  parameters (at least one) are used to fit (default: no cap)\n"
+    "  --window N      accepted for a uniform command line with the other examples; this\n"
+    "                  program has no moving window, so it is ignored\n";
 
 /* min(want, max(1, room)): what a --steps cap leaves of a count */
 static int fit(long room, int want) { return room < want ? (room > 1 ? (int)room : 1) : want; }
 
-static int parse_levels(const char *v, options *o) {
+static void parse_levels(cli *c, options *o) {
+    const char *v = cli_value(c), *p = v;
     char *end;
     o->n_levels = 0;
     for (;;) {
-        double x = strtod(v, &end);
-        if (end == v || !(x >= 0) || o->n_levels == MAX_LEVELS) return 0;
+        double x = strtod(p, &end);
+        if (end == p || !(x >= 0 && x <= 1e6)) cli_bad(c, "'%s' is not a list of link counts in [0, 1e6]", v);
+        if (o->n_levels == MAX_LEVELS) cli_bad(c, "'%s' has more than %d levels", v, MAX_LEVELS);
         o->levels[o->n_levels++] = x;
-        if (*end == '\0') return 1;
-        if (*end != ',') return 0;
-        v = end + 1;
+        if (*end == '\0') return;
+        if (*end != ',') cli_bad(c, "'%s' is not a comma-separated list", v);
+        p = end + 1;
     }
+}
+
+static void write_result(const options *o, double links, uint64_t seed, const metrics *m, double seconds) {
+    cli_json j;
+    double rel = m->rel;
+    cli_result_begin(&j, "gradient_alignment", "color", (double)seed, o->length);
+    cli_json_int(&j, "meta", o->meta);
+    cli_json_real(&j, "links", links);
+    cli_json_int(&j, "columns", o->columns);
+    cli_json_int(&j, "length", o->length);
+    if (o->meta) cli_json_real(&j, "inner_step", o->inner_step);
+    cli_result_end(&j, "relative_error", o->length, &rel, 1, seconds / o->length * 1e6);
+    cli_json_real(&j, "cosine", m->cosine);
+    cli_json_real(&j, "sign_agreement", m->sign);
+    cli_json_real(&j, "links_drawn", m->links_drawn);
+    if (m->fd_exact >= 0) {
+        cli_json_real(&j, "fd_exact_error", m->fd_exact);
+        cli_json_real(&j, "fd_color_error", m->fd_color);
+    }
+    cli_json_end(&j);
 }
 
 int main(int argc, char **argv) {
     static const double default_levels[] = {0, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 50};
     options o;
-    int i, L, s, fewest, user_levels = 0, tty = isatty(fileno(stderr));
+    int L, s, fewest, user_levels = 0;
     double *cos_m, *cos_s, *sgn_m, *sgn_s, *rel_m, *rel_s, *xs, *fd_e, *fd_c, *buf, worst_fd = 0, fewest_rel = 0;
     int *fd_kept, *fd_kinks, fd_total = 0;
-    clock_t start = clock();
+    double start = cli_seconds();
+    cli cl;
 
     memset(&o, 0, sizeof o);
     o.seeds = 30;
@@ -461,65 +490,59 @@ int main(int argc, char **argv) {
     o.seed = 1;
     o.n_levels = (int)(sizeof default_levels / sizeof default_levels[0]);
     memcpy(o.levels, default_levels, sizeof default_levels);
-    for (i = 1; i < argc; ++i) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end = NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(argv[0], stdout);
-        if (!strcmp(a, "--meta")) { o.meta = 1; continue; }
-        if (!v) return usage(argv[0], stderr);
-        if (!strcmp(a, "--seeds")) o.seeds = (int)strtol(v, &end, 10);
-        else if (!strcmp(a, "--columns")) o.columns = (int)strtol(v, &end, 10);
-        else if (!strcmp(a, "--length")) o.length = (int)strtol(v, &end, 10);
-        else if (!strcmp(a, "--fd-seeds")) o.fd_seeds = (int)strtol(v, &end, 10);
-        else if (!strcmp(a, "--fd-params")) o.fd_params = (int)strtol(v, &end, 10);
-        else if (!strcmp(a, "--inner-step")) o.inner_step = strtod(v, &end);
-        else if (!strcmp(a, "--seed")) o.seed = strtoull(v, &end, 10);
-        else if (!strcmp(a, "--steps")) o.steps = strtol(v, &end, 10);
-        else if (!strcmp(a, "--window")) (void)strtol(v, &end, 10);
-        else if (!strcmp(a, "--out")) { o.out = v; end = (char *)v + strlen(v); }
-        else if (!strcmp(a, "--links")) {
-            end = parse_levels(v, &o) ? (char *)v + strlen(v) : (char *)v;
+    cli_init(&cl, "gradient_alignment", usage_text, argc, argv);
+    while (cli_next(&cl)) {
+        if (cli_is(&cl, "--meta")) o.meta = 1;
+        else if (cli_is(&cl, "--json")) o.json = 1;
+        else if (cli_is(&cl, "--seeds")) o.seeds = cli_int(&cl, 1, 1000000);
+        else if (cli_is(&cl, "--columns")) o.columns = cli_int(&cl, 1, 100000);
+        else if (cli_is(&cl, "--length")) o.length = cli_int(&cl, 1, 100000);
+        else if (cli_is(&cl, "--fd-seeds")) o.fd_seeds = cli_int(&cl, 0, 1000000);
+        else if (cli_is(&cl, "--fd-params")) o.fd_params = cli_int(&cl, 0, 100000);
+        else if (cli_is(&cl, "--inner-step")) o.inner_step = cli_real(&cl, 0, 0.999999);
+        else if (cli_is(&cl, "--seed")) o.seed = (uint64_t)cli_count(&cl, 0, CLI_MAX_COUNT);
+        else if (cli_is(&cl, "--steps")) o.steps = cli_count(&cl, 1, CLI_MAX_COUNT);
+        else if (cli_is(&cl, "--window")) (void)cli_count(&cl, 1, CLI_MAX_COUNT);
+        else if (cli_is(&cl, "--svg")) o.svg = cli_value(&cl);
+        else if (cli_is(&cl, "--links")) {
+            parse_levels(&cl, &o);
             user_levels = 1;
-        }
-        else return usage(argv[0], stderr);
-        if (!end || *end || end == v) return usage(argv[0], stderr);
-        ++i;
+        } else cli_unknown(&cl);
     }
-    if (o.seeds <= 0 || o.columns <= 0 || o.length <= 0 || o.length > 100000 ||
-        o.fd_seeds < 0 || o.fd_params < 0 || o.fd_params > 100000 || o.steps < 0 ||
-        !(o.inner_step >= 0 && o.inner_step < 1))
-        return usage(argv[0], stderr);
     if (o.steps > 0) { /* a cap on the steps the nets simulate (see --help) */
-        long per_seed = 2L * o.n_levels * o.length, per_param = 4L * o.n_levels * o.length;
-        o.seeds = fit(o.steps / per_seed, o.seeds);
+        double per_seed = 2.0 * o.n_levels * o.length, per_param = 4.0 * o.n_levels * o.length;
+        o.seeds = fit((long)(o.steps / per_seed), o.seeds);
         o.fd_seeds = fit(1, o.fd_seeds);
-        o.fd_params = fit(o.steps / per_param, o.fd_params);
+        o.fd_params = fit((long)(o.steps / per_param), o.fd_params);
     }
     if (!user_levels) /* the default sweep stops at what the columns offer: (n-1)(1+W) candidates */
         while (o.n_levels > 1 && o.levels[o.n_levels - 1] > (o.columns - 1) * (1.0 + WIDTH)) --o.n_levels;
     for (fewest = 0, L = 1; L < o.n_levels; ++L)
         if (o.levels[L] < o.levels[fewest]) fewest = L;
-    if (!o.out) o.out = o.meta ? "gradient_alignment_meta.svg" : "gradient_alignment.svg";
+    if (!o.svg) o.svg = o.meta ? "gradient_alignment_meta.svg" : "gradient_alignment.svg";
+    cli_output(&cl, o.svg);
     for (L = 0; L < o.n_levels; ++L) { /* every level must be a valid net before any work */
         ccn_config cfg = net_config(&o, o.levels[L], 0, CCN_COLOR), resolved;
         ccn_result r = ccn_config_resolve(&cfg, &resolved);
         if (r != CCN_OK) {
-            fprintf(stderr, "links %g: %s\n", o.levels[L], ccn_result_string(r));
-            return 2;
+            cl.flag = "--links";
+            cli_bad(&cl, "%g links: %s", o.levels[L], ccn_result_string(r));
         }
     }
 
-    printf("gradient_alignment: ColoR vs exact RTRL, %s\n",
-           o.meta ? "meta-gradient through an inner LMS readout" : "recurrent state");
-    printf("precision: %s\n", PRECISION_NOTE);
-    printf("%d %s columns (two ReLU feature layers of width %d), %d Bernoulli inputs, %d-step sequence,\n"
-           "targets U(-50, 50), readout w(0) ~ N(0, 0.1^2)",
-           o.columns, o.meta ? "feed-forward tanh" : "gated", WIDTH, N_INPUTS, o.length);
-    if (o.meta) printf(", inner LMS step a_in = %g,\n", o.inner_step);
-    else printf("; ");
-    printf("%d seeds per level, mean +- std over seeds\n", o.seeds);
-    printf("(links: expected foreign inputs per column; drawn: the mean number the nets actually got)\n");
-    printf("\n  links  drawn   cosine               sign agreement       relative error\n");
+    if (!o.json) {
+        printf("gradient_alignment: ColoR vs exact RTRL, %s\n",
+               o.meta ? "meta-gradient through an inner LMS readout" : "recurrent state");
+        printf("precision: %s\n", PRECISION_NOTE);
+        printf("%d %s columns (two ReLU feature layers of width %d), %d Bernoulli inputs, %d-step sequence,\n"
+               "targets U(-50, 50), readout w(0) ~ N(0, 0.1^2)",
+               o.columns, o.meta ? "feed-forward tanh" : "gated", WIDTH, N_INPUTS, o.length);
+        if (o.meta) printf(", inner LMS step a_in = %g,\n", o.inner_step);
+        else printf("; ");
+        printf("%d seeds per level, mean +- std over seeds\n", o.seeds);
+        printf("(links: expected foreign inputs per column; drawn: the mean number the nets actually got)\n");
+        printf("\n  links  drawn   cosine               sign agreement       relative error\n");
+    }
 
     cos_m = (double *)calloc((size_t)o.n_levels * 9 + (size_t)o.seeds * 3, sizeof(double));
     fd_kept = (int *)calloc((size_t)o.n_levels * 2, sizeof(int));
@@ -532,12 +555,14 @@ int main(int argc, char **argv) {
         double *c = buf, *sg = buf + o.seeds, *re = buf + 2 * o.seeds, drawn = 0, worst = 0;
         for (s = 0; s < o.seeds; ++s) {
             metrics m;
-            if (tty) fprintf(stderr, "\rlinks %g: seed %d/%d ", o.levels[L], s + 1, o.seeds);
+            double t0 = cli_seconds();
+            cli_progress(&cl, "links %g: seed %d/%d", o.levels[L], s + 1, o.seeds);
             if (!run(&o, o.levels[L], s, &m)) {
-                fprintf(stderr, "out of memory\n");
+                fprintf(stderr, "gradient_alignment: out of memory\n");
                 free(cos_m), free(fd_kept);
                 return 1;
             }
+            if (o.json) write_result(&o, o.levels[L], o.seed + (uint64_t)s, &m, cli_seconds() - t0);
             c[s] = m.cosine, sg[s] = m.sign, re[s] = m.rel, drawn += m.links_drawn / o.seeds;
             worst = fmax(worst, m.rel);
             if (m.fd_exact >= 0) {
@@ -547,7 +572,7 @@ int main(int argc, char **argv) {
             fd_kept[L] += m.fd_kept;
             fd_kinks[L] += m.fd_kinks;
         }
-        if (tty) fprintf(stderr, "\r%40s\r", "");
+        cli_progress_done(&cl);
         mean_std(c, o.seeds, &cos_m[L], &cos_s[L]);
         mean_std(sg, o.seeds, &sgn_m[L], &sgn_s[L]);
         mean_std(re, o.seeds, &rel_m[L], &rel_s[L]);
@@ -555,10 +580,11 @@ int main(int argc, char **argv) {
         if (L == fewest) fewest_rel = worst;
         worst_fd = fmax(worst_fd, fd_e[L]);
         fd_total += fd_kept[L];
-        printf("%7g  %5.2f   %.6f +- %.6f   %.6f +- %.6f   %.3e +- %.1e\n", o.levels[L], drawn, cos_m[L],
-               cos_s[L], sgn_m[L], sgn_s[L], rel_m[L], rel_s[L]);
+        if (!o.json)
+            printf("%7g  %5.2f   %.6f +- %.6f   %.6f +- %.6f   %.3e +- %.1e\n", o.levels[L], drawn, cos_m[L],
+                   cos_s[L], sgn_m[L], sgn_s[L], rel_m[L], rel_s[L]);
     }
-    if (o.fd_seeds > 0 && o.fd_params > 0) {
+    if (!o.json && o.fd_seeds > 0 && o.fd_params > 0) {
         printf("\nexact %sgradient vs central finite differences of the sequence's loss (first %d seed(s)\n"
                "per level, up to %d parameters each; entries with a ReLU kink inside the step left out):\n"
                "  links  compared  left out   |fd - exact|/|fd|   |fd - ColoR|/|fd|   (worst over seeds)\n",
@@ -567,10 +593,11 @@ int main(int argc, char **argv) {
             printf("%7g  %8d  %8d   %17.2e   %17.2e\n", o.levels[L], fd_kept[L], fd_kinks[L], fd_e[L], fd_c[L]);
     }
 
-    {
+    if (*o.svg) {
         char title[160];
         plot_series series[3];
         plot pl;
+        int i;
         memset(&pl, 0, sizeof pl);
         snprintf(title, sizeof title, "ColoR vs exact %sgradient (%d %s columns, %d seeds, %s)",
                  o.meta ? "meta-" : "", o.columns, o.meta ? "tanh FF" : "gated", o.seeds, PRECISION);
@@ -582,17 +609,17 @@ int main(int argc, char **argv) {
         series[1].name = "sign agreement", series[1].y = sgn_m, series[1].err = sgn_s;
         series[2].name = "relative error", series[2].y = rel_m, series[2].err = rel_s;
         for (i = 0; i < 3; ++i) series[i].x = xs, series[i].n = o.n_levels;
-        if (plot_svg(o.out, &pl, series, 3) != 0) {
-            fprintf(stderr, "cannot write %s\n", o.out);
-            return 1;
-        }
-        printf("\nwrote %s\n", o.out);
+        errno = 0;
+        if (plot_svg(o.svg, &pl, series, 3) != 0) cli_cannot_write(&cl, o.svg);
+        if (!o.json) printf("\nfigure: %s\n", o.svg);
     }
-    printf("time: %.1f s (processor time)\n", (double)(clock() - start) / CLOCKS_PER_SEC);
-    printf("final_error=%.3g (worst relative error of ColoR's %sgradient at %g links, %d seeds; %s)",
-           fewest_rel, o.meta ? "meta-" : "", o.levels[fewest], o.seeds, PRECISION);
-    if (fd_total > 0) printf(" fd_error=%.2g (exact vs finite differences, %d entries)", worst_fd, fd_total);
-    printf("\n");
+    if (!o.json) {
+        printf("time: %.1f s (processor time)\n", cli_seconds() - start);
+        printf("worst relative error of ColoR's %sgradient at %g links: %.3g (%d seeds; %s)\n",
+               o.meta ? "meta-" : "", o.levels[fewest], fewest_rel, o.seeds, PRECISION);
+        if (fd_total > 0)
+            printf("exact vs finite differences: worst %.2g over %d entries\n", worst_fd, fd_total);
+    }
     free(cos_m);
     free(fd_kept);
     return 0;

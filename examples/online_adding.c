@@ -36,33 +36,29 @@
                  color-16      tbptt-26:3     tbptt-17:4    tbptt-5:8     memoryless-16
      seed 1      0.00070       0.0023         0.0073        0.024         0.154
      seeds 1-6   0.0005-0.0012 0.0011-0.0030  0.006-0.018   0.010-0.044   0.154-0.173
-   (color-16 stalls at 0.013 on seed 3 at this step size; 0.0021 with --color-step 0.0003.)
+   (color-16 stalls at 0.013 on seed 3 at this step size; 0.0021 with --step-size 0.0003.)
    The T-BPTT nets whose window is shorter than the memory the task needs stall 3-30x above the
    columns and above the T-BPTT net whose window covers an episode: the window, not the width,
    limits them (17:4 has more units than 26:3). With --columns 24 (seed 3): color 0.00066,
    tbptt-26:4 0.0012, tbptt-9:8 0.010.
 
-   Output: progress (on a terminal only), one line per learner `learner=<name> error=<value>
-   steps=<n> us_per_step=<value>`, and an SVG figure of the error against steps.
-   Build: cc -O2 online_adding.c -lm        Run: ./online_adding --help */
+   Output: progress (on a terminal only), the error of each learner as it finishes, a table, and
+   an SVG figure of the error against steps; with --json, one result line per learner in the
+   examples' format (cli.h), metric "query_mse": the mean squared error on the query steps of
+   each block of --window steps.
+   Build: cc -O2 -std=c99 online_adding.c -lm        Run: ./online_adding --help */
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L /* isatty, for progress on a terminal only */
 #endif
 #define CCN_IMPLEMENTATION
 #include "../ccn.h"
+#include "cli.h"
 #include "plot.h"
 #include "tbptt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#if !defined(_WIN32)
-#include <unistd.h>
-#define ON_TERMINAL() isatty(2)
-#else
-#define ON_TERMINAL() 0
-#endif
 
 /* ---- the task ------------------------------------------------------------------------------ */
 #define M 4 /* inputs: value, marker, start of an episode, query (its last step) */
@@ -110,8 +106,8 @@ typedef struct learner {
     ccn_net *net;
     tbptt_net *lstm;
     double cost;          /* multiply-adds per step (see the top)                     */
-    double error, us;     /* final error (last window), microseconds per step         */
-    double *curve;        /* error at each of the plot's points                       */
+    double error, us;     /* final error (the last block), microseconds per step      */
+    double *curve;        /* error over each block of `window` steps                  */
 } learner;
 
 static double color_cost(int n) { return 7.0 * 4.0 * n * (M + 2) + n; }
@@ -151,147 +147,141 @@ static int make_learner(learner *l, int type, int n, int T, int H, double alpha,
     }
 }
 
-/* Runs one learner over the stream, learning at every step. Its error is the mean squared error
-   on the query steps among the last `window` steps, recorded at the plot's points. */
-static void run(learner *l, long steps, long window, int L, uint64_t seed, const long *at, int n_at) {
+/* Runs one learner over the stream, learning at every step. Its error over each block of
+   `window` steps is the mean squared error on the block's query steps (NaN if it has none). */
+static void run(learner *l, double steps, double window, int L, uint64_t seed, cli *c) {
     task k;
-    double *errs = (double *)calloc((size_t)window, sizeof(double)), sum = 0;
-    long t, queries = 0; /* query steps in the window */
-    char *was_query = (char *)calloc((size_t)window, 1);
-    int next = 0, show = ON_TERMINAL();
-    clock_t start = clock();
+    double t, sum = 0, start = cli_seconds();
+    long queries = 0; /* query steps in the block */
     task_init(&k, L, seed);
     for (t = 0; t < steps; ++t) {
         ccn_real x[M], y;
         int query;
         ccn_real target = (ccn_real)task_step(&k, x, &query);
-        double e;
         if (l->type == TBPTT) {
             tbptt_step(l->lstm, x, &y);
             tbptt_learn(l->lstm, target);
         } else {
             ccn_learn_step(l->net, x, &target, &y);
         }
-        e = query ? ((double)y - (double)target) * ((double)y - (double)target) : 0.0;
-        sum += e - errs[t % window];
-        queries += query - was_query[t % window];
-        errs[t % window] = e;
-        was_query[t % window] = (char)query;
-        while (next < n_at && at[next] == t + 1) l->curve[next++] = queries ? sum / (double)queries : 0.0;
-        if (show && (t + 1) % 100000 == 0) fprintf(stderr, "\r%-16s %ld / %ld steps", l->name, t + 1, steps);
+        if (query) {
+            sum += ((double)y - (double)target) * ((double)y - (double)target);
+            ++queries;
+        }
+        if (fmod(t + 1, window) == 0 || t + 1 == steps) { /* a block ends */
+            l->curve[(size_t)(t / window)] = queries ? sum / (double)queries : (double)NAN;
+            sum = 0;
+            queries = 0;
+        }
+        if (fmod(t, 4096) == 0) cli_progress(c, "%-16s %5.1f%%", l->name, 100.0 * t / steps);
     }
-    if (show) fprintf(stderr, "\r%60s\r", "");
-    l->us = 1e6 * (double)(clock() - start) / CLOCKS_PER_SEC / (double)steps;
-    l->error = queries ? sum / (double)queries : 0.0;
-    free(errs);
-    free(was_query);
+    cli_progress_done(c);
+    l->us = 1e6 * (cli_seconds() - start) / steps;
+    l->error = l->curve[cli_blocks(steps, window) - 1];
 }
 
-static int usage(const char *prog, FILE *out) {
-    fprintf(out,
-            "usage: %s [--steps N] [--window N] [--length L] [--columns N] [--units H,...]\n"
-            "          [--color-step A] [--tbptt-step A] [--seed S] [--svg PATH]\n"
-            "The adding problem online: ColoR columns vs T-BPTT at matched cost vs no memory.\n"
-            "  --steps N       steps of the stream (default 1000000)\n"
-            "  --window N      the error is over the query steps among the last N (default 20000)\n"
-            "  --length L      episode length, >= 4 (default 20)\n"
-            "  --columns N     LSTM columns of the ColoR and memoryless nets (default 16)\n"
-            "  --units H,...   T-BPTT nets of H units, each with the window T that matches the\n"
-            "                  columns' cost (default 3,4,8)\n"
-            "  --color-step A  RMSProp step size of the columns (default 0.001)\n"
-            "  --tbptt-step A  RMSProp step size of T-BPTT (default 0.001)\n"
-            "  --seed S        task and initialisation seed (default 1)\n"
-            "  --svg PATH      the figure (default online_adding.svg; \"\" for none)\n"
-            "Prints learner=<name> error=<value> steps=<n> us_per_step=<value> for each learner.\n",
-            prog);
-    return out == stderr ? 2 : 0;
-}
-
-/* Parses "H,H,..." into units; returns their number, or -1 if malformed. */
-static int parse_units(const char *s, int *units, int max) {
-    int n = 0;
-    while (*s) {
-        char *end;
-        long H = strtol(s, &end, 10);
-        if (end == s || H < 1 || H > 10000 || n == max) return -1;
-        units[n++] = (int)H;
-        s = end;
-        if (*s == ',' && s[1]) ++s;
-        else if (*s) return -1;
-    }
-    return n;
-}
+static const char usage_text[] =
+    "[options]\n"
+    "The adding problem online: ColoR columns vs T-BPTT at matched cost vs no memory.\n"
+    "  --steps N            steps of the stream (default 1e6)\n"
+    "  --window N           the error is over the query steps of each block of N steps\n"
+    "                       (default 20000)\n"
+    "  --length L           episode length, >= 4 (default 20)\n"
+    "  --columns N          LSTM columns of the ColoR and memoryless nets (default 16)\n"
+    "  --units H,...        T-BPTT nets of H units, each with the window T that matches the\n"
+    "                       columns' cost (default 3,4,8)\n"
+    "  --step-size A        RMSProp step size of the columns (default 0.001)\n"
+    "  --tbptt-step-size A  RMSProp step size of T-BPTT (default 0.001)\n"
+    "  --seed S             task and initialisation seed (default 1)\n"
+    "  --svg PATH           the figure (default online_adding.svg; \"\" for none)\n"
+    "  --json               stdout: one JSON result line per learner\n";
 
 #define MAX_UNITS 8
-#define N_POINTS 60
+
+static void write_result(const learner *l, double steps, double window, int L, int columns, double step_size,
+                         double tbptt_step_size, double seed) {
+    static const char *const names[] = {"color", "tbptt", "memoryless"};
+    cli_json j;
+    cli_result_begin(&j, "online_adding", names[l->type], seed, steps);
+    cli_json_real(&j, "step_size", step_size);
+    cli_json_real(&j, "tbptt_step_size", tbptt_step_size);
+    cli_json_int(&j, "window", window);
+    cli_json_int(&j, "length", L);
+    if (l->type == TBPTT) {
+        char pair[32];
+        snprintf(pair, sizeof pair, "%d:%d", l->T, l->H);
+        cli_json_str(&j, "tbptt", pair);
+    } else {
+        cli_json_int(&j, "columns", columns);
+    }
+    cli_result_end(&j, "query_mse", window, l->curve, cli_blocks(steps, window), l->us);
+    cli_json_int(&j, "cost", l->cost); /* multiply-adds per step, the 2023 model */
+    cli_json_end(&j);
+}
 
 int main(int argc, char **argv) {
-    long steps = 1000000, window = 20000, at[N_POINTS];
-    int L = 20, columns = 16, units[MAX_UNITS] = {3, 4, 8}, n_units = 3, i, n, n_at = 0;
-    double color_step = 0.001, tbptt_step_size = 0.001;
-    unsigned long long seed = 1;
+    double steps = 1e6, window = 20000, seed = 1, color_step = 0.001, tbptt_step_size = 0.001, *xs;
+    int L = 20, columns = 16, units[MAX_UNITS] = {3, 4, 8}, n_units = 3, i, n, json = 0;
+    size_t blocks, b;
     const char *svg = "online_adding.svg";
     learner ls[MAX_UNITS + 2];
-    double x_at[N_POINTS];
+    cli c;
 
-    for (i = 1; i < argc; i += 2) { /* --flag value pairs */
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end = NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(argv[0], stdout);
-        if (!v) return usage(argv[0], stderr);
-        if (!strcmp(a, "--steps")) steps = strtol(v, &end, 10);
-        else if (!strcmp(a, "--window")) window = strtol(v, &end, 10);
-        else if (!strcmp(a, "--length")) L = (int)strtol(v, &end, 10);
-        else if (!strcmp(a, "--columns")) columns = (int)strtol(v, &end, 10);
-        else if (!strcmp(a, "--color-step")) color_step = strtod(v, &end);
-        else if (!strcmp(a, "--tbptt-step")) tbptt_step_size = strtod(v, &end);
-        else if (!strcmp(a, "--seed")) seed = strtoull(v, &end, 10);
-        else if (!strcmp(a, "--svg")) end = (char *)(svg = v) + strlen(v);
-        else if (!strcmp(a, "--units")) {
-            n_units = parse_units(v, units, MAX_UNITS);
-            end = n_units >= 0 ? (char *)v + strlen(v) : (char *)v;
-        } else return usage(argv[0], stderr);
-        if (!end || *end || (end == v && strcmp(a, "--svg"))) return usage(argv[0], stderr);
+    cli_init(&c, "online_adding", usage_text, argc, argv);
+    while (cli_next(&c)) {
+        if (cli_is(&c, "--steps")) steps = cli_count(&c, 1, CLI_MAX_COUNT);
+        else if (cli_is(&c, "--window")) window = cli_count(&c, 1, CLI_MAX_COUNT);
+        else if (cli_is(&c, "--length")) L = cli_int(&c, 4, 1000000);
+        else if (cli_is(&c, "--columns")) columns = cli_int(&c, 1, 100000);
+        else if (cli_is(&c, "--units")) n_units = cli_ints(&c, 1, 10000, units, MAX_UNITS);
+        else if (cli_is(&c, "--step-size")) color_step = cli_real(&c, 0, 1);
+        else if (cli_is(&c, "--tbptt-step-size")) tbptt_step_size = cli_real(&c, 0, 1);
+        else if (cli_is(&c, "--seed")) seed = cli_count(&c, 0, CLI_MAX_COUNT);
+        else if (cli_is(&c, "--svg")) svg = cli_value(&c);
+        else if (cli_is(&c, "--json")) json = 1;
+        else cli_unknown(&c);
     }
-    if (steps <= 0 || window <= 0 || L < 4 || L > 1000000 || columns <= 0 || columns > 100000 ||
-        !(color_step >= 0 && color_step < 1) || !(tbptt_step_size >= 0 && tbptt_step_size < 1))
-        return usage(argv[0], stderr);
-
-    /* the plot's points: log-spaced over the last two decades of steps */
-    for (i = 0; i < N_POINTS; ++i) {
-        long s = (long)(0.5 + (double)steps * pow(100.0, (double)(i + 1 - N_POINTS) / (N_POINTS - 1)));
-        if (s <= (n_at ? at[n_at - 1] : 0)) continue;
-        at[n_at] = s;
-        x_at[n_at++] = (double)s;
-    }
+    cli_output(&c, svg);
 
     n = 0;
-    if (!make_learner(&ls[n++], COLOR, columns, 0, 0, color_step, seed)) return 1;
+    if (!make_learner(&ls[n++], COLOR, columns, 0, 0, color_step, (uint64_t)seed)) return 1;
     for (i = 0; i < n_units; ++i) { /* the window whose cost is nearest the columns' */
         int T = (int)floor(color_cost(columns) / tbptt_unit_cost(units[i]) - 0.5);
-        if (!make_learner(&ls[n++], TBPTT, 0, T > 1 ? T : 1, units[i], tbptt_step_size, seed)) return 1;
+        if (!make_learner(&ls[n++], TBPTT, 0, T > 1 ? T : 1, units[i], tbptt_step_size, (uint64_t)seed)) return 1;
     }
-    if (!make_learner(&ls[n++], MEMORYLESS, columns, 0, 0, color_step, seed)) return 1;
-
-    printf("online adding problem: episodes of %d steps, %ld steps, seed %llu; error = mean squared\n"
-           "error on the query steps among the last %ld steps (no memory: 1/6 at best)\n",
-           L, steps, seed, window);
-    printf("cost per step, multiply-adds of the gradient computation (see the top of the file):\n");
-    for (i = 0; i < n; ++i) {
-        if (ls[i].type == TBPTT)
-            printf("  %-16s %6.0f  (2023 model; this code %.0f)\n", ls[i].name, ls[i].cost,
-                   tbptt_macs(M, ls[i].H, ls[i].T));
-        else if (ls[i].type == COLOR)
-            printf("  %-16s %6.0f\n", ls[i].name, ls[i].cost);
-    }
-    for (i = 0; i < n; ++i) {
-        ls[i].curve = (double *)calloc((size_t)(n_at ? n_at : 1), sizeof(double));
-        run(&ls[i], steps, window, L, seed, at, n_at);
-        printf("  %-16s error %.5f\n", ls[i].name, ls[i].error);
-        fflush(stdout);
-    }
+    if (!make_learner(&ls[n++], MEMORYLESS, columns, 0, 0, color_step, (uint64_t)seed)) return 1;
+    blocks = cli_blocks(steps, window);
+    xs = (double *)malloc(blocks * sizeof(double));
+    for (i = 0; i < n; ++i) ls[i].curve = (double *)calloc(blocks, sizeof(double));
     for (i = 0; i < n; ++i)
-        printf("learner=%s error=%.6g steps=%ld us_per_step=%.3f\n", ls[i].name, ls[i].error, steps, ls[i].us);
+        if (!xs || !ls[i].curve) {
+            fprintf(stderr, "online_adding: out of memory (%zu blocks)\n", blocks);
+            return 1;
+        }
+    for (b = 0; b < blocks; ++b) xs[b] = b + 1 < blocks ? (double)(b + 1) * window : steps;
+
+    if (!json) {
+        printf("online adding problem: episodes of %d steps, %.0f steps, seed %.0f; error = mean squared\n"
+               "error on the query steps of each block of %.0f steps (no memory: 1/6 at best)\n",
+               L, steps, seed, window);
+        printf("cost per step, multiply-adds of the gradient computation (see the top of the file):\n");
+        for (i = 0; i < n; ++i) {
+            if (ls[i].type == TBPTT)
+                printf("  %-16s %6.0f  (2023 model; this code %.0f)\n", ls[i].name, ls[i].cost,
+                       tbptt_macs(M, ls[i].H, ls[i].T));
+            else if (ls[i].type == COLOR)
+                printf("  %-16s %6.0f\n", ls[i].name, ls[i].cost);
+        }
+    }
+    for (i = 0; i < n; ++i) {
+        run(&ls[i], steps, window, L, (uint64_t)seed, &c);
+        if (json) write_result(&ls[i], steps, window, L, columns, color_step, tbptt_step_size, seed);
+        else printf("  %-16s error %.5f\n", ls[i].name, ls[i].error);
+    }
+    if (!json) {
+        printf("\nfinal error (query steps of the last block of %.0f steps):\n", window);
+        for (i = 0; i < n; ++i) printf("  %-16s %.6g   %.3f us/step\n", ls[i].name, ls[i].error, ls[i].us);
+    }
 
     if (*svg) {
         plot p;
@@ -309,18 +299,20 @@ int main(int argc, char **argv) {
         p.ref_label = ref;
         for (i = 0; i < n - 1; ++i) {
             s[i].name = ls[i].name;
-            s[i].x = x_at;
+            s[i].x = xs;
             s[i].y = ls[i].curve;
             s[i].err = NULL;
-            s[i].n = n_at;
+            s[i].n = (int)blocks;
         }
-        if (plot_svg(svg, &p, s, n - 1) != 0) fprintf(stderr, "cannot write %s\n", svg);
-        else printf("figure: %s\n", svg);
+        errno = 0;
+        if (plot_svg(svg, &p, s, n - 1) != 0) cli_cannot_write(&c, svg);
+        if (!json) printf("figure: %s\n", svg);
     }
     for (i = 0; i < n; ++i) {
         free(ls[i].curve);
         ccn_destroy(ls[i].net);
         tbptt_destroy(ls[i].lstm);
     }
+    free(xs);
     return 0;
 }

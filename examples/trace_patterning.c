@@ -6,25 +6,31 @@
      columnar      7 lstm columns, one stage                     ("7:7")
      ccn           20 lstm columns, stages of 4                  ("20:4")
      constructive  10 lstm columns, one per stage                ("10:1")
-     tbptt-T-H     a dense LSTM of H units, truncated BPTT over T steps (tbptt.h), at the
+     tbptt         a dense LSTM of H units, truncated BPTT over T steps (tbptt.h), at the
                    2023 paper's compute-matched pairs (T:H = 30:2, 15:4, 5:8 by default)
+     zero          predicts 0 (a reference; its MSRE is about 0.02)
    The ccn.h learners normalise their inputs and features online (r = 0.99999, floor 0.01) as
-   the authors' code does; T-BPTT normalises its inputs the same way. Stages start every
-   steps / stages steps, so a run of any length goes through all of them.
+   the authors' code does. T-BPTT reads its inputs as they are, as the authors' baseline does
+   (lstm_bptt.cpp); --tbptt-norm 1 normalises them like the ccn.h learners' (--tbptt-norm 0,1
+   runs both). Stages start every steps / stages steps, so a run of any length goes through all
+   of them.
 
-   It prints the MSRE (mean squared error of the prediction against the true return, over the
-   last --window steps) as it goes, shows progress on a terminal, and ends with one line per
-   learner: learner=<name> msre=<value> steps=<n> us_per_step=<value>. It writes the learning
-   curves as an SVG (log-log, the zero-prediction baseline drawn). With --seeds N it averages
-   the curves and the final MSRE over N seeds (and prints their spread).
+   The metric is the MSRE: the mean squared error of the prediction against the true return,
+   over consecutive blocks of --window steps; the final MSRE is the last block's. With --json,
+   stdout carries one result line per (learner, setting, seed), in the examples' format (cli.h);
+   --learner, --tbptt, --tbptt-norm, --seed and --seeds 1 make one process one job of a sweep.
+   Without it: the configuration, the MSRE of every learner as the run goes (first seed), a
+   table of the final MSRE (mean and spread over seeds), and a first-look comparison. The
+   learning curves (mean over seeds) go to an SVG (log-log, the zero prediction drawn).
 
-   make demo runs the default: 2,000,000 steps (under a minute). The paper's scale:
-   --steps 50000000 --seeds 5 --step-size 0.001 (see --help).
+   make demo runs 2,000,000 steps on one seed with T-BPTT both ways (under a minute): a first
+   look. The paper's scale: --steps 5e7 --seeds 5 (see --help).
 
    Build: cc -O2 -std=c99 trace_patterning.c -lm       Run: ./trace_patterning --help */
-#define _POSIX_C_SOURCE 200809L /* isatty, fileno, clock_gettime */
+#define _POSIX_C_SOURCE 200809L /* isatty */
 #define CCN_IMPLEMENTATION
 #include "../ccn.h"
+#include "cli.h"
 #include "plot.h"
 #include "tbptt.h"
 #include "trace_env.h"
@@ -32,128 +38,125 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#define MAX_LEARNERS 12
-#define CURVE_POINTS 60
+#define MAX_PAIRS 8
+#define MAX_RUNS (3 + 2 * MAX_PAIRS + 1)
 #define BLOCK 1024 /* steps generated at once, then fed to each learner in turn (timed apart) */
 
+enum { COLUMNAR, CCN, CONSTRUCTIVE, TBPTT, ZERO, N_KINDS };
+static const char *const kind_names[] = {"columnar", "ccn", "constructive", "tbptt", "zero", NULL};
+
 typedef struct options {
-    long steps, window;
-    int seeds, isi_lo, isi_hi, n_tbptt, tbptt_T[8], tbptt_H[8];
+    double steps, window, seed;
+    int seeds, isi_lo, isi_hi, n_tbptt, tbptt_T[MAX_PAIRS], tbptt_H[MAX_PAIRS], n_norm, norm[2];
+    int want[N_KINDS];
     double alpha, tbptt_alpha;
-    uint64_t seed;
-    const char *out;
+    const char *svg;
+    int json;
 } options;
 
-typedef struct learner {
-    char name[32];
-    ccn_net *net;      /* a ccn.h learner, or */
-    tbptt_net *tb;     /* the T-BPTT baseline */
-    double *sq;        /* ring of squared errors over the window */
-    double sum, seconds;
-    double curve[CURVE_POINTS], final_msre[64];
-} learner;
+typedef struct run {
+    int kind, T, H, norm;
+    char name[40];
+    ccn_net *net;       /* a ccn.h learner, or */
+    tbptt_net *tb;      /* the T-BPTT baseline (or neither: zero) */
+    double acc, seconds;
+    double *curve;      /* this seed's MSRE per block */
+    double *mean_curve; /* over seeds */
+    double final[64];
+} run;
 
-static int usage(const char *prog, FILE *out) {
-    fprintf(out,
-            "usage: %s [options]\n"
-            "  --steps N         steps per seed (default 2000000; the paper: 50000000)\n"
-            "  --window N        MSRE over the last N steps (default 100000)\n"
-            "  --seeds N         seeds to average (default 1)\n"
-            "  --seed S          first seed (default 1)\n"
-            "  --isi LO:HI       inter-stimulus interval (default 14:26; the authors' C++: 24:36)\n"
-            "  --step-size A     alpha of the ccn.h learners (default 0.001, the authors')\n"
-            "  --tbptt T:H,...   the T-BPTT baselines (default 30:2,15:4,5:8; the paper's pairs:\n"
-            "                    13:2,3:10,5:8,8:5,10:5,15:4,20:3,30:2)\n"
-            "  --tbptt-step-size A  alpha of T-BPTT (default: --step-size)\n"
-            "  --out FILE        the figure (default trace_patterning.svg)\n",
-            prog);
-    return out == stderr ? 2 : 0;
-}
+static const char usage_text[] =
+    "[options]\n"
+    "  --steps N            steps per seed (default 2e6; the paper: 5e7)\n"
+    "  --window N           the MSRE's block of steps (default 100000)\n"
+    "  --seed S             first seed (default 1)\n"
+    "  --seeds N            seeds S..S+N-1, each its own result line (default 1, at most 64)\n"
+    "  --learner L,...      of columnar, ccn, constructive, tbptt, zero\n"
+    "                       (default columnar,ccn,constructive,tbptt)\n"
+    "  --isi LO:HI          inter-stimulus interval (default 14:26; the authors' C++: 24:36)\n"
+    "  --step-size A        alpha of the ccn.h learners (default 0.001, the authors')\n"
+    "  --tbptt T:H,...      the T-BPTT nets (default 30:2,15:4,5:8; the paper's pairs:\n"
+    "                       13:2,3:10,5:8,8:5,10:5,15:4,20:3,30:2)\n"
+    "  --tbptt-norm 0|1|0,1 T-BPTT's inputs as they are (0, the authors' baseline, default),\n"
+    "                       normalised online as the ccn.h learners' (1), or both\n"
+    "  --tbptt-step-size A  alpha of T-BPTT (default: --step-size)\n"
+    "  --svg PATH           the figure (default trace_patterning.svg; \"\" for none)\n"
+    "  --json               stdout: one JSON result line per learner, setting and seed\n";
 
-static int parse_pair(const char *s, int *a, int *b) {
-    char *end;
-    long x = strtol(s, &end, 10), y;
-    if (end == s || *end != ':') return 0;
-    y = strtol(end + 1, &end, 10);
-    if (*end && *end != ',') return 0;
-    if (x <= 0 || y <= 0 || x > 100000 || y > 100000) return 0;
-    *a = (int)x;
-    *b = (int)y;
-    return 1;
-}
-
-static int parse(int argc, char **argv, options *o) {
-    int i;
+static void parse(cli *cp, int argc, char **argv, options *o) {
+    cli c;
+    int k;
     memset(o, 0, sizeof *o);
-    o->steps = 2000000;
+    o->steps = 2e6;
     o->window = 100000;
-    o->seeds = 1;
     o->seed = 1;
+    o->seeds = 1;
     o->isi_lo = 14;
     o->isi_hi = 26;
     o->alpha = 0.001;
     o->tbptt_alpha = -1;
-    o->out = "trace_patterning.svg";
+    o->svg = "trace_patterning.svg";
     o->n_tbptt = 3;
     o->tbptt_T[0] = 30, o->tbptt_H[0] = 2;
     o->tbptt_T[1] = 15, o->tbptt_H[1] = 4;
     o->tbptt_T[2] = 5, o->tbptt_H[2] = 8;
-    for (i = 1; i < argc; ++i) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end = NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(argv[0], stdout), -1;
-        if (!v) return 0;
-        ++i;
-        if (!strcmp(a, "--steps")) o->steps = strtol(v, &end, 10);
-        else if (!strcmp(a, "--window")) o->window = strtol(v, &end, 10);
-        else if (!strcmp(a, "--seeds")) o->seeds = (int)strtol(v, &end, 10);
-        else if (!strcmp(a, "--seed")) o->seed = (uint64_t)strtoull(v, &end, 10);
-        else if (!strcmp(a, "--step-size")) o->alpha = strtod(v, &end);
-        else if (!strcmp(a, "--tbptt-step-size")) o->tbptt_alpha = strtod(v, &end);
-        else if (!strcmp(a, "--out")) o->out = v, end = (char *)v + strlen(v);
-        else if (!strcmp(a, "--isi")) {
-            if (!parse_pair(v, &o->isi_lo, &o->isi_hi) || o->isi_lo > o->isi_hi) return 0;
-            end = (char *)v + strlen(v);
-        } else if (!strcmp(a, "--tbptt")) {
-            const char *p = v;
-            o->n_tbptt = 0;
-            while (*p) {
-                if (o->n_tbptt == 8 || !parse_pair(p, &o->tbptt_T[o->n_tbptt], &o->tbptt_H[o->n_tbptt])) return 0;
-                ++o->n_tbptt;
-                p = strchr(p, ',');
-                if (!p) break;
-                ++p;
+    o->n_norm = 1;
+    o->norm[0] = 0;
+    for (k = 0; k < ZERO; ++k) o->want[k] = 1;
+    cli_init(&c, "trace_patterning", usage_text, argc, argv);
+    while (cli_next(&c)) {
+        if (cli_is(&c, "--steps")) o->steps = cli_count(&c, 1, CLI_MAX_COUNT);
+        else if (cli_is(&c, "--window")) o->window = cli_count(&c, 1, CLI_MAX_COUNT);
+        else if (cli_is(&c, "--seed")) o->seed = cli_count(&c, 0, CLI_MAX_COUNT);
+        else if (cli_is(&c, "--seeds")) o->seeds = cli_int(&c, 1, 64);
+        else if (cli_is(&c, "--step-size")) o->alpha = cli_real(&c, 1e-30, 1e30);
+        else if (cli_is(&c, "--tbptt-step-size")) o->tbptt_alpha = cli_real(&c, 1e-30, 1e30);
+        else if (cli_is(&c, "--svg")) o->svg = cli_value(&c);
+        else if (cli_is(&c, "--json")) o->json = 1;
+        else if (cli_is(&c, "--tbptt")) o->n_tbptt = cli_pairs(&c, 1, 100000, o->tbptt_T, o->tbptt_H, MAX_PAIRS);
+        else if (cli_is(&c, "--isi")) {
+            int lo, hi;
+            if (cli_pairs(&c, 1, 1000000, &lo, &hi, 1) != 1 || lo > hi) cli_bad(&c, "'%s' is not LO:HI with LO <= HI", c.value);
+            o->isi_lo = lo;
+            o->isi_hi = hi;
+        } else if (cli_is(&c, "--tbptt-norm")) {
+            o->n_norm = cli_ints(&c, 0, 1, o->norm, 2);
+            if (o->n_norm == 2 && o->norm[0] == o->norm[1]) o->n_norm = 1;
+        } else if (cli_is(&c, "--learner")) {
+            const char *v = cli_value(&c), *s = v;
+            memset(o->want, 0, sizeof o->want);
+            for (;;) {
+                size_t len = strcspn(s, ",");
+                for (k = 0; kind_names[k]; ++k)
+                    if (strlen(kind_names[k]) == len && !strncmp(s, kind_names[k], len)) break;
+                if (!kind_names[k])
+                    cli_bad(&c, "'%.*s' is not a learner (columnar, ccn, constructive, tbptt, zero)", (int)len, s);
+                o->want[k] = 1;
+                s += len;
+                if (!*s) break;
+                ++s;
             }
-            end = (char *)v + strlen(v);
-        } else return 0;
-        if (!end || *end || end == v) return 0;
+        } else cli_unknown(&c);
     }
-    if (o->steps <= 0 || o->window <= 0 || o->seeds <= 0 || o->seeds > 64 || !(o->alpha > 0)) return 0;
     if (o->tbptt_alpha < 0) o->tbptt_alpha = o->alpha;
-    return 1;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    cli_output(&c, o->svg);
+    *cp = c;
 }
 
 /* The CCN learners: F columns, d per stage, a new stage every steps / stages steps. */
-static ccn_net *make_ccn(int F, int d, long steps, double alpha, uint64_t seed) {
+static ccn_net *make_ccn(int F, int d, double steps, double alpha, uint64_t seed) {
     ccn_config c;
     ccn_net *net = NULL;
     int stages = (F + d - 1) / d;
-    long per_stage = stages > 1 ? steps / stages : 0;
+    int64_t per_stage = stages > 1 ? (int64_t)(steps / stages) : 0;
     trace_ccn_config(&c, F, d, stages > 1 && per_stage == 0 ? 1 : per_stage, alpha, seed);
     c.init_scale = 0.1;
     return ccn_create(&c, NULL, &net) == CCN_OK ? net : NULL;
 }
 
-static tbptt_net *make_tbptt(int T, int H, double alpha, uint64_t seed) {
+/* T-BPTT as the authors' baseline runs it; norm: inputs normalised as the ccn.h learners'. */
+static tbptt_net *make_tbptt(int T, int H, double alpha, uint64_t seed, int norm) {
     tbptt_config c;
     tbptt_net *net = NULL;
     memset(&c, 0, sizeof c);
@@ -163,140 +166,212 @@ static tbptt_net *make_tbptt(int T, int H, double alpha, uint64_t seed) {
     c.td_lambda = 0.99;
     c.optimizer = CCN_RMSPROP;
     c.step_size = alpha;
-    c.input_norm_rate = 0.99999;
-    c.norm_var_floor = 0.01;
+    if (norm) {
+        c.input_norm_rate = 0.99999;
+        c.norm_var_floor = 0.01;
+    }
     c.seed = seed;
     return tbptt_create(&c, &net) == CCN_OK ? net : NULL;
 }
 
+static void write_result(const options *o, const run *r, uint64_t seed, size_t blocks) {
+    cli_json j;
+    char isi[32], pair[32];
+    cli_result_begin(&j, "trace_patterning", kind_names[r->kind], (double)seed, o->steps);
+    cli_json_real(&j, "step_size", r->kind == TBPTT ? o->tbptt_alpha : o->alpha);
+    snprintf(isi, sizeof isi, "%d:%d", o->isi_lo, o->isi_hi);
+    cli_json_str(&j, "isi", isi);
+    cli_json_int(&j, "window", o->window);
+    if (r->kind == TBPTT) {
+        snprintf(pair, sizeof pair, "%d:%d", r->T, r->H);
+        cli_json_str(&j, "tbptt", pair);
+        cli_json_int(&j, "tbptt_norm", r->norm);
+    }
+    cli_result_end(&j, "msre", o->window, r->curve, blocks, r->seconds / o->steps * 1e6);
+    cli_json_end(&j);
+}
+
+static void first_look(const options *o, const run *R, int n) {
+    int k, q, best_ccn = -1, best_tb = -1;
+    double mean[MAX_RUNS];
+    for (k = 0; k < n; ++k) {
+        int s;
+        for (mean[k] = 0, s = 0; s < o->seeds; ++s) mean[k] += R[k].final[s] / o->seeds;
+    }
+    printf("\nA first look (%.0f steps x %d seed(s); the paper's comparison needs 5+ seeds of 1e7-5e7 steps\n"
+           "and a step-size sweep per learner: the sweep's job, not this run's):\n",
+           o->steps, o->seeds);
+    for (k = 0; k < n; ++k)
+        if (R[k].kind == TBPTT && !R[k].norm)
+            for (q = 0; q < n; ++q)
+                if (R[q].kind == TBPTT && R[q].norm && R[q].T == R[k].T && R[q].H == R[k].H)
+                    printf("  T-BPTT %d:%d: MSRE %.4f with its inputs as they are (the authors' baseline), %.4f with\n"
+                           "    them normalised online (%.2fx)\n",
+                           R[k].T, R[k].H, mean[k], mean[q], mean[q] / mean[k]);
+    for (k = 0; k < n; ++k) {
+        if (R[k].kind < TBPTT && (best_ccn < 0 || mean[k] < mean[best_ccn])) best_ccn = k;
+        if (R[k].kind == TBPTT && !R[k].norm && (best_tb < 0 || mean[k] < mean[best_tb])) best_tb = k;
+    }
+    if (best_ccn >= 0 && best_tb >= 0)
+        printf("  best ccn.h learner: %s %.4f; best T-BPTT as the authors run it: %s %.4f (%s)\n",
+               R[best_ccn].name, mean[best_ccn], R[best_tb].name, mean[best_tb],
+               mean[best_ccn] < mean[best_tb] ? "the ccn.h learner ahead" : "T-BPTT ahead");
+}
+
 int main(int argc, char **argv) {
     options o;
-    learner L[MAX_LEARNERS];
-    int n = 0, k, s, r = parse(argc, argv, &o), tty = isatty(fileno(stderr));
-    long window, t, b;
+    run R[MAX_RUNS];
+    int n = 0, k, q, s, zero = -1;
+    double t, b;
+    size_t blocks, nb;
     static ccn_real X[BLOCK][TRACE_INPUTS], C[BLOCK];
     static double G[BLOCK];
-    double zero_sq = 0, steps_x[CURVE_POINTS];
-    if (r < 0) return 0;
-    if (r == 0) return usage(argv[0], stderr);
-    window = o.window < o.steps ? o.window : o.steps;
-    memset(L, 0, sizeof L);
-    snprintf(L[n++].name, 32, "columnar");
-    snprintf(L[n++].name, 32, "ccn");
-    snprintf(L[n++].name, 32, "constructive");
-    for (k = 0; k < o.n_tbptt; ++k) snprintf(L[n++].name, 32, "tbptt-%d-%d", o.tbptt_T[k], o.tbptt_H[k]);
+    double *xs;
+    cli progress;
+
+    parse(&progress, argc, argv, &o);
+    blocks = cli_blocks(o.steps, o.window);
+    memset(R, 0, sizeof R);
+    for (k = 0; k < TBPTT; ++k)
+        if (o.want[k]) R[n].kind = k, snprintf(R[n++].name, sizeof R[0].name, "%s", kind_names[k]);
+    if (o.want[TBPTT])
+        for (k = 0; k < o.n_tbptt; ++k)
+            for (q = 0; q < o.n_norm; ++q) {
+                run *r = &R[n++];
+                r->kind = TBPTT, r->T = o.tbptt_T[k], r->H = o.tbptt_H[k], r->norm = o.norm[q];
+                snprintf(r->name, sizeof r->name, "tbptt-%d-%d%s", r->T, r->H, r->norm ? "-norm" : "");
+            }
+    zero = n; /* always run: the text and the figure show it as the reference */
+    R[n].kind = ZERO, snprintf(R[n++].name, sizeof R[0].name, "zero");
+    xs = (double *)malloc(blocks * sizeof(double));
+    if (!xs) return 1;
+    for (nb = 0; nb < blocks; ++nb) xs[nb] = nb + 1 < blocks ? (double)(nb + 1) * o.window : o.steps;
     for (k = 0; k < n; ++k) {
-        L[k].sq = (double *)malloc((size_t)window * sizeof(double));
-        if (!L[k].sq) return 1;
+        R[k].curve = (double *)calloc(blocks, sizeof(double));
+        R[k].mean_curve = (double *)calloc(blocks, sizeof(double));
+        if (!R[k].curve || !R[k].mean_curve) {
+            fprintf(stderr, "trace_patterning: out of memory (%zu blocks)\n", blocks);
+            return 1;
+        }
     }
-    printf("trace patterning: ISI %d..%d, %ld steps x %d seed(s), MSRE over the last %ld steps, alpha %g (T-BPTT %g)\n",
-           o.isi_lo, o.isi_hi, o.steps, o.seeds, window, o.alpha, o.tbptt_alpha);
-    for (k = 0; k < o.n_tbptt; ++k) /* the pairs the paper matched to its CCN nets' cost */
-        printf("  tbptt-%d-%d: %.0f multiply-adds per step by the paper's cost model\n", o.tbptt_T[k], o.tbptt_H[k],
-               tbptt_cost(TRACE_INPUTS, o.tbptt_H[k], o.tbptt_T[k]));
-    for (s = 0; s < o.seeds; ++s) {
-        trace_env env;
-        uint64_t seed = o.seed + (uint64_t)s;
-        int point = 0;
-        double zero_sum = 0;
-        double *zero_ring = (double *)calloc((size_t)window, sizeof(double));
-        if (!zero_ring) return 1;
-        trace_init(&env, seed, o.isi_lo, o.isi_hi);
-        L[0].net = make_ccn(7, 7, o.steps, o.alpha, seed);
-        L[1].net = make_ccn(20, 4, o.steps, o.alpha, seed);
-        L[2].net = make_ccn(10, 1, o.steps, o.alpha, seed);
-        for (k = 0; k < o.n_tbptt; ++k) L[3 + k].tb = make_tbptt(o.tbptt_T[k], o.tbptt_H[k], o.tbptt_alpha, seed);
-        for (k = 0; k < n; ++k) {
-            if (!L[k].net && !L[k].tb) {
-                fprintf(stderr, "could not create learner %s\n", L[k].name);
-                return 1;
-            }
-            L[k].sum = 0;
-            memset(L[k].sq, 0, (size_t)window * sizeof(double));
-        }
-        for (t = 0; t < o.steps; t += BLOCK) {
-            long len = o.steps - t < BLOCK ? o.steps - t : BLOCK;
-            for (b = 0; b < len; ++b) { /* the environment, once for everyone */
-                double z2;
-                C[b] = trace_step(&env, X[b]);
-                G[b] = trace_return(&env);
-                z2 = G[b] * G[b];
-                zero_sum += z2 - zero_ring[(t + b) % window];
-                zero_ring[(t + b) % window] = z2;
-            }
-            for (k = 0; k < n; ++k) {
-                double t0 = now_s();
-                for (b = 0; b < len; ++b) {
-                    ccn_real y = 0;
-                    double e;
-                    if (L[k].net) ccn_td_step(L[k].net, X[b], C[b], CCN_R(TRACE_GAMMA), &y);
-                    else tbptt_td_step(L[k].tb, X[b], C[b], CCN_R(TRACE_GAMMA), &y);
-                    e = ((double)y - G[b]) * ((double)y - G[b]);
-                    L[k].sum += e - L[k].sq[(t + b) % window];
-                    L[k].sq[(t + b) % window] = e;
-                }
-                L[k].seconds += now_s() - t0;
-            }
-            /* the learning curves: MSRE over the window, at CURVE_POINTS log-spaced steps */
-            while (point < CURVE_POINTS) { /* log-spaced from the first full window to the end */
-                long at = (long)((double)window * pow((double)o.steps / (double)window, (double)point / (CURVE_POINTS - 1)) + 0.5);
-                if (point > 0 && at <= (long)steps_x[point - 1]) at = (long)steps_x[point - 1] + 1;
-                if (at > t + len) break;
-                steps_x[point] = (double)at;
-                for (k = 0; k < n; ++k) L[k].curve[point] += L[k].sum / (double)window / o.seeds;
-                if (s == 0 && point % 10 == 9) {
-                    printf("step %10ld", at);
-                    for (k = 0; k < n; ++k) printf("  %s %.5f", L[k].name, L[k].sum / (double)window);
-                    printf("\n");
-                }
-                ++point;
-            }
-            if (tty && (t / BLOCK) % 256 == 0)
-                fprintf(stderr, "\rseed %d/%d  %5.1f%%", s + 1, o.seeds, 100.0 * (double)(t + len) / (double)o.steps);
-        }
-        if (tty) fprintf(stderr, "\r%40s\r", "");
-        for (k = 0; k < n; ++k) {
-            L[k].final_msre[s] = L[k].sum / (double)window;
-            if (L[k].net) ccn_destroy(L[k].net);
-            if (L[k].tb) tbptt_destroy(L[k].tb);
-            L[k].net = NULL;
-            L[k].tb = NULL;
-        }
-        zero_sq += zero_sum / (double)window / o.seeds;
-        free(zero_ring);
-    }
-    printf("zero prediction: msre=%.5f\n", zero_sq);
-    for (k = 0; k < n; ++k) {
-        double mean = 0, var = 0;
-        for (s = 0; s < o.seeds; ++s) mean += L[k].final_msre[s] / o.seeds;
-        for (s = 0; s < o.seeds; ++s) var += (L[k].final_msre[s] - mean) * (L[k].final_msre[s] - mean) / o.seeds;
-        printf("learner=%s msre=%.6f steps=%ld us_per_step=%.3f", L[k].name, mean, o.steps,
-               L[k].seconds / ((double)o.steps * o.seeds) * 1e6);
-        if (o.seeds > 1) printf(" std=%.6f", sqrt(var));
+    if (!o.json) {
+        printf("trace patterning: ISI %d..%d, %.0f steps x %d seed(s), MSRE over blocks of %.0f steps, alpha %g "
+               "(T-BPTT %g)\n",
+               o.isi_lo, o.isi_hi, o.steps, o.seeds, o.window, o.alpha, o.tbptt_alpha);
+        for (k = 0; k < o.n_tbptt && o.want[TBPTT]; ++k) /* the pairs the paper matched to its CCN nets' cost */
+            printf("  tbptt-%d-%d: %.0f multiply-adds per step by the paper's cost model\n", o.tbptt_T[k],
+                   o.tbptt_H[k], tbptt_cost(TRACE_INPUTS, o.tbptt_H[k], o.tbptt_T[k]));
+        printf("%10s", "step");
+        for (k = 0; k < n; ++k) printf(" %*s", (int)(strlen(R[k].name) > 8 ? strlen(R[k].name) : 8), R[k].name);
         printf("\n");
     }
-    {
-        plot_series ps[MAX_LEARNERS];
-        plot p;
-        int points = 0;
-        while (points < CURVE_POINTS && steps_x[points] > 0) ++points;
+    for (s = 0; s < o.seeds; ++s) {
+        trace_env env;
+        uint64_t seed = (uint64_t)o.seed + (uint64_t)s;
+        size_t done = 0; /* blocks completed by every learner */
+        trace_init(&env, seed, o.isi_lo, o.isi_hi);
         for (k = 0; k < n; ++k) {
-            ps[k].name = L[k].name;
-            ps[k].x = steps_x;
-            ps[k].y = L[k].curve;
+            run *r = &R[k];
+            if (r->kind == COLUMNAR) r->net = make_ccn(7, 7, o.steps, o.alpha, seed);
+            if (r->kind == CCN) r->net = make_ccn(20, 4, o.steps, o.alpha, seed);
+            if (r->kind == CONSTRUCTIVE) r->net = make_ccn(10, 1, o.steps, o.alpha, seed);
+            if (r->kind == TBPTT) r->tb = make_tbptt(r->T, r->H, o.tbptt_alpha, seed, r->norm);
+            if (r->kind != ZERO && !r->net && !r->tb) {
+                fprintf(stderr, "trace_patterning: could not create learner %s\n", r->name);
+                return 1;
+            }
+            r->acc = 0;
+            r->seconds = 0;
+        }
+        for (t = 0; t < o.steps; t += BLOCK) {
+            long len = o.steps - t < BLOCK ? (long)(o.steps - t) : BLOCK, i;
+            size_t now;
+            for (i = 0; i < len; ++i) { /* the environment, once for everyone */
+                C[i] = trace_step(&env, X[i]);
+                G[i] = trace_return(&env);
+            }
+            for (k = 0; k < n; ++k) {
+                run *r = &R[k];
+                double t0 = cli_seconds();
+                for (i = 0, b = t; i < len; ++i, ++b) {
+                    ccn_real y = 0;
+                    double e;
+                    if (r->net) ccn_td_step(r->net, X[i], C[i], CCN_R(TRACE_GAMMA), &y);
+                    else if (r->tb) tbptt_td_step(r->tb, X[i], C[i], CCN_R(TRACE_GAMMA), &y);
+                    e = ((double)y - G[i]) * ((double)y - G[i]);
+                    r->acc += e;
+                    if (fmod(b + 1, o.window) == 0 || b + 1 == o.steps) { /* a block ends */
+                        double start = floor(b / o.window) * o.window;
+                        r->curve[(size_t)(b / o.window)] = r->acc / (b + 1 - start);
+                        r->acc = 0;
+                    }
+                }
+                r->seconds += cli_seconds() - t0;
+            }
+            now = t + (double)len >= o.steps ? blocks : (size_t)((t + (double)len) / o.window);
+            if (!o.json && s == 0) /* about ten rows over the run */
+                for (; done < now; ++done)
+                    if ((done + 1) % (blocks / 10 > 0 ? blocks / 10 : 1) == 0 || done + 1 == blocks) {
+                        printf("%10.0f", xs[done]);
+                        for (k = 0; k < n; ++k)
+                            printf(" %*.5f", (int)(strlen(R[k].name) > 8 ? strlen(R[k].name) : 8), R[k].curve[done]);
+                        printf("\n");
+                    }
+            done = now;
+            cli_progress(&progress, "seed %d/%d  %5.1f%%", s + 1, o.seeds, 100.0 * (t + (double)len) / o.steps);
+        }
+        cli_progress_done(&progress);
+        for (k = 0; k < n; ++k) {
+            run *r = &R[k];
+            r->final[s] = r->curve[blocks - 1];
+            for (nb = 0; nb < blocks; ++nb) r->mean_curve[nb] += r->curve[nb] / o.seeds;
+            if (o.json && (r->kind != ZERO || o.want[ZERO])) write_result(&o, r, seed, blocks);
+            ccn_destroy(r->net);
+            tbptt_destroy(r->tb);
+            r->net = NULL;
+            r->tb = NULL;
+        }
+    }
+    if (!o.json) {
+        printf("\nfinal MSRE (the last block of %.0f steps)%s:\n", o.window,
+               o.seeds > 1 ? ", mean and standard deviation over the seeds" : "");
+        for (k = 0; k < n; ++k) {
+            double mean = 0, var = 0;
+            for (s = 0; s < o.seeds; ++s) mean += R[k].final[s] / o.seeds;
+            for (s = 0; s < o.seeds; ++s) var += (R[k].final[s] - mean) * (R[k].final[s] - mean) / o.seeds;
+            printf("  %-18s %.5f", R[k].name, mean);
+            if (o.seeds > 1) printf(" +- %.5f", sqrt(var));
+            if (R[k].kind != ZERO) printf("   %.3f us/step", R[k].seconds / o.steps * 1e6);
+            printf("\n");
+        }
+        first_look(&o, R, n - 1);
+    }
+    if (*o.svg) {
+        plot_series ps[MAX_RUNS];
+        plot p;
+        for (k = 0; k < zero; ++k) {
+            ps[k].name = R[k].name;
+            ps[k].x = xs;
+            ps[k].y = R[k].mean_curve;
             ps[k].err = NULL;
-            ps[k].n = points;
+            ps[k].n = (int)blocks;
         }
         memset(&p, 0, sizeof p);
         p.title = "Trace patterning: prediction error while learning";
         p.xlabel = "steps";
-        p.ylabel = "MSRE over the last window";
+        p.ylabel = "MSRE over the block";
         p.logx = p.logy = 1;
         p.has_ref = 1;
-        p.ref_y = zero_sq;
+        p.ref_y = R[zero].mean_curve[blocks - 1];
         p.ref_label = "predicting 0";
-        if (points > 1 && plot_svg(o.out, &p, ps, n) == 0) printf("wrote %s\n", o.out);
+        errno = 0;
+        if (plot_svg(o.svg, &p, ps, zero) != 0) cli_cannot_write(&progress, o.svg);
+        if (!o.json) printf("\nfigure: %s\n", o.svg);
     }
-    for (k = 0; k < n; ++k) free(L[k].sq);
+    for (k = 0; k < n; ++k) {
+        free(R[k].curve);
+        free(R[k].mean_curve);
+    }
+    free(xs);
     return 0;
 }

@@ -91,18 +91,52 @@ for name in $built; do
     fi
 done
 
-# every example builds (gcc, and clang when present) and runs at a tiny size (in the build
-# folder, where its figure lands), ending with its result line
+# every example builds (gcc, and clang when present) and, in the build folder, runs at a tiny
+# size: with --json every stdout line is a result line with the agreed keys in their order
+# (examples/cli.h) and "final" is the curve's last entry; in text mode it writes its figure; a
+# bad flag and a bad value exit 2 naming the flag; an unwritable --svg path exits 1 naming it
+num='(-?[0-9][0-9.eE+-]*|null)'
+result_re="^\{\"example\":\"EXAMPLE\",\"learner\":\"[a-z_]+\",\"seed\":[0-9]+,\"steps\":[0-9]+,\"settings\":\{\"precision\":\"(float|double)\"[^{}]*\},\"metric\":\"[a-z_]+\",\"window\":[0-9]+,\"curve\":\[$num(,$num)*\],\"final\":$num,\"us_per_step\":$num(,\"[a-z_]+\":($num|\"[^\"]*\"))*\}$"
+example_fails() { # prints why the example $1 (built as $out/ex_$1) fails its checks, if it does
+    ( cd "$out" && $RUNNER "./ex_$1" --steps 3e3 --window 1000 --json --svg "" >"ex_$1.jsonl" 2>"ex_$1.json.log" ) ||
+        { echo "--json run exited with status $?"; return; }
+    [ -s "$out/ex_$1.jsonl" ] || { echo "--json run printed no result line"; return; }
+    re=$(printf '%s' "$result_re" | sed "s/EXAMPLE/$1/")
+    bad=$(grep -Evn "$re" "$out/ex_$1.jsonl" | head -n 1)
+    [ -z "$bad" ] || { echo "not a result line: $bad"; return; }
+    bad=$(awk '{ c = $0; sub(/.*"curve":\[/, "", c); sub(/\].*/, "", c); n = split(c, v, ",");
+                 f = $0; sub(/.*"final":/, "", f); sub(/,.*/, "", f); if (v[n] != f) { print NR ": " v[n] " " f; exit } }' \
+              "$out/ex_$1.jsonl")
+    [ -z "$bad" ] || { echo "\"final\" is not the curve's last entry on line $bad"; return; }
+    rm -f "$out/ex_$1.svg"
+    ( cd "$out" && $RUNNER "./ex_$1" --steps 3e3 --window 1000 --svg "ex_$1.svg" >"ex_$1.log" 2>&1 ) ||
+        { echo "text run exited with status $?"; return; }
+    grep -q '</svg>' "$out/ex_$1.svg" 2>/dev/null || { echo "text run wrote no figure at ex_$1.svg"; return; }
+    for bad_args in "--no-such-flag 1" "--steps 12x"; do
+        ( cd "$out" && "./ex_$1" $bad_args >/dev/null 2>"ex_$1.err" ); status=$?
+        flag=${bad_args%% *}
+        [ $status -eq 2 ] || { echo "'$bad_args' exited with status $status, not 2"; return; }
+        grep -q -- "$flag" "$out/ex_$1.err" || { echo "'$bad_args': stderr does not name $flag"; return; }
+    done
+    ( cd "$out" && "./ex_$1" --steps 3e3 --window 1000 --svg "no-such-dir/ex_$1.svg" >/dev/null 2>"ex_$1.err" ); status=$?
+    [ $status -eq 1 ] || { echo "an unwritable --svg exited with status $status, not 1"; return; }
+    grep -q "no-such-dir/ex_$1.svg" "$out/ex_$1.err" || echo "an unwritable --svg: stderr does not name the path"
+}
 for src in examples/*.c; do
     [ -e "$src" ] || continue
     ex=$(basename "$src" .c)
-    if { ! command -v clang >/dev/null 2>&1 || clang -std=c99 -fsyntax-only $W $C_ONLY "$src" >"$out/ex_$ex.build.log" 2>&1; } &&
-       gcc -std=c99 $BASE $W $C_ONLY -o "$out/ex_$ex" "$src" -lm >>"$out/ex_$ex.build.log" 2>&1 &&
-       (cd "$out" && $RUNNER "./ex_$ex" --steps 3000 --window 1000 >"ex_$ex.log" 2>&1) &&
-       grep -Eq '^(final_error|learner)=' "$out/ex_$ex.log"; then
+    why=""
+    if ! { { ! command -v clang >/dev/null 2>&1 || clang -std=c99 -fsyntax-only $W $C_ONLY "$src" >"$out/ex_$ex.build.log" 2>&1; } &&
+           gcc -std=c99 $BASE $W $C_ONLY -o "$out/ex_$ex" "$src" -lm >>"$out/ex_$ex.build.log" 2>&1; }; then
+        why="build failed"
+    else
+        why=$(example_fails "$ex")
+    fi
+    if [ -z "$why" ]; then
         echo "ok   example: $ex"; passed=$((passed + 1))
     else
-        echo "FAIL example: $ex"; cat "$out/ex_$ex.build.log" "$out/ex_$ex.log" 2>/dev/null | tail -n 20
+        echo "FAIL example: $ex: $why"
+        cat "$out/ex_$ex.build.log" "$out/ex_$ex.json.log" "$out/ex_$ex.log" 2>/dev/null | tail -n 20
         failed=$((failed + 1))
     fi
 done

@@ -236,7 +236,7 @@ static void test_tbptt_full_window_equals_bptt(void) {
     for (ci = 0; ci < 4; ++ci) {
         int m = cases[ci][0], H = cases[ci][1], S = cases[ci][2], T = cases[ci][3], t;
         double rate = cases[ci][4] ? 0.9 : 1.0;
-        tbptt_net *net = tt_net(m, H, T, rate, (uint64_t)(40 + ci));
+        tbptt_net *net = tt_net(m, H, T, ci == 0 ? 0.0 : rate, (uint64_t)(40 + ci)); /* 0: the default */
         size_t p = tbptt_param_count(net);
         double *theta = tt_randomize(net, (uint64_t)(7 + ci), 0.8), *x = tt_inputs(S, m, (uint64_t)(3 + ci));
         double *g = tu_doubles(p), *gr = tu_doubles(p);
@@ -488,7 +488,7 @@ static void test_tbptt_td_step_protocol(void) {
     }
 }
 
-/* ---- the input normaliser is ccn.h's, bit for bit ------------------------------------------ */
+/* ---- the input normaliser (an option) is ccn.h's, bit for bit; off by default ------------- */
 static void test_tbptt_normalisation_matches_ccn(void) {
     ccn_config c = tu_config(CCN_LSTM, CCN_COLOR, 0, 0.0, 2, 4, 1);
     ccn_net *cn;
@@ -513,6 +513,10 @@ static void test_tbptt_normalisation_matches_ccn(void) {
     CHECK(var_t[2] == (ccn_real)0.05); /* the floor */
     tbptt_destroy(tn);
     tn = tt_net(1, 1, 1, 1.0, 0); /* rate 1: off */
+    tbptt_input_stats(tn, &mu_t, &var_t);
+    CHECK(mu_t == NULL && var_t == NULL);
+    tbptt_destroy(tn);
+    tn = tt_net(3, 2, 4, 0.0, 0); /* the default: off, as the authors' baseline */
     tbptt_input_stats(tn, &mu_t, &var_t);
     CHECK(mu_t == NULL && var_t == NULL);
     tbptt_destroy(tn);
