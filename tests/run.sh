@@ -127,9 +127,9 @@ FAKE_COUNTER=$(pwd)/$sw/ran
 export FAKE_COUNTER
 swcheck() { # NAME COMMAND...: one counted check, its output kept in $sw/check.log
     swname=$1; shift
-    echo "== $swname" >>"$sw/check.log"
-    if "$@" >>"$sw/check.log" 2>&1; then echo "ok   sweep: $swname"; passed=$((passed + 1))
-    else echo "FAIL sweep: $swname"; tail -n 15 "$sw/check.log"; failed=$((failed + 1)); fi
+    if "$@" >"$sw/check.out" 2>&1; then echo "ok   sweep: $swname"; passed=$((passed + 1))
+    else echo "FAIL sweep: $swname"; tail -n 15 "$sw/check.out"; failed=$((failed + 1)); fi
+    { echo "== $swname"; cat "$sw/check.out"; } >>"$sw/check.log"
 }
 sweq() { # FILE EXPECTED: the file's text is exactly EXPECTED
     printf '%s\n' "$2" >"$1.want"
