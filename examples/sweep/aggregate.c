@@ -1084,7 +1084,7 @@ static int seeds_overlap(const seeds *a, const seeds *b) {
 int main(int argc, char **argv) {
     const char *svg = NULL, *title = "learning curves", *sel = NULL, *rep = NULL;
     int markdown = 0, logx = -1, logy = -1, i, status = 0, nfiles = 0;
-    char **files = xmalloc((size_t)argc * sizeof *files);
+    char **files = argv; /* the file arguments, gathered at the front of argv */
     (void)plot_svg; /* plot.h's chart has no bands: this file draws its own with plot.h's axes */
     for (i = 1; i < argc; ++i) {
         const char *a = argv[i];
@@ -1092,7 +1092,10 @@ int main(int argc, char **argv) {
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return usage(stdout);
         if (strcmp(a, "--markdown") == 0) markdown = 1;
         else if (strcmp(a, "-") == 0 || a[0] != '-') files[nfiles++] = argv[i];
-        else if (!has_value) return bad_value(a, "", "needs a value (or is not an option)");
+        else if (!has_value) {
+            fprintf(stderr, "aggregate: %s needs a value, or is not an option\n", a);
+            return usage(stderr);
+        }
         else if (strcmp(a, "--tail") == 0) {
             char *end;
             tail_fraction = strtod(argv[++i], &end);
@@ -1115,7 +1118,10 @@ int main(int argc, char **argv) {
             const char *v = argv[++i];
             if (strcmp(v, "0") && strcmp(v, "1")) return bad_value(a, v, "is not 0 or 1");
             *(a[5] == 'x' ? &logx : &logy) = v[0] - '0';
-        } else return bad_value(a, "", "is not an option");
+        } else {
+            fprintf(stderr, "aggregate: %s is not an option\n", a);
+            return usage(stderr);
+        }
     }
     if (select_key && (!sel || !rep)) {
         fprintf(stderr, "aggregate: --select needs --select-seeds and --report-seeds (a choice reported on the seeds that made it is biased)\n");
@@ -1174,6 +1180,5 @@ int main(int argc, char **argv) {
         free(cv);
     }
     if (warnings) fprintf(stderr, "aggregate: %d warning%s (above)\n", warnings, warnings > 1 ? "s" : "");
-    free(files);
     return status;
 }
