@@ -448,15 +448,48 @@ static const char *setting(const run *r, const char *key) {
     return NULL;
 }
 
-/* Equal apart from the seed (and from the setting `except`, when not NULL). */
+/* Whether key is one of the comma-separated keys of list (NULL: none). */
+static int excepted(const char *list, const char *key) {
+    size_t n = strlen(key);
+    while (list && *list) {
+        const char *end = strchr(list, ',');
+        size_t m = end ? (size_t)(end - list) : strlen(list);
+        if (m == n && strncmp(list, key, n) == 0) return 1;
+        list = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+/* The values of the keys of list that r has, in the list's order, joined by commas ("-" if none). */
+static const char *setting(const run *r, const char *key);
+static void values_of(char *buf, size_t cap, const run *r, const char *list) {
+    size_t n = 0;
+    buf[0] = '\0';
+    while (list && *list && n + 1 < cap) {
+        const char *end = strchr(list, ','), *v;
+        char key[256];
+        size_t m = end ? (size_t)(end - list) : strlen(list);
+        if (m >= sizeof key) m = sizeof key - 1;
+        memcpy(key, list, m);
+        key[m] = '\0';
+        if ((v = setting(r, key)) != NULL) {
+            snprintf(buf + n, cap - n, "%s%s", n ? "," : "", v);
+            n = strlen(buf);
+        }
+        list = end ? end + 1 : NULL;
+    }
+    if (!n) snprintf(buf, cap, "-");
+}
+
+/* Equal apart from the seed (and from the settings listed in `except`, when not NULL). */
 static int same_group(const run *a, const run *b, const char *except) {
     int i = 0, j = 0;
     if (strcmp(a->example, b->example) || strcmp(a->learner, b->learner) || strcmp(a->metric, b->metric) ||
         a->steps != b->steps || a->window != b->window)
         return 0;
     for (;;) {
-        while (except && i < a->nset && strcmp(a->key[i], except) == 0) ++i;
-        while (except && j < b->nset && strcmp(b->key[j], except) == 0) ++j;
+        while (i < a->nset && excepted(except, a->key[i])) ++i;
+        while (j < b->nset && excepted(except, b->key[j])) ++j;
         if (i == a->nset || j == b->nset) return i == a->nset && j == b->nset;
         if (strcmp(a->key[i], b->key[j]) || strcmp(a->val[i], b->val[j])) return 0;
         ++i, ++j;
@@ -709,7 +742,7 @@ static void print_common(int markdown, const char *except) {
     for (k = 0; k < r->nset; ++k) {
         for (h = 0; h < nshown; ++h)
             if (strcmp(shown[h], r->key[k]) == 0) break;
-        if (h < nshown || (except && strcmp(except, r->key[k]) == 0)) continue;
+        if (h < nshown || excepted(except, r->key[k])) continue;
         printf("%s%s=%s", any++ ? " " : "; common settings: ", r->key[k], r->val[k]);
     }
     printf("%s\n", markdown ? "\n" : "");
@@ -724,7 +757,7 @@ static int multi_example(void) {
 }
 
 /* The columns that name a group: the example (when there are several), the learner, the shown
-   settings but `except`. Returns the number of columns written (or that would be). */
+   settings but those in `except`. Returns the number of columns written (or that would be). */
 static int label_cells(table *t, int row, const run *r, const char *except, int *numeric) {
     int c = 0, k;
     if (multi_example()) {
@@ -736,7 +769,7 @@ static int label_cells(table *t, int row, const run *r, const char *except, int 
     if (numeric) numeric[c] = 0;
     ++c;
     for (k = 0; k < nshown; ++k) {
-        if (except && strcmp(shown[k], except) == 0) continue;
+        if (excepted(except, shown[k])) continue;
         if (t) cell(t, row, c, "%s", !r ? shown[k] : setting(r, shown[k]) ? setting(r, shown[k]) : "-");
         if (numeric) numeric[c] = 1;
         ++c;
@@ -836,11 +869,11 @@ static void print_selection(int markdown) {
         int first = -1;
         tried[0] = '\0';
         for (g = 0; g < ngroups; ++g) {
-            const char *v;
+            char v[256];
             if (groups[g].family != f) continue;
             if (first < 0) first = g;
-            v = setting(&runs[groups[g].first], select_key);
-            snprintf(tried + n, sizeof tried - n, "%s%s", n ? " " : "", v ? v : "-");
+            values_of(v, sizeof v, &runs[groups[g].first], select_key);
+            snprintf(tried + n, sizeof tried - n, "%s%s", n ? " " : "", v);
             n = strlen(tried);
         }
         label_cells(&t, f + 1, &runs[groups[first].first], select_key, NULL);
@@ -850,9 +883,10 @@ static void print_selection(int markdown) {
             cell(&t, f + 1, lc + 2, "no runs");
             cell(&t, f + 1, lc + 3, "0");
         } else {
-            const char *v = setting(&runs[groups[chosen[f]].first], select_key);
+            char v[256];
             stats s = group_stats(&groups[chosen[f]], &select_seeds), r = group_stats(&groups[chosen[f]], &report_seeds);
-            cell(&t, f + 1, lc + 1, "%s", v ? v : "-");
+            values_of(v, sizeof v, &runs[groups[chosen[f]].first], select_key);
+            cell(&t, f + 1, lc + 1, "%s", v);
             mean_pm(a, sizeof a, s.tail_mean, s.tail_se, s.n);
             cell(&t, f + 1, lc + 2, "%s", a);
             stat_cells(&t, f + 1, lc + 3, &r);
@@ -873,6 +907,15 @@ typedef struct curve {
     double *x, *y, *se;
     int n;
 } curve;
+
+/* Appends s to the string in buf, cut to fit. */
+static void append(char *buf, size_t cap, const char *s) {
+    size_t n = strlen(buf), m = strlen(s);
+    if (n + 1 >= cap) return;
+    if (m > cap - 1 - n) m = cap - 1 - n;
+    memcpy(buf + n, s, m);
+    buf[n + m] = '\0';
+}
 
 /* The mean over the group's runs (those on `only` seeds) of their curves, to the shortest. */
 static curve mean_curve(const group *gr, const seeds *only, const char *except) {
@@ -907,12 +950,17 @@ static curve mean_curve(const group *gr, const seeds *only, const char *except) 
                             r0->learner);
     for (k = 0; k < nshown && used < sizeof cv.name; ++k) {
         const char *v = setting(r0, shown[k]);
-        if (except && strcmp(shown[k], except) == 0) continue;
+        if (excepted(except, shown[k])) continue;
         used += (size_t)snprintf(cv.name + used, sizeof cv.name - used, " %s=%s", shown[k], v ? v : "-");
     }
     if (except && used < sizeof cv.name) {
-        const char *v = setting(r0, except);
-        snprintf(cv.name + used, sizeof cv.name - used, " (%s=%s)", except, v ? v : "-");
+        char v[256];
+        values_of(v, sizeof v, r0, except);
+        append(cv.name, sizeof cv.name, " (");
+        append(cv.name, sizeof cv.name, except);
+        append(cv.name, sizeof cv.name, "=");
+        append(cv.name, sizeof cv.name, v);
+        append(cv.name, sizeof cv.name, ")");
     }
     return cv;
 }
@@ -1034,9 +1082,10 @@ static int usage(FILE *out) {
             "  --tail F            the tail: the last fraction F of the curve's windows (default 0.5)\n"
             "  --markdown          the table in Markdown\n"
             "  --sort name|tail|final  rows by their settings (default) or best first\n"
-            "  --select KEY        within each family of groups that differ only in the setting KEY, choose\n"
-            "                      the value with the lowest mean tail on --select-seeds, and report it on\n"
-            "                      --report-seeds only (both needed; they must not overlap)\n"
+            "  --select KEY[,KEY]  within each family of groups that differ only in the setting KEY (or in\n"
+            "                      the KEYs together: step_size,tbptt_step_size), choose the value with the\n"
+            "                      lowest mean tail on --select-seeds, and report it on --report-seeds only\n"
+            "                      (both needed; they must not overlap)\n"
             "  --select-seeds A-B[,C-D...]   --report-seeds A-B[,C-D...]\n"
             "  --svg PATH          the learning curves (mean over seeds, band of one standard error; with\n"
             "                      --select, the chosen ones on the report seeds)\n"
@@ -1149,9 +1198,12 @@ int main(int argc, char **argv) {
     find_shown();
     if (select_key) {
         int g, any = 0;
-        for (g = 0; g < ngroups && !any; ++g) any = setting(&runs[groups[g].first], select_key) != NULL;
+        for (g = 0; g < ngroups && !any; ++g) {
+            int k;
+            for (k = 0; k < runs[groups[g].first].nset; ++k) any |= excepted(select_key, runs[groups[g].first].key[k]);
+        }
         if (!any) {
-            fprintf(stderr, "aggregate: --select %s: no run has that setting\n", select_key);
+            fprintf(stderr, "aggregate: --select %s: no run has such a setting\n", select_key);
             return 2;
         }
         group_cmp_mode_select = 1;
