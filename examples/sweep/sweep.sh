@@ -193,17 +193,23 @@ mktemp_dir() {
 classify() {
     : >"$tmp/done"; : >"$tmp/failed"; : >"$tmp/partial"; : >"$tmp/pending"
     result_files "$1" >"$tmp/files"
-    # paste the result name before each line (a tab apart), so one read gives both
-    paste "$tmp/files" "$1" | while IFS= read -r pair; do
-        f=${pair%%"	"*}; job=${pair#*"	"}
-        if [ -e "$f" ]; then echo "$job" >>"$tmp/done"
-        elif [ -e "$f.err" ]; then echo "$job" >>"$tmp/failed"; echo "$job" >>"$tmp/pending"
-        else
-            set -- "$f".part*
-            if [ -e "$1" ]; then echo "$job" >>"$tmp/partial"; fi
-            echo "$job" >>"$tmp/pending"
-        fi
-    done
+    # one listing per results folder, not one test per job: a sweep has thousands
+    sed 's|/[^/]*$||' "$tmp/files" | sort -u | while IFS= read -r dir; do
+        [ -d "$dir" ] && ls -1 "$dir" | sed "s|^|$(printf '%s' "$dir" | sed 's/[|&\\]/\\&/g')/|"
+    done >"$tmp/present"
+    paste "$tmp/files" "$1" | LC_ALL=C awk -v dir="$tmp" '
+        FILENAME == ARGV[1] {
+            present[$0] = 1
+            if (match($0, /\.part[0-9]+$/)) partial[substr($0, 1, RSTART - 1)] = 1
+            next
+        }
+        {
+            tab = index($0, "\t"); f = substr($0, 1, tab - 1); job = substr($0, tab + 1)
+            if (f in present) { print job > (dir "/done"); next }
+            if ((f ".err") in present) print job > (dir "/failed")
+            else if (f in partial) print job > (dir "/partial")
+            print job > (dir "/pending")
+        }' "$tmp/present" -
 }
 
 lines() { wc -l <"$1" | tr -d ' '; }
