@@ -179,6 +179,13 @@ swcheck "run -j 2: every job ran once and left its result" sh -c "
     [ \$(wc -l <'$sw/ran') -eq 16 ] && [ \$(sort -u '$sw/ran' | wc -l) -eq 16 ] &&
     [ \$(ls '$sw/res/main' | grep -c '\\.json\$') -eq 16 ] &&
     grep -q '\"learner\":\"columnar\",\"seed\":3,.*\"final\":11,' '$sw/res/main/learner=columnar,step_size=0.1,seed=3.json'"
+if parallel --version 2>/dev/null | grep -q 'GNU parallel'; then
+    : >"$sw/ran"
+    swcheck "run --engine parallel (GNU parallel): every job ran once" sh -c "
+        (cd '$sw' && sh '$sweep_sh' run t.sweep --results res.parallel --engine parallel -j 2) &&
+        [ \$(sort -u '$sw/ran' | wc -l) -eq 16 ] && [ \$(wc -l <'$sw/ran') -eq 16 ] &&
+        [ \$(ls '$sw/res.parallel/main' | grep -c '\\.json\$') -eq 16 ]"
+fi
 rm -f "$sw/res/main/learner=ccn,step_size=0.01,seed=3.json"
 : >"$sw/ran"
 swcheck "status: 15 done, 1 pending after one result was deleted" sh -c "

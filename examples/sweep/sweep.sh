@@ -291,11 +291,11 @@ cmd_run() {
     [ "$q" -gt 0 ] || exit 0
     # Each worker takes a line number (no quoting for xargs to get wrong) and runs that line;
     # a job's own output goes to its files, so only these one-line reports reach the terminal.
-    worker='job=$(sed -n "${1}p" "$0"); f=$(printf "%s\n" "$job" | sed -e "s/^f='"'"'//" -e "s/'"'"'; .*//")
+    worker='job=$(sed -n "$1"p "$0"); f=$(printf "%s\n" "$job" | sed -e "s/^f='"'"'//" -e "s/'"'"'; .*//")
 if sh -c "$job" </dev/null; then echo "done   $f"; else echo "FAILED $f (see $f.err)"; exit 1; fi'
     if [ "$engine" = parallel ]; then
         awk -v n="$q" 'BEGIN { for (i = 1; i <= n; ++i) print i }' |
-            parallel --will-cite -j "$j" sh -c "'$(printf '%s' "$worker" | sed "s/'/'\\\\''/g")'" "$tmp/pending" {}
+            parallel --will-cite -q -j "$j" sh -c "$worker" "$tmp/pending" {}
     else
         awk -v n="$q" 'BEGIN { for (i = 1; i <= n; ++i) print i }' |
             xargs -n 1 -P "$j" sh -c "$worker" "$tmp/pending"
