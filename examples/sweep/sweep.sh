@@ -173,8 +173,18 @@ load_jobs() { # DESC|JOBS OUT RESULTS-OVERRIDE
 # A job list is lines that each start with f='...'; anything else is taken for a description.
 is_joblist() { ! grep -v '^[[:space:]]*$' "$1" | grep -qv "^f='"; }
 
-# The result file of each job line (the f='...' at its start), one a line.
-result_files() { sed -e "s/^f='\\(\\([^']\\|'\\\\''\\)*\\)'; .*/\\1/" -e "s/'\\\\''/'/g" "$1"; }
+# The result file of each job line (the f='...' at its start, its quotes written '\''), one a line.
+result_files() {
+    LC_ALL=C awk '{
+        s = substr($0, 4); f = ""
+        while ((i = index(s, "\047")) > 0) {
+            f = f substr(s, 1, i - 1)
+            if (substr(s, i, 4) != "\047\\\047\047") break
+            f = f "\047"; s = substr(s, i + 4)
+        }
+        print f
+    }' "$1"
+}
 
 cores() { getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null || echo 1; }
 
