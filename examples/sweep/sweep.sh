@@ -1,7 +1,7 @@
 #!/bin/sh
 # sweep.sh - many independent runs (learners x step sizes x seeds) from one small description,
 # on a laptop (xargs -P, or GNU parallel) or on a Slurm cluster (a job array), resumable.
-# POSIX sh (dash, bash, busybox ash) and POSIX awk; the format is in examples/README.md.
+# POSIX sh (tested with dash and bash) and POSIX awk; the format is in examples/README.md.
 #
 #   sweep.sh jobs   DESC [--results DIR]                     the job list, one command a line
 #   sweep.sh run    DESC|JOBS [-j N] [--engine xargs|parallel]   run what is not done yet
