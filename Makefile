@@ -3,13 +3,14 @@
 #   make test    builds and runs every test in every leg of the compiler matrix
 # and, separately: make bench (speed; BENCH_ARGS="--quick" for a short run), make sanitize
 # (ASan + UBSan), make valgrind (memcheck), make fuzz (libFuzzer on the loader; FUZZ_SECONDS),
-# make soak (10^8 steps of a CCN net: health, error and memory over a long run), make clean.
+# make soak (10^8 steps of a CCN net: health, error and memory over a long run), make clean;
+# for sweeps (examples/README.md): make build/aggregate, make slurm-check.
 
 CC ?= cc
 BUILD := build
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wdouble-promotion -Werror
 
-.PHONY: all demo test bench sanitize valgrind fuzz soak clean
+.PHONY: all demo test bench sanitize valgrind fuzz soak slurm-check clean
 
 all: test
 
@@ -68,6 +69,17 @@ soak: $(BUILD)/soak
 
 $(BUILD)/soak: tests/soak.c ccn.h examples/trace_env.h | $(BUILD)
 	$(CC) -std=c99 -O2 -march=native -fno-math-errno $(WARN) -Wstrict-prototypes -Wmissing-prototypes -o $@ $< -lm
+
+# The sweep aggregator (examples/sweep/aggregate.c): tables and learning curves from result files.
+$(BUILD)/aggregate: examples/sweep/aggregate.c examples/plot.h | $(BUILD)
+	$(CC) -std=c99 -O2 $(WARN) -o $@ $< -lm
+
+# examples/sweep/sweep.sh's Slurm job array on a real single-node Slurm cluster: starts a private
+# munged, slurmctld and slurmd (as root; key, ports, state and logs under build/slurm-check),
+# submits a small sweep with sbatch --wait, checks its results and a resubmission, and stops them.
+# Needs root and Debian's slurm-wlm and munge; not part of make test (tests/slurm_check.sh).
+slurm-check:
+	@sh tests/slurm_check.sh $(BUILD)
 
 $(BUILD):
 	mkdir -p $@

@@ -179,6 +179,151 @@ elif grep -q 'ccn.h needs C99 or C++' "$out/c89.log"; then
 else
     echo "FAIL c89: no \"ccn.h needs C99 or C++\" among the errors:"; head -n 5 "$out/c89.log"; failed=$((failed + 1))
 fi
+# the sweep tools (examples/sweep): the job list, a local run, resume, a failing job, the Slurm
+# array script's line selection, and the aggregator's table and selection, on a stand-in example
+# (tests/sweep_fake.sh) whose numbers are known, so each figure checked was computed by hand
+sw=$out/sweep
+rm -rf "$sw"; mkdir -p "$sw"
+cp tests/sweep_fake.sh "$sw/fake.sh"
+sweep_sh=$(pwd)/examples/sweep/sweep.sh
+FAKE_COUNTER=$(pwd)/$sw/ran
+export FAKE_COUNTER
+swcheck() { # NAME COMMAND...: one counted check, its output kept in $sw/check.log
+    swname=$1; shift
+    if "$@" >"$sw/check.out" 2>&1; then echo "ok   sweep: $swname"; passed=$((passed + 1))
+    else echo "FAIL sweep: $swname"; tail -n 15 "$sw/check.out"; failed=$((failed + 1)); fi
+    { echo "== $swname"; cat "$sw/check.out"; } >>"$sw/check.log"
+}
+sweq() { # FILE EXPECTED: the file's text is exactly EXPECTED
+    printf '%s\n' "$2" >"$1.want"
+    diff "$1.want" "$1"
+}
+cat >"$sw/t.sweep" <<'EOF'
+# two learners x two step sizes x four seeds; the metric is known (tests/sweep_fake.sh)
+results = res
+[main]
+command = sh fake.sh --json --learner {learner} --step-size {step_size} --seed {seed}
+learner = ccn columnar
+step_size = 0.1 0.01     # a comment
+seed = 1..4
+EOF
+cat >"$sw/fail.sweep" <<'EOF'
+[fails]
+command = sh fake.sh --seed {seed} --fail-seed 2
+seed = 1..2
+EOF
+cat >"$sw/bad.sweep" <<'EOF'
+[b]
+command = sh fake.sh --seed {seed}
+seed = 1 2
+step_size = 0.1
+EOF
+(cd "$sw" && sh "$sweep_sh" jobs t.sweep >jobs.txt 2>&1; ! command -v bash >/dev/null || bash "$sweep_sh" jobs t.sweep >jobs.bash 2>&1)
+swcheck "jobs: 16 lines, the cross product with seed fastest" sh -c "
+    [ \$(wc -l <'$sw/jobs.txt') -eq 16 ] &&
+    sed -n 1p '$sw/jobs.txt' | grep -qF \"f='res/main/learner=ccn,step_size=0.1,seed=1.json'; \" &&
+    sed -n 1p '$sw/jobs.txt' | grep -qF '( sh fake.sh --json --learner ccn --step-size 0.1 --seed 1 )' &&
+    sed -n 7p '$sw/jobs.txt' | grep -qF \"f='res/main/learner=ccn,step_size=0.01,seed=3.json'\" &&
+    sed -n 16p '$sw/jobs.txt' | grep -qF -e '--learner columnar --step-size 0.01 --seed 4 )'"
+if command -v bash >/dev/null 2>&1; then
+    swcheck "jobs: the same list under bash as under sh" cmp "$sw/jobs.txt" "$sw/jobs.bash"
+fi
+swcheck "jobs: a setting the command does not use is an error" sh -c "
+    ! (cd '$sw' && sh '$sweep_sh' jobs bad.sweep) >'$sw/bad.out' 2>&1 &&
+    grep -q 'the setting step_size is not used in the command' '$sw/bad.out'"
+sh "$sweep_sh" jobs examples/sweep/trace_patterning.sweep >"$sw/tp.jobs" 2>&1
+swcheck "jobs: examples/sweep/trace_patterning.sweep, 240 + 1280 jobs, all --json" sh -c "
+    [ \$(grep -c \"^f='build/sweeps/trace_patterning/columnar/learner=\" '$sw/tp.jobs') -eq 240 ] &&
+    [ \$(grep -c \"^f='build/sweeps/trace_patterning/tbptt/tbptt=\" '$sw/tp.jobs') -eq 1280 ] &&
+    [ \$(wc -l <'$sw/tp.jobs') -eq 1520 ] && [ \$(grep -c ' --json ' '$sw/tp.jobs') -eq 1520 ]"
+: >"$sw/ran"
+swcheck "run -j 2: every job ran once and left its result" sh -c "
+    (cd '$sw' && sh '$sweep_sh' run t.sweep -j 2) &&
+    [ \$(wc -l <'$sw/ran') -eq 16 ] && [ \$(sort -u '$sw/ran' | wc -l) -eq 16 ] &&
+    [ \$(ls '$sw/res/main' | grep -c '\\.json\$') -eq 16 ] &&
+    grep -q '\"learner\":\"columnar\",\"seed\":3,.*\"final\":11,' '$sw/res/main/learner=columnar,step_size=0.1,seed=3.json'"
+if parallel --version 2>/dev/null | grep -q 'GNU parallel'; then
+    : >"$sw/ran"
+    swcheck "run --engine parallel (GNU parallel): every job ran once" sh -c "
+        (cd '$sw' && sh '$sweep_sh' run t.sweep --results res.parallel --engine parallel -j 2) &&
+        [ \$(sort -u '$sw/ran' | wc -l) -eq 16 ] && [ \$(wc -l <'$sw/ran') -eq 16 ] &&
+        [ \$(ls '$sw/res.parallel/main' | grep -c '\\.json\$') -eq 16 ]"
+fi
+rm -f "$sw/res/main/learner=ccn,step_size=0.01,seed=3.json"
+: >"$sw/ran"
+swcheck "status: 15 done, 1 pending after one result was deleted" sh -c "
+    (cd '$sw' && sh '$sweep_sh' status t.sweep) | grep -qx '16 jobs: 15 done, 1 pending (0 failed, 0 partial: running or interrupted)'"
+swcheck "resume: only the job without a result runs again" sh -c "
+    (cd '$sw' && sh '$sweep_sh' run jobs.txt -j 2) && [ \"\$(cat '$sw/ran')\" = 'ccn 0.01 3' ] &&
+    [ -s '$sw/res/main/learner=ccn,step_size=0.01,seed=3.json' ]"
+swcheck "a failing job leaves no result file, its error in .err, nothing partial" sh -c "
+    ! (cd '$sw' && sh '$sweep_sh' run fail.sweep -j 2) &&
+    [ -s '$sw/results/fail/fails/seed=1.json' ] && [ ! -e '$sw/results/fail/fails/seed=2.json' ] &&
+    grep -q 'failing on purpose' '$sw/results/fail/fails/seed=2.json.err' &&
+    [ \$(ls '$sw/results/fail/fails' | wc -l) -eq 2 ]"
+(cd "$sw" && sh "$sweep_sh" slurm jobs.txt --time 0:05:00 --mem 1G --max-running 3 >array.sh &&
+    sh "$sweep_sh" slurm t.sweep --per-task 3 >array3.sh)
+mv "$sw/res" "$sw/res.all"
+: >"$sw/ran"
+swcheck "slurm: the array script runs line k of the job list for task k" sh -c "
+    grep -qx '#SBATCH --array=1-16%3' '$sw/array.sh' && grep -qx '#SBATCH --time=0:05:00' '$sw/array.sh' &&
+    grep -qx '#SBATCH --mem=1G' '$sw/array.sh' &&
+    SLURM_ARRAY_TASK_ID=11 sh '$sw/array.sh' && [ \"\$(cat '$sw/ran')\" = 'columnar 0.1 3' ] &&
+    [ \$(ls '$sw/res/main') = 'learner=columnar,step_size=0.1,seed=3.json' ] &&
+    SLURM_ARRAY_TASK_ID=11 sh '$sw/array.sh' && [ \$(wc -l <'$sw/ran') -eq 1 ]"
+: >"$sw/ran"
+swcheck "slurm --per-task 3: task 2 runs lines 4 to 6" sh -c "
+    grep -qx '#SBATCH --array=1-6' '$sw/array3.sh' && SLURM_ARRAY_TASK_ID=2 sh '$sw/array3.sh' &&
+    [ \"\$(tr '\\n' / <'$sw/ran')\" = 'ccn 0.1 4/ccn 0.01 1/ccn 0.01 2/' ]"
+rm -rf "$sw/res"; mv "$sw/res.all" "$sw/res"
+# the aggregator: final by seed 1..4 is 1 1 1 5 (0.1) and 3 3 1 1 (0.01), plus 10 for columnar,
+# and the curve 9 8 f+2 f, so the last half's mean is f+1 and the whole curve's (19+2f)/4:
+#   0.1: final 2, se sqrt(12/3/4) = 1; 0.01: final 2, se sqrt(4/3/4) = 0.577
+#   --tail 1, 0.1: (19+2*2)/4 = 5.75, se 2*1/4 = 0.5; 0.01: 5.75, se 2*0.577/4 = 0.289;
+#   columnar: (19+2*12)/4 = 10.75, with the same standard errors
+#   chosen on seeds 1-2 (tails 2 against 4): 0.1; on seeds 3-4 its finals 5 1: 3, se 2; tails 4, se 2
+#   chosen on seeds 3-4 instead (tails 4 against 2): 0.01, on seeds 1-2 finals 3 3: 3, se 0
+if { ! command -v clang >/dev/null 2>&1 || clang -std=c99 -fsyntax-only $W $C_ONLY examples/sweep/aggregate.c >"$sw/aggregate.build.log" 2>&1; } &&
+   gcc -std=c99 $BASE $W $C_ONLY -o "$sw/aggregate" examples/sweep/aggregate.c -lm >>"$sw/aggregate.build.log" 2>&1; then
+    echo "ok   sweep: aggregate.c builds"; passed=$((passed + 1))
+else
+    echo "FAIL sweep: aggregate.c builds"; tail -n 20 "$sw/aggregate.build.log"; failed=$((failed + 1))
+fi
+$RUNNER "$sw/aggregate" "$sw/res" >"$sw/table.txt" 2>"$sw/table.err"
+swcheck "aggregate: the table's means and standard errors" sweq "$sw/table.txt" \
+'# fake (msre); common settings: isi=14:26 window=1000
+learner   step_size  seeds  final      last 50%
+ccn       0.01       4      2 ± 0.58   3 ± 0.58
+ccn       0.1        4      2 ± 1      3 ± 1
+columnar  0.01       4      12 ± 0.58  13 ± 0.58
+columnar  0.1        4      12 ± 1     13 ± 1'
+$RUNNER "$sw/aggregate" --markdown --tail 1 "$sw/res/main" >"$sw/table.md" 2>&1
+swcheck "aggregate --markdown --tail 1: the whole curve's mean" sweq "$sw/table.md" \
+'fake (msre); common settings: isi=14:26 window=1000
+
+| learner  | step_size | seeds | final     | last 100%    |
+|----------|----------:|------:|----------:|-------------:|
+| ccn      | 0.01      | 4     | 2 ± 0.58  | 5.75 ± 0.29  |
+| ccn      | 0.1       | 4     | 2 ± 1     | 5.75 ± 0.5   |
+| columnar | 0.01      | 4     | 12 ± 0.58 | 10.75 ± 0.29 |
+| columnar | 0.1       | 4     | 12 ± 1    | 10.75 ± 0.5  |'
+$RUNNER "$sw/aggregate" --select step_size --select-seeds 1-2 --report-seeds 3-4 --svg "$sw/select.svg" "$sw/res" >"$sw/select.txt" 2>&1
+swcheck "aggregate --select: chosen on seeds 1-2, reported on seeds 3-4" sweq "$sw/select.txt" \
+'# fake (msre); common settings: isi=14:26 window=1000
+# step_size chosen in each row by the lowest mean over the last 50% of the curve on seeds 1-2; reported on seeds 3-4
+learner   step_size tried  chosen  on seeds 1-2  seeds  final   last 50%
+ccn       0.01 0.1         0.1     2 ± 0         2      3 ± 2   4 ± 2
+columnar  0.01 0.1         0.1     12 ± 0        2      13 ± 2  14 ± 2'
+$RUNNER "$sw/aggregate" --select step_size --select-seeds 3-4 --report-seeds 1-2 "$sw/res" >"$sw/select2.txt" 2>&1
+swcheck "aggregate --select: chosen on seeds 3-4, reported on seeds 1-2" sh -c "
+    grep -qx 'ccn       0.01 0.1         0.01    2 ± 0         2      3 ± 0   4 ± 0' '$sw/select2.txt'"
+swcheck "aggregate --select: overlapping seeds are refused" sh -c "
+    ! '$sw/aggregate' --select step_size --select-seeds 1-3 --report-seeds 3-4 '$sw/res' 2>'$sw/overlap.err' &&
+    grep -q 'overlap' '$sw/overlap.err'"
+$RUNNER "$sw/aggregate" --svg "$sw/all.svg" "$sw/res" >/dev/null 2>&1
+swcheck "aggregate --svg: a curve and a band per group, the chosen ones with --select" sh -c "
+    [ \$(grep -c '<polyline' '$sw/all.svg') -eq 4 ] && [ \$(grep -c '<polygon' '$sw/all.svg') -eq 4 ] &&
+    [ \$(grep -c '<polyline' '$sw/select.svg') -eq 2 ] && tail -n 1 '$sw/all.svg' | grep -qx '</svg>'"
 
 for name in $skipped; do echo "SKIPPED leg $name: its compiler is not installed"; done
 for name in $unsupported; do echo "SKIPPED leg $name: this processor lacks its instructions"; done
