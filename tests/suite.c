@@ -1,6 +1,6 @@
 /* The test suite: one program, compiled as C and as C++, in float and with CCN_DOUBLE.
    Usage: suite [label] [name-filter] */
-#define _POSIX_C_SOURCE 200809L /* pthreads (test_health.c): part of the C library here */
+#define _POSIX_C_SOURCE 200809L /* pthreads (test_health.c, test_threads.c): part of the C library here */
 #define CCN_IMPLEMENTATION
 #include "util.h"
 #include "test_core.c"
@@ -10,6 +10,7 @@
 #include "test_tbptt.c"
 #include "test_save.c"
 #include "test_health.c"
+#include "test_threads.c"
 
 static const th_case suite_cases[] = {
     {"version", test_version},
@@ -69,6 +70,9 @@ static const th_case suite_cases[] = {
     {"nonfinite_inputs", test_nonfinite_inputs},
     {"divergence_guard", test_divergence_guard},
     {"two_threads_bit_identical", test_two_threads_bit_identical},
+    {"threads_save_one_net", test_threads_save_one_net},
+    {"threads_read_one_net", test_threads_read_one_net},
+    {"threads_pool_step_is_bit_identical", test_threads_pool_step_is_bit_identical},
 };
 
 int main(int argc, char **argv) {
