@@ -248,9 +248,12 @@
    configuration (not resolved), count, stage or length that contradicts the rest:
    CCN_ERR_BAD_FILE; the allocation: CCN_ERR_OUT_OF_MEMORY; the second CRC: CCN_ERR_CHECKSUM; a
    link that ccn_create could not have drawn (not a foreign column of the same stage, or a
-   feature that does not exist), link counts that do not add up to the blocks P says, or a step
-   size or gamma out of range: CCN_ERR_BAD_FILE. So any single flipped bit is CCN_ERR_BAD_MAGIC in
-   the magic, CCN_ERR_BAD_VERSION in the version, and CCN_ERR_CHECKSUM anywhere else.
+   feature that does not exist), link counts that do not add up to the blocks P says, a step
+   size no net can hold (outside [0, 1e30 as a float], 1.0000000150e30: the largest a float net
+   holds after ccn_set_step_size(1e30)) or a gamma outside [0, 1]: CCN_ERR_BAD_FILE. So any
+   single flipped bit is CCN_ERR_BAD_MAGIC in the magic, CCN_ERR_BAD_VERSION in the version, and
+   CCN_ERR_CHECKSUM anywhere else. Every value the library accepts comes back through a file,
+   in either real size and either build (tested at each real setting's extremes).
 
    SPEED
    Compile with -O2 or -O3 and -march=native (or your target). Add -fno-math-errno: it changes
@@ -3181,6 +3184,12 @@ static int ccn__check_links(ccn_net *net) {
     return ccn__place_columns(net);
 }
 
+/* The largest alpha a net holds: ccn_set_step_size's bound, or that bound as a float where that
+   is larger (1e30 rounds up to 1.0000000150e30), which a float net saves, and a double net that
+   loads its file then holds. */
+#define CCN__ALPHA_MAX                                                                              \
+    ((double)(float)CCN__SETTING_MAX > CCN__SETTING_MAX ? (double)(float)CCN__SETTING_MAX : CCN__SETTING_MAX)
+
 /* Reads one file. avail: the bytes the source holds (CCN__UNKNOWN_SIZE for a stream), so that
    a memory source that is short or long is refused before anything is allocated. */
 static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *alloc, ccn_net **out) {
@@ -3217,7 +3226,7 @@ static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *al
     if (!(net = ccn__new_net(&d, alloc, bytes))) return CCN_ERR_OUT_OF_MEMORY;
     ccn__xfer_body(io, net, net);
     r = io->status;
-    if (r == CCN_OK && (!ccn__check_links(net) || !ccn__finite_in((double)net->alpha, 0.0, CCN__SETTING_MAX) ||
+    if (r == CCN_OK && (!ccn__check_links(net) || !ccn__finite_in((double)net->alpha, 0.0, CCN__ALPHA_MAX) ||
                         !(net->td_gamma >= 0 && net->td_gamma <= 1)))
         r = CCN_ERR_BAD_FILE;
     if (r != CCN_OK) {
