@@ -156,11 +156,12 @@
    may be used from different threads at once, bit for bit as if one after the other (tested).
    One net must not be used by two threads at once, with one exception: calls that take a
    const ccn_net* (accessors, ccn_copy's source, ccn_save, ccn_nonfinite_count) may run together
-   on one net while nothing modifies it (tested, also under ThreadSanitizer). A ccn_allocator given to nets in several threads must be
-   thread-safe itself; read and write callbacks run in the calling thread. ccn_set_parallel
-   spreads one net's step over the caller's threads: the net calls the caller's parallel-for
-   from inside ccn_step (and the learning calls), which must run each task once and return when
-   all are done; nothing else may touch that net meanwhile. The parallel-for is not saved.
+   on one net while nothing modifies it (tested, also under ThreadSanitizer: make tsan). A
+   ccn_allocator given to nets in several threads must be thread-safe itself; read and write
+   callbacks run in the calling thread. ccn_set_parallel spreads one net's step over the
+   caller's threads: the net calls the caller's parallel-for from inside ccn_step (and the
+   learning calls), which must run each task once and return when all are done; nothing else
+   may touch that net meanwhile. The parallel-for is not saved.
 
    RANDOMNESS
    Each net owns a xoshiro256** generator seeded by splitmix64 from ccn_config.seed (0 is an
@@ -2845,8 +2846,9 @@ CCN_API size_t ccn_nonfinite_count(const ccn_net *net) {
    reads them into the net when loading. Each transfer takes the value's two ends, `from`
    (read when saving) and `to` (written when loading), and the descriptions take the net as a
    const src and a dst that is NULL when saving: so a save never writes to the net it was given
-   (several threads may save one net at once: THREADS), and the compiler holds it to that for
-   the net's own fields. Integers go through shifts, so the bytes are little-endian on any host;
+   (several threads may save one net at once: THREADS). The compiler holds it to that for the
+   net's own fields, and for the arrays it points to wherever they pass through a const `from`.
+   Integers go through shifts, so the bytes are little-endian on any host;
    a running CRC-32 covers every byte.
    ============================================================================================ */
 
