@@ -2,15 +2,16 @@
 #   make demo    runs the flagship example (trace patterning)
 #   make test    builds and runs every test in every leg of the compiler matrix
 # and, separately: make bench (speed; BENCH_ARGS="--quick" for a short run), make sanitize
-# (ASan + UBSan), make valgrind (memcheck), make fuzz (libFuzzer on the loader; FUZZ_SECONDS),
-# make soak (10^8 steps of a CCN net: health, error and memory over a long run), make clean;
-# for sweeps (examples/README.md): make build/aggregate, make slurm-check.
+# (ASan + UBSan), make tsan (the threads tests under ThreadSanitizer), make valgrind (memcheck),
+# make fuzz (libFuzzer on the loader; FUZZ_SECONDS), make soak (10^8 steps of a CCN net: health,
+# error and memory over a long run), make clean; for sweeps (examples/README.md): make
+# build/aggregate, make slurm-check.
 
 CC ?= cc
 BUILD := build
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wdouble-promotion -Werror
 
-.PHONY: all demo test bench sanitize valgrind fuzz soak slurm-check clean
+.PHONY: all demo test bench sanitize tsan valgrind fuzz soak slurm-check clean
 
 all: test
 
@@ -40,6 +41,18 @@ $(BUILD)/bench: bench/bench.c ccn.h examples/plot.h | $(BUILD)
 sanitize:
 	@EXTRA_CFLAGS="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 	  sh tests/run.sh $(BUILD)/sanitize
+
+# The suite's threads tests (names containing "thread": two nets in two threads, one const net
+# saved and read by several threads at once, ccn_set_parallel on a pool of threads) under
+# ThreadSanitizer, gcc, float and double. A race report fails the run (exit status 66).
+TSAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread -ffp-contract=off $(WARN) -Wstrict-prototypes -Wmissing-prototypes
+tsan: | $(BUILD)
+	@echo 'int main(void) { return 0; }' | gcc -x c -fsanitize=thread -o $(BUILD)/tsan_probe - 2>/dev/null || { \
+	  echo "make tsan: gcc cannot link ThreadSanitizer (Debian: apt-get install libtsan2 for gcc 12, or the libtsan of your gcc)"; exit 1; }
+	gcc -std=c99 $(TSAN_FLAGS) -o $(BUILD)/tsan-float tests/suite.c -lm
+	gcc -std=c11 -DCCN_DOUBLE $(TSAN_FLAGS) -o $(BUILD)/tsan-double tests/suite.c -lm
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" ./$(BUILD)/tsan-float tsan-float thread
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" ./$(BUILD)/tsan-double tsan-double thread
 
 # The suite under valgrind memcheck (gcc legs: float, double, and AVX2 where the processor has it).
 valgrind:

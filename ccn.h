@@ -166,13 +166,14 @@
    may be used from different threads at once, bit for bit as if one after the other (tested).
    One net must not be used by two threads at once, with one exception: calls that take a
    const ccn_net* (accessors, ccn_copy's source, ccn_save, ccn_nonfinite_count) may run together
-   on one net while nothing modifies it. A ccn_allocator given to nets in several threads must be
-   thread-safe itself; read and write callbacks run in the calling thread. ccn_set_parallel
-   spreads one net's step over the caller's threads: the net calls the caller's parallel-for
-   from inside ccn_step (and the learning calls), which must run each task once and return when
-   all are done; nothing else may touch that net meanwhile. The parallel-for and the flush
-   setting (ccn_set_flush_subnormals) are neither saved nor copied: a loaded net and a ccn_copy
-   start single-threaded in the caller's floating-point mode. Both settings describe the calling
+   on one net while nothing modifies it (tested, also under ThreadSanitizer: make tsan). A
+   ccn_allocator given to nets in several threads must be thread-safe itself; read and write
+   callbacks run in the calling thread. ccn_set_parallel spreads one net's step over the
+   caller's threads: the net calls the caller's parallel-for from inside ccn_step (and the
+   learning calls), which must run each task once and return when all are done; nothing else
+   may touch that net meanwhile. The parallel-for and the flush setting
+   (ccn_set_flush_subnormals) are neither saved nor copied: a loaded net and a ccn_copy start
+   single-threaded in the caller's floating-point mode. Both settings describe the calling
    program (its threads, its arithmetic mode) rather than the net's state, and a copy is often
    handed to another thread, which has threads and a mode of its own; so a copy is exactly what
    a save and a load give. Set them again on the new net where wanted.
@@ -265,9 +266,12 @@
    configuration (not resolved), count, stage, flag or length that contradicts the rest:
    CCN_ERR_BAD_FILE; the allocation: CCN_ERR_OUT_OF_MEMORY; the second CRC: CCN_ERR_CHECKSUM; a
    link that ccn_create could not have drawn (not a foreign column of the same stage, or a
-   feature that does not exist), link counts that do not add up to the blocks P says, or a step
-   size or gamma out of range: CCN_ERR_BAD_FILE. So any single flipped bit is CCN_ERR_BAD_MAGIC in
-   the magic, CCN_ERR_BAD_VERSION in the version, and CCN_ERR_CHECKSUM anywhere else.
+   feature that does not exist), link counts that do not add up to the blocks P says, a step
+   size no net can hold (outside [0, 1e30 as a float], 1.0000000150e30: the largest a float net
+   holds after ccn_set_step_size(1e30)) or a gamma outside [0, 1]: CCN_ERR_BAD_FILE. So any
+   single flipped bit is CCN_ERR_BAD_MAGIC in the magic, CCN_ERR_BAD_VERSION in the version, and
+   CCN_ERR_CHECKSUM anywhere else. Every value the library accepts comes back through a file,
+   in either real size and either build (tested at each real setting's extremes).
 
    SPEED
    Compile with -O2 or -O3 and -march=native (or your target). Add -fno-math-errno: it changes
@@ -2971,8 +2975,13 @@ CCN_API size_t ccn_nonfinite_count(const ccn_net *net) {
 /* ============================================================================================
    12. Saving and loading (FILE FORMAT). One description of the file, ccn__xfer_head and
    ccn__xfer_body, serves both directions: a transfer writes the net's fields when saving and
-   reads them into the net when loading. Integers go through shifts, so the bytes are
-   little-endian on any host; a running CRC-32 covers every byte.
+   reads them into the net when loading. Each transfer takes the value's two ends, `from`
+   (read when saving) and `to` (written when loading), and the descriptions take the net as a
+   const src and a dst that is NULL when saving: so a save never writes to the net it was given
+   (several threads may save one net at once: THREADS). The compiler holds it to that for the
+   net's own fields, and for the arrays it points to wherever they pass through a const `from`.
+   Integers go through shifts, so the bytes are little-endian on any host;
+   a running CRC-32 covers every byte.
    ============================================================================================ */
 
 #define CCN__FILE_VERSION 1u
@@ -3058,33 +3067,35 @@ static uint64_t ccn__get(const unsigned char *b, int bytes) {
     return v;
 }
 
-static void ccn__xfer_u64(ccn__io *io, uint64_t *v) {
+/* Each transfer reads *from only when saving and writes *to only when loading (to may then be
+   NULL). */
+static void ccn__xfer_u64(ccn__io *io, const uint64_t *from, uint64_t *to) {
     unsigned char b[8];
-    if (io->write) ccn__put(b, *v, 8);
+    if (io->write) ccn__put(b, *from, 8);
     ccn__io_bytes(io, b, 8);
-    if (!io->write) *v = ccn__get(b, 8);
+    if (!io->write) *to = ccn__get(b, 8);
 }
-static void ccn__xfer_u32(ccn__io *io, uint32_t *v) {
+static void ccn__xfer_u32(ccn__io *io, const uint32_t *from, uint32_t *to) {
     unsigned char b[4];
-    if (io->write) ccn__put(b, *v, 4);
+    if (io->write) ccn__put(b, *from, 4);
     ccn__io_bytes(io, b, 4);
-    if (!io->write) *v = (uint32_t)ccn__get(b, 4);
+    if (!io->write) *to = (uint32_t)ccn__get(b, 4);
 }
-static void ccn__xfer_i32(ccn__io *io, int *v) { /* two's complement */
-    uint32_t u = (uint32_t)*v;
-    ccn__xfer_u32(io, &u);
-    *v = u <= 0x7FFFFFFFu ? (int)u : -(int)(0xFFFFFFFFu - u) - 1;
+static void ccn__xfer_i32(ccn__io *io, const int *from, int *to) { /* two's complement */
+    uint32_t u = io->write ? (uint32_t)*from : 0;
+    ccn__xfer_u32(io, &u, &u);
+    if (!io->write) *to = u <= 0x7FFFFFFFu ? (int)u : -(int)(0xFFFFFFFFu - u) - 1;
 }
-static void ccn__xfer_i64(ccn__io *io, int64_t *v) {
-    uint64_t u = (uint64_t)*v;
-    ccn__xfer_u64(io, &u);
-    *v = u <= 0x7FFFFFFFFFFFFFFFu ? (int64_t)u : -(int64_t)(0xFFFFFFFFFFFFFFFFu - u) - 1;
+static void ccn__xfer_i64(ccn__io *io, const int64_t *from, int64_t *to) {
+    uint64_t u = io->write ? (uint64_t)*from : 0;
+    ccn__xfer_u64(io, &u, &u);
+    if (!io->write) *to = u <= 0x7FFFFFFFFFFFFFFFu ? (int64_t)u : -(int64_t)(0xFFFFFFFFFFFFFFFFu - u) - 1;
 }
-static void ccn__xfer_f64(ccn__io *io, double *v) { /* IEEE-754 binary64 bits */
-    uint64_t u;
-    memcpy(&u, v, sizeof u);
-    ccn__xfer_u64(io, &u);
-    memcpy(v, &u, sizeof u);
+static void ccn__xfer_f64(ccn__io *io, const double *from, double *to) { /* IEEE-754 binary64 bits */
+    uint64_t u = 0;
+    if (io->write) memcpy(&u, from, sizeof u);
+    ccn__xfer_u64(io, &u, &u);
+    if (!io->write) memcpy(to, &u, sizeof u);
 }
 
 /* A double as a float: round to nearest, beyond FLT_MAX an infinity (spelled out: C leaves an
@@ -3099,7 +3110,7 @@ static float ccn__to_float(double d) {
 /* count reals, each real_size bytes in the file, in chunks of the buffer. In the build's own
    size the bits are copied (a NaN keeps its payload and stays signalling or quiet); in the other
    they are converted. */
-static void ccn__xfer_reals(ccn__io *io, ccn_real *v, size_t count) {
+static void ccn__xfer_reals(ccn__io *io, const ccn_real *from, ccn_real *to, size_t count) {
     size_t per = sizeof io->buf / (size_t)io->real_size, k, j;
     int same = io->real_size == (int)sizeof(ccn_real);
     for (k = 0; k < count; k += per) {
@@ -3109,15 +3120,15 @@ static void ccn__xfer_reals(ccn__io *io, ccn_real *v, size_t count) {
             for (j = 0; j < len; ++j) {
                 if (same) {
                     ccn__bits u;
-                    memcpy(&u, &v[k + j], sizeof u);
+                    memcpy(&u, &from[k + j], sizeof u);
                     ccn__put(b + sizeof(ccn__bits) * j, u, (int)sizeof(ccn__bits));
                 } else if (io->real_size == 4) {
-                    float f = ccn__to_float((double)v[k + j]);
+                    float f = ccn__to_float((double)from[k + j]);
                     uint32_t u;
                     memcpy(&u, &f, 4);
                     ccn__put(b + 4 * j, u, 4);
                 } else {
-                    double d = (double)v[k + j];
+                    double d = (double)from[k + j];
                     uint64_t u;
                     memcpy(&u, &d, 8);
                     ccn__put(b + 8 * j, u, 8);
@@ -3128,20 +3139,20 @@ static void ccn__xfer_reals(ccn__io *io, ccn_real *v, size_t count) {
             for (j = 0; j < len; ++j) {
                 if (same) {
                     ccn__bits u = (ccn__bits)ccn__get(b + sizeof(ccn__bits) * j, (int)sizeof(ccn__bits));
-                    memcpy(&v[k + j], &u, sizeof u);
+                    memcpy(&to[k + j], &u, sizeof u);
                 } else if (io->real_size == 4) {
                     uint32_t u = (uint32_t)ccn__get(b + 4 * j, 4);
                     float f;
                     memcpy(&f, &u, 4);
-                    v[k + j] = (ccn_real)f;
+                    to[k + j] = (ccn_real)f;
                 } else {
                     uint64_t u = ccn__get(b + 8 * j, 8);
                     double d;
                     memcpy(&d, &u, 8);
 #ifdef CCN_DOUBLE
-                    v[k + j] = d;
+                    to[k + j] = d;
 #else
-                    v[k + j] = ccn__to_float(d);
+                    to[k + j] = ccn__to_float(d);
 #endif
                 }
             }
@@ -3151,74 +3162,82 @@ static void ccn__xfer_reals(ccn__io *io, ccn_real *v, size_t count) {
 /* The CRC-32 of every byte so far: written, or read and compared (CCN_ERR_CHECKSUM). */
 static void ccn__xfer_crc(ccn__io *io) {
     uint32_t want = ~io->crc, got = want;
-    ccn__xfer_u32(io, &got);
+    ccn__xfer_u32(io, &got, &got);
     if (!io->write && io->status == CCN_OK && got != want) io->status = CCN_ERR_CHECKSUM;
 }
 
+/* A field's two ends for a transfer: the saved net's, and the loaded net's (none when saving). */
+#define CCN__ENDS(field) &src->field, dst ? &dst->field : NULL
+
 /* Everything after magic and version up to the first CRC: the sizes a loader needs before it
-   allocates, the configuration, the counters and the generator. */
-static void ccn__xfer_head(ccn__io *io, ccn_net *net, uint64_t *length, uint64_t *n_links, uint64_t *p) {
+   allocates, the configuration, the counters and the generator. Saving: src is the net, dst
+   NULL. Loading: both are the net being filled. */
+static void ccn__xfer_head(ccn__io *io, const ccn_net *src, ccn_net *dst, uint64_t *length, uint64_t *n_links,
+                           uint64_t *p) {
     uint32_t real_size = (uint32_t)io->real_size;
-    int k, flags;
-    ccn__xfer_u32(io, &real_size);
+    int k, flags = src->td_started | src->unlearned << 1 | src->stepped << 2;
+    ccn__xfer_u32(io, &real_size, &real_size);
     io->real_size = real_size == 4 || real_size == 8 ? (int)real_size : 0; /* 0: refused after the CRC */
-    ccn__xfer_u64(io, length);
-#define CCN__XFER_FIELD(field, t) ccn__xfer_##t(io, &net->cfg.field);
+    ccn__xfer_u64(io, length, length);
+#define CCN__XFER_FIELD(field, t) ccn__xfer_##t(io, CCN__ENDS(cfg.field));
     CCN__CONFIG_FIELDS(CCN__XFER_FIELD)
 #undef CCN__XFER_FIELD
-    ccn__xfer_u64(io, n_links);
-    ccn__xfer_u64(io, p);
-    ccn__xfer_i32(io, &net->stage);
-    flags = net->td_started | net->unlearned << 1 | net->stepped << 2;
-    ccn__xfer_i32(io, &flags);
-    if (!io->write) {
-        net->td_started = flags & ~6; /* an unknown bit stays here, where the loader refuses it */
-        net->unlearned = flags >> 1 & 1;
-        net->stepped = flags >> 2 & 1;
+    ccn__xfer_u64(io, n_links, n_links);
+    ccn__xfer_u64(io, p, p);
+    ccn__xfer_i32(io, CCN__ENDS(stage));
+    ccn__xfer_i32(io, &flags, &flags);
+    if (dst) {
+        dst->td_started = flags & ~6; /* an unknown bit stays here, where the loader refuses it */
+        dst->unlearned = flags >> 1 & 1;
+        dst->stepped = flags >> 2 & 1;
     }
-    ccn__xfer_u64(io, &net->steps);
-    ccn__xfer_u64(io, &net->opt_steps);
-    for (k = 0; k < 4; ++k) ccn__xfer_u64(io, &net->rng.s[k]);
+    ccn__xfer_u64(io, CCN__ENDS(steps));
+    ccn__xfer_u64(io, CCN__ENDS(opt_steps));
+    for (k = 0; k < 4; ++k) ccn__xfer_u64(io, CCN__ENDS(rng.s[k]));
     ccn__xfer_crc(io);
 }
 
 /* The links (each column's count, then every link), the scalar reals, every STATE array, and
-   the CRC of the whole file. Loading leaves the counts in link_off[0..n) for ccn__check_links. */
-static void ccn__xfer_body(ccn__io *io, ccn_net *net) {
+   the CRC of the whole file; src and dst as for the head. Loading leaves the counts in
+   link_off[0..n) for ccn__check_links. */
+static void ccn__xfer_body(ccn__io *io, const ccn_net *src, ccn_net *dst) {
     ccn__dims D;
     ccn_real scalars[CCN__SCALARS];
     size_t i;
-    ccn__dims_of(net, &D);
+    ccn__dims_of(src, &D);
     for (i = 0; i < D.n; ++i) {
-        int count = io->write ? net->link_off[i + 1] - net->link_off[i] : 0;
-        ccn__xfer_i32(io, &count);
-        if (!io->write) net->link_off[i] = count;
+        int count = dst ? 0 : src->link_off[i + 1] - src->link_off[i];
+        ccn__xfer_i32(io, &count, &count);
+        if (dst) dst->link_off[i] = count;
     }
     for (i = 0; i < D.links; ++i) {
-        ccn__xfer_i32(io, &net->links[i].type);
-        ccn__xfer_i32(io, &net->links[i].column);
-        ccn__xfer_i32(io, &net->links[i].feature);
+        ccn__xfer_i32(io, CCN__ENDS(links[i].type));
+        ccn__xfer_i32(io, CCN__ENDS(links[i].column));
+        ccn__xfer_i32(io, CCN__ENDS(links[i].feature));
     }
-    scalars[0] = net->alpha;
-    scalars[1] = net->adam_b1t;
-    scalars[2] = net->adam_b2t;
-    scalars[3] = net->td_gamma;
-    scalars[4] = net->td_delta;
-    ccn__xfer_reals(io, scalars, CCN__SCALARS);
-    net->alpha = scalars[0];
-    net->adam_b1t = scalars[1];
-    net->adam_b2t = scalars[2];
-    net->td_gamma = scalars[3];
-    net->td_delta = scalars[4];
+    scalars[0] = src->alpha;
+    scalars[1] = src->adam_b1t;
+    scalars[2] = src->adam_b2t;
+    scalars[3] = src->td_gamma;
+    scalars[4] = src->td_delta;
+    ccn__xfer_reals(io, scalars, scalars, CCN__SCALARS);
+    if (dst) {
+        dst->alpha = scalars[0];
+        dst->adam_b1t = scalars[1];
+        dst->adam_b2t = scalars[2];
+        dst->td_gamma = scalars[3];
+        dst->td_delta = scalars[4];
+    }
 #define CCN__XFER_LAYOUT(field, count)
 #define CCN__XFER_LINKS(field, count)
 #define CCN__XFER_SCRATCH(field, count)
-#define CCN__XFER_STATE(field, count) ccn__xfer_reals(io, net->field, count);
+#define CCN__XFER_STATE(field, count) ccn__xfer_reals(io, src->field, dst ? dst->field : NULL, count);
 #define CCN__XFER(field, type, count, role) CCN__XFER_##role(field, count)
     CCN__ARRAYS(CCN__XFER)
 #undef CCN__XFER
     ccn__xfer_crc(io);
 }
+#undef CCN__ENDS
 
 /* The file's size for a net of these dimensions with reals of real_size bytes; 0 on overflow. */
 static int ccn__file_bytes(const ccn_net *net, int real_size, size_t *out) {
@@ -3243,23 +3262,25 @@ CCN_API size_t ccn_saved_size(const ccn_net *net) {
     return ccn__file_bytes(net, (int)sizeof(ccn_real), &bytes) ? bytes : 0;
 }
 
-CCN_API ccn_result ccn_save_as(const ccn_net *src, int real_size, ccn_write_fn write, void *user) {
+/* The net stays const throughout (no cast): the transfers only read it (section 12). */
+CCN_API ccn_result ccn_save_as(const ccn_net *net, int real_size, ccn_write_fn write, void *user) {
     ccn__io io;
-    ccn_net *net = (ccn_net *)(uintptr_t)src; /* a transfer only reads the net when saving */
     uint64_t length, n_links, p;
     uint32_t version = CCN__FILE_VERSION;
+    unsigned char magic[8];
     size_t bytes;
-    if (!src || !write) return CCN_ERR_NULL_ARGUMENT;
+    if (!net || !write) return CCN_ERR_NULL_ARGUMENT;
     if (real_size != 4 && real_size != 8) return CCN_ERR_BAD_REAL_SIZE;
     if (!ccn__file_bytes(net, real_size, &bytes)) return CCN_ERR_TOO_LARGE;
     length = bytes;
     n_links = net->n_links;
     p = net->p;
+    memcpy(magic, ccn__magic, sizeof magic);
     ccn__io_init(&io, write, NULL, user, real_size);
-    ccn__io_bytes(&io, (unsigned char *)(uintptr_t)ccn__magic, 8);
-    ccn__xfer_u32(&io, &version);
-    ccn__xfer_head(&io, net, &length, &n_links, &p);
-    ccn__xfer_body(&io, net);
+    ccn__io_bytes(&io, magic, sizeof magic);
+    ccn__xfer_u32(&io, &version, &version);
+    ccn__xfer_head(&io, net, NULL, &length, &n_links, &p);
+    ccn__xfer_body(&io, net, NULL);
     return io.status;
 }
 
@@ -3302,6 +3323,12 @@ static int ccn__check_links(ccn_net *net) {
     return ccn__place_columns(net);
 }
 
+/* The largest alpha a net holds: ccn_set_step_size's bound, or that bound as a float where that
+   is larger (1e30 rounds up to 1.0000000150e30), which a float net saves, and a double net that
+   loads its file then holds. */
+#define CCN__ALPHA_MAX                                                                              \
+    ((double)(float)CCN__SETTING_MAX > CCN__SETTING_MAX ? (double)(float)CCN__SETTING_MAX : CCN__SETTING_MAX)
+
 /* Reads one file. avail: the bytes the source holds (CCN__UNKNOWN_SIZE for a stream), so that
    a memory source that is short or long is refused before anything is allocated. */
 static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *alloc, ccn_net **out) {
@@ -3318,7 +3345,7 @@ static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *al
     if (ccn__get(first + 8, 4) != CCN__FILE_VERSION) return CCN_ERR_BAD_VERSION;
     ccn__io_crc(io, first, sizeof first);
     memset(&d, 0, sizeof d);
-    ccn__xfer_head(io, &d, &length, &n_links, &p);
+    ccn__xfer_head(io, &d, &d, &length, &n_links, &p);
     if (io->status != CCN_OK) return io->status;
     if (length > avail) return CCN_ERR_TRUNCATED;
     if (avail != CCN__UNKNOWN_SIZE && length < avail) return CCN_ERR_TRAILING_DATA;
@@ -3337,9 +3364,9 @@ static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *al
     if (!(bytes = ccn__place(&d, NULL)) || !ccn__file_bytes(&d, io->real_size, &want)) return CCN_ERR_TOO_LARGE;
     if (want != length) return CCN_ERR_BAD_FILE;
     if (!(net = ccn__new_net(&d, alloc, bytes))) return CCN_ERR_OUT_OF_MEMORY;
-    ccn__xfer_body(io, net);
+    ccn__xfer_body(io, net, net);
     r = io->status;
-    if (r == CCN_OK && (!ccn__check_links(net) || !ccn__finite_in((double)net->alpha, 0.0, CCN__SETTING_MAX) ||
+    if (r == CCN_OK && (!ccn__check_links(net) || !ccn__finite_in((double)net->alpha, 0.0, CCN__ALPHA_MAX) ||
                         !(net->td_gamma >= 0 && net->td_gamma <= 1)))
         r = CCN_ERR_BAD_FILE;
     if (r != CCN_OK) {

@@ -3,7 +3,7 @@
 # CCN_DOUBLE, the header as C++ (g++, clang++), a two-file CCN_STATIC link, gcc for AVX2 (where
 # ccn.h sums the pre-activations of small fan-in eight columns at once), and every example at a
 # tiny size. Before the legs run it writes the same net from a float and a double build
-# (tests/fixture.c) for the suite's cross-precision test, which finds them through CCN_TEST_DIR.
+# (tests/fixture.c) for the suite's cross-precision tests, which find them through CCN_TEST_DIR.
 # A leg whose compiler is missing, or whose instructions this processor lacks, is skipped and
 # reported. The last line is the total:
 # "N passed, N failed"; the exit status is non-zero if anything failed.
@@ -63,12 +63,14 @@ done
 wait
 
 # the cross-precision fixtures: the same net saved by a float and by a double build
-# (tests/fixture.c), for the suite's test_other_precision, which finds them in CCN_TEST_DIR
+# (tests/fixture.c), for the suite's test_other_precision, and the bounds nets (every real
+# setting at its extremes) each build saves in its own real size and in the other, for
+# test_settings_bounds_other_build; the suite finds them in CCN_TEST_DIR
 for rs in 4 8; do
     def=""; [ $rs = 8 ] && def="-DCCN_DOUBLE"
-    rm -f "$out/fixture-$rs.ccn"
+    rm -f "$out/fixture-$rs.ccn" "$out/bounds-$rs.ccn" "$out/bounds-$rs-as-$((12 - rs)).ccn"
     if ! { gcc -std=c99 $def $BASE $W $C_ONLY -o "$out/fixture-$rs" tests/fixture.c -lm &&
-           $RUNNER "$out/fixture-$rs" "$out/fixture-$rs.ccn"; } >"$out/fixture-$rs.log" 2>&1; then
+           $RUNNER "$out/fixture-$rs" "$out/fixture-$rs.ccn" "$out/bounds-$rs.ccn" "$out/bounds-$rs-as-$((12 - rs)).ccn"; } >"$out/fixture-$rs.log" 2>&1; then
         echo "FAIL fixture-$rs: the cross-precision fixture was not written:"; sed -n 1,20p "$out/fixture-$rs.log"
         failed=$((failed + 1))
     fi

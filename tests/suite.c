@@ -1,6 +1,6 @@
 /* The test suite: one program, compiled as C and as C++, in float and with CCN_DOUBLE.
    Usage: suite [label] [name-filter] */
-#define _POSIX_C_SOURCE 200809L /* pthreads (test_health.c): part of the C library here */
+#define _POSIX_C_SOURCE 200809L /* pthreads (test_health.c, test_threads.c): part of the C library here */
 #define CCN_IMPLEMENTATION
 #include "util.h"
 #include "test_core.c"
@@ -11,6 +11,7 @@
 #include "test_save.c"
 #include "test_health.c"
 #include "test_api.c"
+#include "test_threads.c"
 
 static const th_case suite_cases[] = {
     {"version", test_version},
@@ -64,6 +65,9 @@ static const th_case suite_cases[] = {
     {"save_load_continues_bit_identically", test_save_load_continues_bit_identically},
     {"file_format_is_as_documented", test_file_format_is_as_documented},
     {"other_precision", test_other_precision},
+    {"settings_bounds_round_trip", test_settings_bounds_round_trip},
+    {"settings_bounds_other_build", test_settings_bounds_other_build},
+    {"settings_past_bounds", test_settings_past_bounds},
     {"truncated_and_flipped_files", test_truncated_and_flipped_files},
     {"bad_file_contents", test_bad_file_contents},
     {"nan_payloads_round_trip", test_nan_payloads_round_trip},
@@ -80,6 +84,9 @@ static const th_case suite_cases[] = {
     {"result_strings", test_result_strings},
     {"path_errors", test_path_errors},
     {"copy_and_load_leave_the_callers_settings", test_copy_and_load_leave_the_callers_settings},
+    {"threads_save_one_net", test_threads_save_one_net},
+    {"threads_read_one_net", test_threads_read_one_net},
+    {"threads_pool_step_is_bit_identical", test_threads_pool_step_is_bit_identical},
 };
 
 int main(int argc, char **argv) {

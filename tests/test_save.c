@@ -1,8 +1,10 @@
 /* Saving and loading: bit-identical continuation, the documented byte layout, the other
-   precision's files, every kind of bad file, and allocation failures in create, load and copy.
+   precision's files, every real setting at its extremes through a file (in both real sizes and
+   across builds), every kind of bad file, and allocation failures in create, load and copy.
    The CRC-32 and the offsets below are the test's own, taken from FILE FORMAT in ccn.h. */
 #include "util.h"
 #include "fixture_run.h"
+#include <float.h>
 
 #include "file_format.h"
 
@@ -268,7 +270,7 @@ static void test_file_format_is_as_documented(void) {
 
 /* Two files of the same net in different real sizes: equal but for the real size, the length
    and the checksums, and each real of `a` is the conversion of the same real of `b` (exact when
-   widening, round to nearest when narrowing). */
+   widening, round to nearest when narrowing, an infinity beyond FLT_MAX). */
 static int ts_converted(const unsigned char *a, size_t sa, const unsigned char *b, size_t sb) {
     int ra = (int)ts_get(a + TS_REAL_SIZE, 4), rb = (int)ts_get(b + TS_REAL_SIZE, 4), ok = 1;
     size_t at_a = ts_reals_at(a), at_b = ts_reals_at(b), k, count;
@@ -278,7 +280,7 @@ static int ts_converted(const unsigned char *a, size_t sa, const unsigned char *
     ok &= count == (sb - 4 - at_b) / (size_t)rb;
     for (k = 0; ok && k < count; ++k) {
         double va = ts_real(a + at_a + k * (size_t)ra, ra), vb = ts_real(b + at_b + k * (size_t)rb, rb);
-        double want = ra == 4 ? (double)(float)vb : vb;
+        double want = ra != 4 ? vb : vb > (double)FLT_MAX ? HUGE_VAL : vb < -(double)FLT_MAX ? -HUGE_VAL : (double)(float)vb;
         if (!(va == want || (va != va && vb != vb))) ok = 0;
     }
     return ok;
@@ -382,6 +384,315 @@ static void test_other_precision(void) {
         ccn_destroy(mine);
         ccn_destroy(fix[which]);
     }
+}
+
+/* ---- every value the library accepts round-trips --------------------------------------------- */
+
+#define TS_MORE 6 /* steps after a load */
+
+/* Where each double setting of tb_settings lies in a file (FILE FORMAT), 0 for the run-time ones. */
+static size_t ts_setting_at(const tb_setting *s) {
+    static const struct {
+        size_t field, at;
+    } map[] = {{offsetof(ccn_config, links), 56},          {offsetof(ccn_config, td_lambda), 80},
+               {offsetof(ccn_config, step_size), 92},      {offsetof(ccn_config, rms_beta), 100},
+               {offsetof(ccn_config, adam_beta1), 108},    {offsetof(ccn_config, adam_beta2), 116},
+               {offsetof(ccn_config, opt_epsilon), 124},   {offsetof(ccn_config, input_norm_rate), 136},
+               {offsetof(ccn_config, feature_norm_rate), 144}, {offsetof(ccn_config, norm_var_floor), 152},
+               {offsetof(ccn_config, init_scale), 160}};
+    size_t k;
+    if (s->where != TB_CONFIG) return 0;
+    for (k = 0; k < sizeof map / sizeof map[0]; ++k)
+        if (map[k].field == s->offset) return map[k].at;
+    return 0;
+}
+
+/* Writes v into a file in this build's real size. */
+static void ts_put_real(unsigned char *b, ccn_real v) {
+#ifdef CCN_DOUBLE
+    uint64_t u;
+#else
+    uint32_t u;
+#endif
+    memcpy(&u, &v, sizeof u);
+    ts_put(b, u, (int)sizeof u);
+}
+
+/* Just past the accepted range: below (which = 0) and above (1). */
+static double ts_past(const tb_setting *s, int which) {
+    if (s->where == TB_GAMMA) return which ? (double)tb_next_real(1, 2) : -(double)tb_next_real(0, 1);
+    if (which) return nextafter(s->hi, HUGE_VAL);
+    return s->lo > 0 ? nextafter(s->lo, 0) : -TB_DENORM_MIN;
+}
+
+/* A net loaded from `file` (any real size, made by this build or the other) continues bit for
+   bit: saved in this build's size its reals are the file's, converted; that file loads, and
+   the two nets give the same results, outputs and files for TS_MORE steps. With want_y (the
+   net that was saved, in this precision, run on), the loaded net's outputs are those too.
+   Returns the number of failures, each printed after `what`. */
+static int ts_bounds_continue(ccn_net *net, const unsigned char *file, size_t size, double gamma,
+                              const ccn_real *want_y, const char *what) {
+    ccn_net *again = NULL;
+    unsigned char *own, *f1, *f2;
+    size_t s_own, s1, s2;
+    ccn_result ra[TS_MORE], rb[TS_MORE];
+    ccn_real ya[TS_MORE], yb[TS_MORE];
+    int bad = 0;
+    own = ts_save(net, &s_own);
+    if (!ts_converted(own, s_own, file, size)) {
+        printf("    %s: the loaded net's reals are not the file's\n", what);
+        ++bad;
+    }
+    if (ccn_load_from_memory(own, s_own, NULL, &again) != CCN_OK) {
+        printf("    %s: the loaded net's own file does not load\n", what);
+        free(own);
+        return bad + 1;
+    }
+    memset(ya, 0, sizeof ya);
+    memset(yb, 0, sizeof yb);
+    tb_run(net, TB_STEPS, TB_STEPS + TS_MORE, gamma, ra, ya);
+    tb_run(again, TB_STEPS, TB_STEPS + TS_MORE, gamma, rb, yb);
+    f1 = ts_save(net, &s1);
+    f2 = ts_save(again, &s2);
+    if (memcmp(ra, rb, sizeof ra) != 0 || memcmp(ya, yb, sizeof ya) != 0 || s1 != s2 || memcmp(f1, f2, s1) != 0) {
+        printf("    %s: a reload does not continue bit for bit\n", what);
+        ++bad;
+    }
+    if (want_y && memcmp(ya, want_y, sizeof ya) != 0) {
+        printf("    %s: the loaded net does not continue as the saved one\n", what);
+        ++bad;
+    }
+    ccn_destroy(again);
+    free(own);
+    free(f1);
+    free(f2);
+    return bad;
+}
+
+/* Every real setting (tb_settings: the ccn_config doubles, ccn_set_step_size, TD's gamma; with
+   them the file's alpha, Adam's beta powers and gamma) at 0, -0, its smallest positive accepted
+   value and its largest: the net is created, runs, and its file in this build's real size loads
+   and continues bit for bit as the net itself; its file in the other size (ccn_save_as) loads
+   and continues bit for bit as a reload of it (from a float build: as the net itself). */
+static void test_settings_bounds_round_trip(void) {
+    const int rs = (int)sizeof(ccn_real), other = 12 - rs;
+    int k, bad = 0;
+    for (k = 0; k < TB_CASES; ++k) {
+        const tb_setting *s;
+        double value, gamma;
+        ccn_result why, r, ra[TS_MORE], rb[TS_MORE];
+        ccn_net *a = tb_case_net(k, &s, &value, &gamma, &why), *b = NULL;
+        ccn_real ya[TS_MORE], yb[TS_MORE];
+        unsigned char *f1, *f2, *f3;
+        size_t s1, s2, s3;
+        ts_sink sink;
+        char what[160];
+        snprintf(what, sizeof what, "%s = %.17g", s->name, value);
+        if (!a) {
+            printf("    %s: refused (%s)\n", what, ccn_result_string(why));
+            ++bad;
+            continue;
+        }
+        memset(&sink, 0, sizeof sink);
+        memset(ya, 0, sizeof ya);
+        memset(yb, 0, sizeof yb);
+        f1 = ts_save(a, &s1);
+        CHECK(ccn_save_as(a, other, ts_write, &sink) == CCN_OK);
+        tb_run(a, TB_STEPS, TB_STEPS + TS_MORE, gamma, ra, ya);
+        f2 = ts_save(a, &s2);
+        if ((r = ccn_load_from_memory(f1, s1, NULL, &b)) != CCN_OK) {
+            printf("    %s: its %d-byte file does not load: %s\n", what, rs, ccn_result_string(r));
+            ++bad;
+        } else {
+            tb_run(b, TB_STEPS, TB_STEPS + TS_MORE, gamma, rb, yb);
+            f3 = ts_save(b, &s3);
+            if (memcmp(ra, rb, sizeof ra) != 0 || memcmp(ya, yb, sizeof ya) != 0 || s2 != s3 || memcmp(f2, f3, s2) != 0) {
+                printf("    %s: its %d-byte file does not continue bit for bit\n", what, rs);
+                ++bad;
+            }
+            free(f3);
+            ccn_destroy(b);
+            b = NULL;
+        }
+        if ((r = ccn_load_from_memory(sink.data, sink.size, NULL, &b)) != CCN_OK) {
+            printf("    %s: its %d-byte file (ccn_save_as) does not load: %s\n", what, other, ccn_result_string(r));
+            ++bad;
+        } else {
+            char w2[200];
+            snprintf(w2, sizeof w2, "%s, its %d-byte file (ccn_save_as)", what, other);
+            bad += ts_bounds_continue(b, sink.data, sink.size, gamma, rs == 4 ? ya : NULL, w2);
+            ccn_destroy(b);
+        }
+        free(f1);
+        free(f2);
+        free(sink.data);
+        ccn_destroy(a);
+    }
+    CHECK(bad == 0);
+}
+
+/* The other build's bounds files (tests/fixture.c, run by tests/run.sh: every case of
+   test_settings_bounds_round_trip saved in that build's real size and in this one's, one
+   after another): each net loads, is the case this build makes (configuration, links, counters
+   and generator), and continues bit for bit as a reload of it. */
+static void test_settings_bounds_other_build(void) {
+    const int rs = (int)sizeof(ccn_real), other = 12 - rs;
+    int which, bad = 0;
+    for (which = 0; which < 2; ++which) {
+        char path[512], name[64];
+        unsigned char *data;
+        size_t size;
+        ts_source src;
+        int k;
+        if (which == 0) snprintf(name, sizeof name, "bounds-%d.ccn", other);
+        else snprintf(name, sizeof name, "bounds-%d-as-%d.ccn", other, rs);
+        ts_path(path, sizeof path, name);
+        data = ts_read_file(path, &size);
+        if (!data) printf("    %s is missing: run the suite through tests/run.sh, which writes it\n", path);
+        CHECK(data != NULL);
+        if (!data) continue;
+        src.data = data;
+        src.size = size;
+        src.at = 0;
+        for (k = 0; k < TB_CASES && src.at + TS_HEAD <= size; ++k) {
+            const tb_setting *s;
+            double value, gamma;
+            ccn_result why, r;
+            size_t at = src.at, len = (size_t)ts_get(data + at + TS_LENGTH, 8);
+            ccn_net *net = NULL, *mine = tb_case_net(k, &s, &value, &gamma, &why);
+            char what[200];
+            snprintf(what, sizeof what, "%s = %.17g, %s", s->name, value, name);
+            if ((r = ccn_load(ts_read, &src, NULL, &net)) != CCN_OK) {
+                printf("    %s: does not load: %s\n", what, ccn_result_string(r));
+                ++bad;
+            } else if (!mine) {
+                ++bad;
+            } else {
+                unsigned char *f;
+                size_t fs;
+                f = ts_save(mine, &fs);
+                if (memcmp(f + TS_N_INPUTS, data + at + TS_N_INPUTS, TS_CRC1 - TS_N_INPUTS) != 0 ||
+                    memcmp(f + TS_HEAD, data + at + TS_HEAD, ts_reals_at(f) - TS_HEAD) != 0) {
+                    printf("    %s: not the net this build makes\n", what);
+                    ++bad;
+                }
+                bad += ts_bounds_continue(net, data + at, len, gamma, NULL, what);
+                free(f);
+            }
+            ccn_destroy(net);
+            ccn_destroy(mine);
+            src.at = at + len; /* the next file, whatever this one did */
+        }
+        CHECK(k == TB_CASES && src.at == size);
+        free(data);
+    }
+    CHECK(bad == 0);
+}
+
+/* Just past each setting's range: ccn_create (and ccn_config_resolve) refuse it with the
+   setting's error, and so does the loader, given a file that says it (checksums fixed);
+   ccn_set_step_size and ccn_td_step refuse theirs and change nothing. In the file's scalars,
+   the next real past what a net can hold (alpha: 1e30 as a float or as a double, whichever is
+   larger; gamma: [0, 1]) is CCN_ERR_BAD_FILE, and that largest alpha itself loads. */
+static void test_settings_past_bounds(void) {
+    const int rs = (int)sizeof(ccn_real);
+    int i, which, bad = 0;
+    for (i = 0; i < TB_SETTINGS; ++i) {
+        const tb_setting *s = &tb_settings[i];
+        for (which = 0; which < 2; ++which) {
+            double past = ts_past(s, which);
+            ccn_config c = tb_case_config(s, past), resolved;
+            ccn_net *net = (ccn_net *)&resolved, *loaded = NULL;
+            ccn_result r;
+            if (s->where == TB_CONFIG) {
+                size_t size, at = ts_setting_at(s);
+                unsigned char *f;
+                ccn_net *ok;
+                ccn_config good = tb_case_config(s, s->hi);
+                uint64_t u;
+                r = ccn_create(&c, NULL, &net);
+                if (r != s->refused || net != NULL || ccn_config_resolve(&c, &resolved) != s->refused) {
+                    printf("    ccn_create with %s = %.17g: %s\n", s->name, past, ccn_result_string(r));
+                    ++bad;
+                }
+                ok = tu_create(&good);
+                f = ts_save(ok, &size);
+                memcpy(&u, &past, 8);
+                CHECK(at != 0 && ts_f64(f + at) == s->hi);
+                ts_put(f + at, u, 8);
+                ts_fix_crcs(f, size);
+                if ((r = ccn_load_from_memory(f, size, NULL, &loaded)) != s->refused || loaded != NULL) {
+                    printf("    a file with %s = %.17g: %s\n", s->name, past, ccn_result_string(r));
+                    ++bad;
+                }
+                ccn_destroy(loaded);
+                ccn_destroy(ok);
+                free(f);
+            } else {
+                unsigned char *before, *after;
+                size_t sb, sa;
+                ccn_real x[2] = {CCN_R(0.5), CCN_R(-0.25)}, y = 0;
+                net = tu_create(&c);
+                tb_run(net, 0, 3, -1.0, NULL, NULL);
+                before = ts_save(net, &sb);
+                r = s->where == TB_SET_STEP ? ccn_set_step_size(net, past) : ccn_td_step(net, x, 0, (ccn_real)past, &y);
+                after = ts_save(net, &sa);
+                if (r != s->refused || sa != sb || memcmp(before, after, sb) != 0) {
+                    printf("    %s %.17g: %s%s\n", s->name, past, ccn_result_string(r),
+                           memcmp(before, after, sb) ? ", and the net changed" : "");
+                    ++bad;
+                }
+                free(before);
+                free(after);
+                ccn_destroy(net);
+            }
+        }
+    }
+    { /* the file's scalars, each written into a saved file (checksums fixed) */
+        ccn_config c = tb_config(CCN_ADAM);
+        ccn_net *net = tu_create(&c), *loaded;
+        const double alpha_max = (double)(float)1e30 > 1e30 ? (double)(float)1e30 : 1e30;
+        const ccn_real held = (ccn_real)alpha_max, tiny = tb_next_real(0, 1);
+        struct {
+            const char *what;
+            int index; /* alpha 0, gamma 3 */
+            ccn_real value;
+            ccn_result want;
+        } cases[] = {
+            {"alpha, the largest a net holds", 0, held, CCN_OK},
+            {"alpha, the next real", 0, tb_next_real(held, (ccn_real)HUGE_VAL), CCN_ERR_BAD_FILE},
+            {"alpha -0", 0, -CCN_R(0.0), CCN_OK},
+            {"alpha, the negative real nearest 0", 0, -tiny, CCN_ERR_BAD_FILE},
+            {"gamma 1", 3, CCN_R(1.0), CCN_OK},
+            {"gamma, the next real past 1", 3, tb_next_real(1, 2), CCN_ERR_BAD_FILE},
+            {"gamma, the negative real nearest 0", 3, -tiny, CCN_ERR_BAD_FILE},
+        };
+        size_t size, at;
+        unsigned char *f;
+        int nc = (int)(sizeof cases / sizeof cases[0]);
+        tb_run(net, 0, 3, -1.0, NULL, NULL);
+        CHECK(ccn_set_step_size(net, nan("")) == CCN_ERR_BAD_STEP_SIZE);
+        f = ts_save(net, &size);
+        at = ts_reals_at(f);
+        for (i = 0; i < nc; ++i) {
+            ccn_result r;
+            ccn_real v = cases[i].value;
+            unsigned char *g = (unsigned char *)malloc(size);
+            memcpy(g, f, size);
+            ts_put_real(g + at + (size_t)(cases[i].index * rs), v);
+            ts_fix_crcs(g, size);
+            loaded = NULL;
+            if ((r = ccn_load_from_memory(g, size, NULL, &loaded)) != cases[i].want || (r == CCN_OK) != (loaded != NULL)) {
+                printf("    a file with %s (%.9g): %s\n", cases[i].what, (double)v, ccn_result_string(r));
+                ++bad;
+            }
+            ccn_destroy(loaded);
+            free(g);
+        }
+        free(f);
+        ccn_destroy(net);
+    }
+    CHECK(bad == 0);
 }
 
 /* ---- bad files ------------------------------------------------------------------------------ */
