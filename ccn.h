@@ -321,8 +321,10 @@ typedef enum ccn_result {
     CCN_ERR_BAD_STAGES,      /* columns_per_stage or steps_per_stage negative or too large   */
     CCN_ERR_BAD_LEARNER,     /* learner unknown, td_lambda outside [0, 1], CCN_TD with more
                                 than one output, or ccn_td_step on a net without CCN_TD     */
-    CCN_ERR_BAD_OPTIMIZER,   /* optimizer unknown, a beta outside [0, 1), epsilon not > 0, or
-                                scale_readout_step or refuse_nonfinite not 0 or 1            */
+    CCN_ERR_BAD_OPTIMIZER,   /* optimizer unknown, a beta outside [0, 1), epsilon not > 0,
+                                scale_readout_step or refuse_nonfinite not 0 or 1, clip_norm
+                                or obgd_kappa negative, NaN or above 1e30, or obgd_kappa > 0
+                                without CCN_TD and CCN_SGD                                   */
     CCN_ERR_BAD_NORMALIZATION, /* a rate outside (0, 1] or a variance floor not > 0          */
     CCN_ERR_BAD_GAMMA,       /* gamma outside [0, 1] or NaN                                  */
     CCN_ERR_NOT_FINITE,      /* an input, target, cumulant or dL/dy that is NaN or infinite  */
@@ -386,6 +388,10 @@ typedef struct ccn_config {
     int n_workers;         /* workers a ccn_parallel_fn may use (scratch each), 0 -> 1      */
     int refuse_nonfinite;  /* 1: a learning update that would make a parameter or optimiser
                               moment NaN or infinite is refused: CCN_ERR_DIVERGED, unchanged */
+    double clip_norm;      /* > 0: the update direction u is scaled by min(1, clip_norm / |u|_2)
+                              before the optimiser (NUMERIC HEALTH); 0: off                 */
+    double obgd_kappa;     /* > 0 (CCN_TD with CCN_SGD): ObGD's bound, alpha / max(1, alpha
+                              kappa max(|delta|, 1) |E|_1) (NUMERIC HEALTH); 0: off          */
 } ccn_config;
 
 /* Spreading a step over threads, with the caller's threads: ccn_set_parallel installs a
@@ -543,6 +549,10 @@ CCN_API void ccn_optimizer_state(const ccn_net *net, const ccn_real **first, con
    buffer, traces, eligibility, optimiser moments, states, outputs, normalisation statistics, RTRL
    sensitivities (every array a saved file holds). One pass over them: O(ccn_saved_size()). */
 CCN_API size_t ccn_nonfinite_count(const ccn_net *net);
+/* The largest |dh/dtheta| (and |dc/dtheta| for lstm) the net keeps: ColoR's traces or exact RTRL's
+   sensitivities; NaN if one is NaN, 0 for CCN_FORWARD. One pass over them. Their growth is the
+   first sign of exploding gradients, long before anything overflows (NUMERIC HEALTH). */
+CCN_API ccn_real ccn_trace_max(const ccn_net *net);
 
 /* ---- saving and loading (FILE FORMAT above) -------------------------------------------------- */
 /* A write callback takes size bytes and returns how many it took (fewer: CCN_ERR_IO). A read
@@ -701,13 +711,15 @@ CCN_API const char *ccn_result_string(ccn_result r) {
         return "learner must be CCN_SUPERVISED or CCN_TD (one output, td_lambda in [0, 1])";
     case CCN_ERR_BAD_OPTIMIZER:
         return "optimizer must be CCN_SGD, CCN_RMSPROP or CCN_ADAM, betas in [0, 1), epsilon > 0, "
-               "scale_readout_step and refuse_nonfinite 0 or 1";
+               "scale_readout_step and refuse_nonfinite 0 or 1, clip_norm and obgd_kappa in [0, 1e30], "
+               "obgd_kappa only with CCN_TD and CCN_SGD";
     case CCN_ERR_BAD_NORMALIZATION: return "normalisation rates must be in (0, 1], the floor > 0";
     case CCN_ERR_BAD_GAMMA: return "gamma must be in [0, 1]";
     case CCN_ERR_NOT_FINITE: return "an input, target, cumulant or dL/dy was NaN or infinite";
     case CCN_ERR_NO_MORE_STAGES: return "the net is already in its last stage";
     case CCN_ERR_BAD_WORKERS: return "n_workers must be in [0, CCN_MAX_WORKERS]";
-    case CCN_ERR_DIVERGED: return "the update would have made a parameter NaN or infinite: refused";
+    case CCN_ERR_DIVERGED:
+        return "the update would have made a parameter or an optimiser moment NaN or infinite: refused";
     case CCN_ERR_IO: return "a write callback or a file operation failed";
     case CCN_ERR_BUFFER_TOO_SMALL: return "the buffer is smaller than ccn_saved_size()";
     case CCN_ERR_BAD_MAGIC: return "not a ccn.h file";
@@ -865,7 +877,9 @@ CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out) {
     if ((r.optimizer != CCN_SGD && r.optimizer != CCN_RMSPROP && r.optimizer != CCN_ADAM) ||
         !(r.rms_beta >= 0.0 && r.rms_beta < 1.0) || !(r.adam_beta1 >= 0.0 && r.adam_beta1 < 1.0) ||
         !(r.adam_beta2 >= 0.0 && r.adam_beta2 < 1.0) || !ccn__finite_in(r.opt_epsilon, CCN__SETTING_MIN, CCN__SETTING_MAX) ||
-        (r.scale_readout_step != 0 && r.scale_readout_step != 1) || (r.refuse_nonfinite != 0 && r.refuse_nonfinite != 1))
+        (r.scale_readout_step != 0 && r.scale_readout_step != 1) || (r.refuse_nonfinite != 0 && r.refuse_nonfinite != 1) ||
+        !ccn__finite_in(r.clip_norm, 0.0, CCN__SETTING_MAX) || !ccn__finite_in(r.obgd_kappa, 0.0, CCN__SETTING_MAX) ||
+        (r.obgd_kappa > 0.0 && (r.learner != CCN_TD || r.optimizer != CCN_SGD)))
         return CCN_ERR_BAD_OPTIMIZER;
     if (!ccn__finite_in(r.input_norm_rate, CCN__SETTING_MIN, 1.0) ||
         !ccn__finite_in(r.feature_norm_rate, CCN__SETTING_MIN, 1.0) ||
@@ -1860,6 +1874,15 @@ typedef struct ccn__opt { /* an optimiser's constants for one update (its rules:
     ccn_real eps;
 } ccn__opt;
 
+/* What a measuring pass of an update finds (section 8): with norms 0, a check (refuse_nonfinite):
+   check is 0 when every value the update would write is finite; with norms 1, the direction u's
+   sums, in double: sq of (scale u)^2, l1 of |u|. */
+typedef struct ccn__sums {
+    int norms;
+    ccn_real check;
+    double sq, l1, scale;
+} ccn__sums;
+
 typedef struct ccn__ride {
     int ride;
     ccn_real decay, coef;
@@ -2028,7 +2051,7 @@ CCN__NOINLINE static void ccn__trace2_call(ccn_real *CCN__RESTRICT eh, ccn_real 
 }
 
 static void ccn__apply(ccn_net *net, size_t k0, size_t count, const ccn_real *CCN__RESTRICT src, ccn_real coef,
-                       const ccn__opt *o, ccn_real *check);
+                       const ccn__opt *o, ccn__sums *check);
 
 static void ccn__elig(ccn_real *CCN__RESTRICT E, const ccn_real *CCN__RESTRICT e, size_t len, ccn_real decay, ccn_real c) {
     size_t k;
@@ -2263,7 +2286,7 @@ typedef struct ccn__job {
     const ccn_real *src, *col_coef; /* the update phase: direction and per-column coefficient  */
     ccn_real coef;
     const ccn__opt *opt;
-    ccn_real *check;                /* the update phase: NULL to apply, else only check (one thread) */
+    ccn__sums *check;               /* the update phase: NULL to apply, else only measure (one thread) */
 } ccn__job;
 
 
@@ -2535,18 +2558,51 @@ static ccn_result ccn__api_accumulate_state_gradient(ccn_net *net, const ccn_rea
 /* ============================================================================================
    8. Optimisers: theta[k] += alpha * rule(u), u = coef * src[j], over a run of parameters. Each
    rule is one inline function, used both to apply an update and (refuse_nonfinite) to check,
-   before anything is written, that every value it would write is finite.
+   before anything is written, that every value it would write is finite. The bounds on an update
+   (clip_norm, obgd_kappa) need the direction's norms before anything moves: a measuring pass of
+   the same walk sums them first, as the check does (ccn__update).
    ============================================================================================ */
 
+/* RMSProp and Adam saturate the direction's entry at +-U and their moments at U (m) and V = U^2
+   (v): U = 2^50 in float, 2^450 in double. So a finite update never makes a moment infinite:
+   rounding to nearest is monotone and U, V are powers of 2 (representable), so with |s| <= U,
+   |m| <= U, v <= V, 0 <= beta < 1 and c = fl(1 - beta) <= 1: fl(s s) <= V, fl(beta v) <= V and
+   fl(c s s) <= V, the blend is at most 2V (2^101 in float, far below FLT_MAX) and the min takes
+   it back to V; |m| likewise stays below 2U before its saturation. Adam's denominator
+   sqrt(fl(v c2)), c2 = 1 / (1 - beta2^t) <= 2^24 in float (beta2 < 1 as a float is at most
+   1 - 2^-24; 2^53 in double), stays finite too: v c2 <= 2^124 (2^953 in double), and m c1 as
+   well. The direction itself saturates, not only its square: the rules are invariant to the
+   scale of u, and an entry past U then moves its parameter about as far as the exact rule
+   would (alpha / sqrt(1 - beta) when it dominates v), where a square saturated alone would have
+   it move by alpha u / sqrt(V), without bound. A NaN stays a NaN (refuse_nonfinite sees it); an
+   infinite moment (a file written before this) comes back to the bound. The bounds lie far past
+   any direction of a run that has not already blown up, so ordinary runs keep their bits. */
+#ifdef CCN_DOUBLE
+#define CCN__P50 1125899906842624.0 /* 2^50 */
+#define CCN__U_MAX (CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50)
+#else
+#define CCN__U_MAX 1125899906842624.0f
+#endif
+#define CCN__V_MAX (CCN__U_MAX * CCN__U_MAX)
+
+/* x within [-hi, hi]; a NaN passes through (the comparisons are false). */
+CCN__INLINE ccn_real ccn__sat(ccn_real x, ccn_real hi) {
+    x = hi < x ? hi : x;
+    return x < -hi ? -hi : x;
+}
+
 CCN__INLINE ccn_real ccn__rmsprop(ccn_real th, ccn_real *v, ccn_real u, ccn_real alpha, ccn_real beta, ccn_real eps) {
-    *v = beta * *v + (CCN_R(1) - beta) * u * u;
-    return th + alpha * u / (CCN__SQRT(*v) + eps);
+    ccn_real s = ccn__sat(u, CCN__U_MAX), b = beta * *v + (CCN_R(1) - beta) * s * s;
+    *v = b > CCN__V_MAX ? CCN__V_MAX : b;
+    return th + alpha * s / (CCN__SQRT(*v) + eps);
 }
 
 CCN__INLINE ccn_real ccn__adam(ccn_real th, ccn_real *m, ccn_real *v, ccn_real u, ccn_real alpha, ccn_real b1,
                                ccn_real b2, ccn_real c1, ccn_real c2, ccn_real eps) {
-    *m = b1 * *m + (CCN_R(1) - b1) * u;
-    *v = b2 * *v + (CCN_R(1) - b2) * u * u;
+    ccn_real s = ccn__sat(u, CCN__U_MAX), b;
+    *m = ccn__sat(b1 * *m + (CCN_R(1) - b1) * s, CCN__U_MAX);
+    b = b2 * *v + (CCN_R(1) - b2) * s * s;
+    *v = b > CCN__V_MAX ? CCN__V_MAX : b;
     return th + alpha * (*m * c1) / (CCN__SQRT(*v * c2) + eps);
 }
 
@@ -2568,10 +2624,10 @@ CCN__INLINE ccn_real ccn__rule(const int opt, const ccn__opt *o, ccn_real th, cc
 }
 
 /* Applies the update to parameters [k0, k0 + count), or, with check non-NULL, writes nothing and
-   adds to *check a sum that is 0 when every value the update would write is finite (x - x is 0
-   for a finite x, NaN otherwise). */
+   adds to check->check a sum that is 0 when every value the update would write is finite (x - x
+   is 0 for a finite x, NaN otherwise). */
 CCN__INLINE void ccn__apply_rule(ccn_net *net, size_t k0, size_t count, const ccn_real *CCN__RESTRICT src,
-                                 ccn_real coef, const ccn__opt *o, ccn_real *check, const int opt) {
+                                 ccn_real coef, const ccn__opt *o, ccn__sums *check, const int opt) {
     ccn_real *CCN__RESTRICT th = net->theta + k0, bad = 0;
     ccn_real *CCN__RESTRICT m = opt == CCN_ADAM ? net->opt_m + k0 : NULL;
     ccn_real *CCN__RESTRICT v = opt != CCN_SGD ? net->opt_v + k0 : NULL;
@@ -2587,11 +2643,35 @@ CCN__INLINE void ccn__apply_rule(ccn_net *net, size_t k0, size_t count, const cc
             if (opt != CCN_SGD) v[j] = vj;
         }
     }
-    if (check) *check += bad;
+    if (check) check->check += bad;
+}
+
+/* The direction's sums over one run, u = coef * src[j] as the rules take it, in four partial
+   sums each so that the loop does not wait on one chain of additions. */
+static void ccn__norms(const ccn_real *CCN__RESTRICT src, size_t count, ccn_real coef, ccn__sums *s) {
+    double sq[4] = {0, 0, 0, 0}, l1[4] = {0, 0, 0, 0}, sc = s->scale;
+    size_t j, q;
+    for (j = 0; j + 4 <= count; j += 4)
+        for (q = 0; q < 4; ++q) {
+            double u = (double)(coef * src[j + q]);
+            sq[q] += (sc * u) * (sc * u);
+            l1[q] += u < 0 ? -u : u;
+        }
+    for (q = 0; j < count; ++j, ++q) {
+        double u = (double)(coef * src[j]);
+        sq[q] += (sc * u) * (sc * u);
+        l1[q] += u < 0 ? -u : u;
+    }
+    s->sq += (sq[0] + sq[1]) + (sq[2] + sq[3]);
+    s->l1 += (l1[0] + l1[1]) + (l1[2] + l1[3]);
 }
 
 static void ccn__apply(ccn_net *net, size_t k0, size_t count, const ccn_real *CCN__RESTRICT src, ccn_real coef,
-                       const ccn__opt *o, ccn_real *check) {
+                       const ccn__opt *o, ccn__sums *check) {
+    if (check && check->norms) {
+        ccn__norms(src, count, coef, check);
+        return;
+    }
     switch (net->cfg.optimizer) {
     case CCN_SGD: ccn__apply_rule(net, k0, count, src, coef, o, check, CCN_SGD); break;
     case CCN_RMSPROP: ccn__apply_rule(net, k0, count, src, coef, o, check, CCN_RMSPROP); break;
@@ -2599,19 +2679,20 @@ static void ccn__apply(ccn_net *net, size_t k0, size_t count, const ccn_real *CC
     }
 }
 
-/* One pass of an update over every learning parameter (see ccn__update): applied, or with check
-   non-NULL only checked. With ride (LEARN), the columns' part rides on the trace pass
-   instead, and col_src, col_coef are not read. */
+/* One pass of an update over every learning parameter (see ccn__update) with step size alpha:
+   applied, or with check non-NULL only measured. With ride (LEARN), the columns' part rides on
+   the trace pass instead, and col_src, col_coef are not read. */
 static void ccn__update_pass(ccn_net *net, const ccn_real *col_src, const ccn_real *col_coef,
-                             const ccn_real *out_coef, ccn_real coef, ccn__ride *ride, ccn_real *check) {
+                             const ccn_real *out_coef, ccn_real coef, ccn_real alpha, ccn__ride *ride,
+                             ccn__sums *check) {
     size_t n = (size_t)net->n, p0, p1;
     int r, c0, c1, n_act = net->stage_start[net->stage + 1];
     ccn_real one = 1;
     ccn__opt o, o_out;
     ccn__job job;
-    ccn__opt_of(net, net->alpha, &o);
+    ccn__opt_of(net, alpha, &o);
     o_out = o;
-    if (net->cfg.scale_readout_step) o_out.alpha = net->alpha / (ccn_real)n_act;
+    if (net->cfg.scale_readout_step) o_out.alpha = alpha / (ccn_real)n_act;
     ccn__learning_range(net, &c0, &c1, &p0, &p1);
     if (ride) {
         ride->opt = &o;
@@ -2639,27 +2720,75 @@ static void ccn__update_pass(ccn_net *net, const ccn_real *col_src, const ccn_re
     }
 }
 
+/* An update is measured before it is applied (ccn_learn_step then takes two passes, not one). */
+static int ccn__measured(const ccn_net *net) {
+    return net->cfg.refuse_nonfinite || net->cfg.clip_norm > 0.0 || net->cfg.obgd_kappa > 0.0;
+}
+
+/* The bounds of an update along coef x direction (NUMERIC HEALTH), from a measuring pass over the
+   direction with coef left out (its sums: sq, l1), in double, each result rounded once:
+     clip_norm   coef *= r where r = clip_norm / (|coef| sqrt(sq)) is below 1
+     obgd_kappa  alpha /= M where M = alpha kappa max(|coef|, 1) l1 is above 1 (TD, where coef
+                 is delta and the direction E: ObGD, Elsayed, Vasan and Mahmood 2024)
+   A NaN or infinite entry (a non-finite sq) bounds nothing. Squares whose sum overflows a double
+   (entries near 2^512 and past: double builds only) are summed again at 2^-600, which keeps
+   every square that matters and the norm's ratio to clip_norm. */
+static void ccn__bound(ccn_net *net, const ccn_real *col_src, const ccn_real *col_coef, const ccn_real *out_coef,
+                       ccn_real *coef, ccn_real *alpha) {
+    ccn__sums s;
+    double c = (double)*coef, ac = c < 0 ? -c : c;
+    s.norms = 1;
+    s.check = 0;
+    s.sq = s.l1 = 0;
+    s.scale = 1;
+    ccn__update_pass(net, col_src, col_coef, out_coef, CCN_R(1), *alpha, NULL, &s);
+    if (s.sq == s.sq && !(s.sq - s.sq == 0)) { /* infinite */
+        int k;
+        s.sq = s.l1 = 0;
+        for (k = 0; k < 12; ++k) s.scale *= 1.0 / 1125899906842624.0; /* 2^-600 */
+        ccn__update_pass(net, col_src, col_coef, out_coef, CCN_R(1), *alpha, NULL, &s);
+    }
+    if (net->cfg.clip_norm > 0.0 && s.sq - s.sq == 0) {
+        double r = net->cfg.clip_norm * s.scale / sqrt(s.sq) / ac;
+        if (r < 1.0) *coef = (ccn_real)(c * r);
+    }
+    if (net->cfg.obgd_kappa > 0.0) {
+        double M = (double)*alpha * net->cfg.obgd_kappa * (ac > 1.0 ? ac : 1.0) * s.l1;
+        if (M > 1.0) *alpha = (ccn_real)((double)*alpha / M);
+    }
+}
+
 /* One update of every learning parameter along coef x direction, where the direction of a
    column parameter is col_src[k] scaled by col_coef[i] (NULL: 1), and that of the readout row r
    is h^ scaled by out_coef[r] (its bias: out_coef[r]). With ride, the columns' part rides on the
-   trace pass (which must not have run yet this step). With refuse_nonfinite (never with ride), a
-   first pass checks it and CCN_ERR_DIVERGED leaves everything (Adam's count included) as it was. */
+   trace pass (which must not have run yet this step). Measured first (never with ride): the
+   bounds scale coef or alpha (ccn__bound); with refuse_nonfinite a check of the bounded update,
+   and CCN_ERR_DIVERGED leaves everything (Adam's count included) as it was. */
 static ccn_result ccn__update(ccn_net *net, const ccn_real *col_src, const ccn_real *col_coef,
                               const ccn_real *out_coef, ccn_real coef, ccn__ride *ride) {
-    ccn_real b1t = net->adam_b1t, b2t = net->adam_b2t, check = 0;
+    ccn_real b1t = net->adam_b1t, b2t = net->adam_b2t, alpha = net->alpha;
+    if (net->cfg.clip_norm > 0.0 || net->cfg.obgd_kappa > 0.0) {
+        CCN_ASSERT(!ride);
+        ccn__bound(net, col_src, col_coef, out_coef, &coef, &alpha);
+    }
     net->adam_b1t *= (ccn_real)net->cfg.adam_beta1;
     net->adam_b2t *= (ccn_real)net->cfg.adam_beta2;
     if (net->cfg.refuse_nonfinite) {
+        ccn__sums check;
         CCN_ASSERT(!ride);
-        ccn__update_pass(net, col_src, col_coef, out_coef, coef, NULL, &check);
-        if (!(check == 0)) {
+        check.norms = 0;
+        check.check = 0;
+        check.sq = check.l1 = 0;
+        check.scale = 1;
+        ccn__update_pass(net, col_src, col_coef, out_coef, coef, alpha, NULL, &check);
+        if (!(check.check == 0)) {
             net->adam_b1t = b1t;
             net->adam_b2t = b2t;
             return CCN_ERR_DIVERGED;
         }
     }
     ++net->opt_steps;
-    ccn__update_pass(net, col_src, col_coef, out_coef, coef, ride, NULL);
+    ccn__update_pass(net, col_src, col_coef, out_coef, coef, alpha, ride, NULL);
     return CCN_OK;
 }
 
@@ -2695,12 +2824,12 @@ static ccn_result ccn__api_learn(ccn_net *net, const ccn_real *target) {
     return ccn__api_learn_with_error(net, net->err); /* a NaN or infinite target or output: NOT_FINITE */
 }
 
-/* With ColoR, the update rides on the trace pass (section 4), unless refuse_nonfinite wants
-   to check it before anything is written. */
+/* With ColoR, the update rides on the trace pass (section 4), unless it is to be measured before
+   anything is written (refuse_nonfinite, the bounds). */
 static ccn_result ccn__api_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y) {
     ccn__ride ride = {CCN__RIDE_LEARN, 0, 0, NULL};
     if (!net || !x || !target) return CCN_ERR_NULL_ARGUMENT;
-    if (!net->eh || net->cfg.refuse_nonfinite) {
+    if (!net->eh || ccn__measured(net)) {
         ccn_result res = ccn__api_step(net, x, y);
         return res != CCN_OK ? res : ccn__api_learn(net, target);
     }
@@ -2836,6 +2965,27 @@ CCN_API size_t ccn_nonfinite_count(const ccn_net *net) {
     return bad;
 }
 
+/* The largest |v[k]| and most, a NaN once one is met. */
+static ccn_real ccn__max_abs(const ccn_real *v, size_t count, ccn_real most) {
+    size_t k;
+    for (k = 0; k < count; ++k) {
+        ccn_real a = v[k] < 0 ? -v[k] : v[k];
+        most = a > most || a != a ? a : most;
+    }
+    return most;
+}
+
+CCN_API ccn_real ccn_trace_max(const ccn_net *net) {
+    ccn__dims D;
+    ccn_real most = 0;
+    CCN_ASSERT(net);
+    ccn__dims_of(net, &D);
+    if (net->eh) most = ccn__max_abs(net->eh, net->p, most);
+    if (net->ec) most = ccn__max_abs(net->ec, net->p, most);
+    if (net->S) most = ccn__max_abs(net->S, D.rows, most);
+    return most;
+}
+
 /* ============================================================================================
    12. Saving and loading (FILE FORMAT). One description of the file, ccn__xfer_head and
    ccn__xfer_body, serves both directions: a transfer writes the net's fields when saving and
@@ -2843,7 +2993,7 @@ CCN_API size_t ccn_nonfinite_count(const ccn_net *net) {
    little-endian on any host; a running CRC-32 covers every byte.
    ============================================================================================ */
 
-#define CCN__FILE_VERSION 1u
+#define CCN__FILE_VERSION 2u /* written; 1 (v0.4.0) is read too */
 #define CCN__UNKNOWN_SIZE (~(uint64_t)0)
 
 static const unsigned char ccn__magic[8] = {0x89, 'C', 'C', 'N', 0x0D, 0x0A, 0x1A, 0x0A};
@@ -2857,14 +3007,18 @@ static const unsigned char ccn__magic[8] = {0x89, 'C', 'C', 'N', 0x0D, 0x0A, 0x1
     X(opt_epsilon, f64) X(scale_readout_step, i32) X(input_norm_rate, f64)                      \
     X(feature_norm_rate, f64) X(norm_var_floor, f64) X(init_scale, f64) X(seed, u64)            \
     X(n_workers, i32) X(refuse_nonfinite, i32)
+/* The configuration fields that version 2 added, after the generator: a version-1 file has none,
+   and they load as 0 (off). */
+#define CCN__CONFIG_FIELDS_2(X) X(clip_norm, f64) X(obgd_kappa, f64)
 #define CCN__BYTES_i32 4
 #define CCN__BYTES_i64 8
 #define CCN__BYTES_u64 8
 #define CCN__BYTES_f64 8
 #define CCN__CONFIG_BYTE(field, t) +CCN__BYTES_##t
 /* magic, version, real size, length, configuration, link and parameter counts, stage,
-   td_started, steps, updates, generator, CRC */
-#define CCN__HEAD_BYTES (8 + 4 + 4 + 8 + (0 CCN__CONFIG_FIELDS(CCN__CONFIG_BYTE)) + 8 + 8 + 4 + 4 + 8 + 8 + 32 + 4)
+   td_started, steps, updates, generator, (version 2) the fields it added, CRC */
+#define CCN__HEAD_BYTES_1 (8 + 4 + 4 + 8 + (0 CCN__CONFIG_FIELDS(CCN__CONFIG_BYTE)) + 8 + 8 + 4 + 4 + 8 + 8 + 32 + 4)
+#define CCN__HEAD_BYTES(version) (CCN__HEAD_BYTES_1 + ((version) >= 2 ? 0 CCN__CONFIG_FIELDS_2(CCN__CONFIG_BYTE) : 0))
 #define CCN__SCALARS 5 /* alpha, Adam's beta1^t and beta2^t, TD's gamma and error */
 
 typedef struct ccn__io {
@@ -2872,6 +3026,7 @@ typedef struct ccn__io {
     ccn_read_fn read;
     void *user;
     int real_size;      /* of the file's reals                                                 */
+    uint32_t version;   /* of the file format                                                  */
     ccn_result status;  /* the first error; after one, nothing more is read or written         */
     uint32_t crc;       /* running CRC-32 register (the CRC is its complement)                 */
     uint32_t table[256];
@@ -2881,6 +3036,7 @@ typedef struct ccn__io {
 static void ccn__io_init(ccn__io *io, ccn_write_fn write, ccn_read_fn read, void *user, int real_size) {
     uint32_t k, c;
     int b;
+    io->version = CCN__FILE_VERSION;
     io->write = write;
     io->read = read;
     io->user = user;
@@ -3033,7 +3189,6 @@ static void ccn__xfer_head(ccn__io *io, ccn_net *net, uint64_t *length, uint64_t
     ccn__xfer_u64(io, length);
 #define CCN__XFER_FIELD(field, t) ccn__xfer_##t(io, &net->cfg.field);
     CCN__CONFIG_FIELDS(CCN__XFER_FIELD)
-#undef CCN__XFER_FIELD
     ccn__xfer_u64(io, n_links);
     ccn__xfer_u64(io, p);
     ccn__xfer_i32(io, &net->stage);
@@ -3041,6 +3196,10 @@ static void ccn__xfer_head(ccn__io *io, ccn_net *net, uint64_t *length, uint64_t
     ccn__xfer_u64(io, &net->steps);
     ccn__xfer_u64(io, &net->opt_steps);
     for (k = 0; k < 4; ++k) ccn__xfer_u64(io, &net->rng.s[k]);
+    if (io->version >= 2) {
+        CCN__CONFIG_FIELDS_2(CCN__XFER_FIELD)
+    }
+#undef CCN__XFER_FIELD
     ccn__xfer_crc(io);
 }
 
@@ -3082,8 +3241,9 @@ static void ccn__xfer_body(ccn__io *io, ccn_net *net) {
     ccn__xfer_crc(io);
 }
 
-/* The file's size for a net of these dimensions with reals of real_size bytes; 0 on overflow. */
-static int ccn__file_bytes(const ccn_net *net, int real_size, size_t *out) {
+/* The file's size for a net of these dimensions with reals of real_size bytes, in format
+   version; 0 on overflow. */
+static int ccn__file_bytes(const ccn_net *net, int real_size, uint32_t version, size_t *out) {
     ccn__dims D;
     size_t reals = CCN__SCALARS, links, t;
     if (!ccn__dims_of(net, &D)) return 0;
@@ -3095,14 +3255,14 @@ static int ccn__file_bytes(const ccn_net *net, int real_size, size_t *out) {
     CCN__ARRAYS(CCN__SUM)
 #undef CCN__SUM
     return ccn__mul(D.links, 12, &links) && ccn__mul(reals, (size_t)real_size, &reals) &&
-           ccn__add(CCN__HEAD_BYTES + 4, links, &t) && ccn__add(t, reals, &t) && ccn__mul(D.n, 4, &links) &&
+           ccn__add((size_t)CCN__HEAD_BYTES(version) + 4, links, &t) && ccn__add(t, reals, &t) && ccn__mul(D.n, 4, &links) &&
            ccn__add(t, links, out);
 }
 
 CCN_API size_t ccn_saved_size(const ccn_net *net) {
     size_t bytes;
     CCN_ASSERT(net);
-    return ccn__file_bytes(net, (int)sizeof(ccn_real), &bytes) ? bytes : 0;
+    return ccn__file_bytes(net, (int)sizeof(ccn_real), CCN__FILE_VERSION, &bytes) ? bytes : 0;
 }
 
 CCN_API ccn_result ccn_save_as(const ccn_net *src, int real_size, ccn_write_fn write, void *user) {
@@ -3113,7 +3273,7 @@ CCN_API ccn_result ccn_save_as(const ccn_net *src, int real_size, ccn_write_fn w
     size_t bytes;
     if (!src || !write) return CCN_ERR_NULL_ARGUMENT;
     if (real_size != 4 && real_size != 8) return CCN_ERR_BAD_SIZE;
-    if (!ccn__file_bytes(net, real_size, &bytes)) return CCN_ERR_TOO_LARGE;
+    if (!ccn__file_bytes(net, real_size, CCN__FILE_VERSION, &bytes)) return CCN_ERR_TOO_LARGE;
     length = bytes;
     n_links = net->n_links;
     p = net->p;
@@ -3133,6 +3293,7 @@ static int ccn__config_same(const ccn_config *a, const ccn_config *b) {
     int same = 1;
 #define CCN__SAME(field, t) same &= a->field == b->field;
     CCN__CONFIG_FIELDS(CCN__SAME)
+    CCN__CONFIG_FIELDS_2(CCN__SAME)
 #undef CCN__SAME
     return same;
 }
@@ -3177,7 +3338,8 @@ static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *al
     if (got > sizeof first) got = sizeof first;
     if (memcmp(first, ccn__magic, got < 8 ? got : 8) != 0) return CCN_ERR_BAD_MAGIC;
     if (got < sizeof first) return CCN_ERR_TRUNCATED;
-    if (ccn__get(first + 8, 4) != CCN__FILE_VERSION) return CCN_ERR_BAD_VERSION;
+    io->version = (uint32_t)ccn__get(first + 8, 4);
+    if (io->version != 1 && io->version != 2) return CCN_ERR_BAD_VERSION;
     ccn__io_crc(io, first, sizeof first);
     memset(&d, 0, sizeof d);
     ccn__xfer_head(io, &d, &length, &n_links, &p);
@@ -3195,7 +3357,7 @@ static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *al
     d.p = (size_t)p;
     d.readout = d.p - (size_t)d.o * ((size_t)d.n + 1);
     if (d.stage < 0 || d.stage >= d.n_stages || (d.td_started != 0 && d.td_started != 1)) return CCN_ERR_BAD_FILE;
-    if (!(bytes = ccn__place(&d, NULL)) || !ccn__file_bytes(&d, io->real_size, &want)) return CCN_ERR_TOO_LARGE;
+    if (!(bytes = ccn__place(&d, NULL)) || !ccn__file_bytes(&d, io->real_size, io->version, &want)) return CCN_ERR_TOO_LARGE;
     if (want != length) return CCN_ERR_BAD_FILE;
     if (!(net = ccn__new_net(&d, alloc, bytes))) return CCN_ERR_OUT_OF_MEMORY;
     ccn__xfer_body(io, net);

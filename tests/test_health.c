@@ -10,7 +10,7 @@ static size_t tn_file_nonfinite(const ccn_net *net) {
     unsigned char *f = (unsigned char *)malloc(size);
     const size_t rs = sizeof(ccn_real);
     CHECK(ccn_save_to_memory(net, f, size, NULL) == CCN_OK);
-    at = 260 + 4 * (size_t)ccn_get_config(net)->n_columns;
+    at = TS_HEAD + 4 * (size_t)ccn_get_config(net)->n_columns;
     for (k = 0; k < (size_t)ccn_get_config(net)->n_columns; ++k) { /* links: 12 bytes each */
         int count;
         ccn_links(net, (int)k, &count);
@@ -113,8 +113,10 @@ static void test_nonfinite_inputs(void) {
 }
 
 /* Forced divergence: the largest step size (and, for RMSProp and Adam, whose steps are
-   normalised, targets near the top of the real's range, so that the squared gradient
-   overflows). Without the guard the parameters fill with non-finite values. With
+   normalised and whose moments saturate, targets and readout weights near the top of the real's
+   range, so that dL/dh, the error times a weight, or TD's prediction, overflows and the
+   direction itself is not finite). Without the guard the parameters fill with non-finite
+   values. With
    refuse_nonfinite every refused update returns CCN_ERR_DIVERGED and changes neither the
    parameters nor the optimiser (checked bit for bit), and no parameter ever stops being
    finite. Every optimiser, both gradient methods, both learners. */
@@ -137,6 +139,12 @@ static void test_divergence_guard(void) {
                 c.refuse_nonfinite = 1;
                 guarded = tu_create(&c);
                 p = ccn_param_count(guarded);
+                if (oi != CCN_SGD) { /* TD: weights that make the prediction overflow, and so delta */
+                    double w = li == CCN_TD ? (TU_DOUBLE ? 1e308 : 3e38) : big;
+                    size_t k;
+                    for (k = ccn_readout_offset(guarded); k < p; ++k)
+                        ccn_params(guarded)[k] = ccn_params(free_net)[k] = (ccn_real)w;
+                }
                 keep = tu_reals(3 * p);
                 for (t = 0; t < 200; ++t) {
                     ccn_real x[2], target = (ccn_real)(t % 2 ? big : -big), y;

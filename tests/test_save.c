@@ -187,7 +187,7 @@ static void test_file_format_is_as_documented(void) {
     f = ts_save(net, &size);
     p = ccn_param_count(net);
     CHECK(memcmp(f, "\x89" "CCN\r\n\x1a\n", 8) == 0);
-    CHECK(ts_get(f + TS_VERSION, 4) == 1 && ts_get(f + TS_REAL_SIZE, 4) == (uint64_t)rs);
+    CHECK(ts_get(f + TS_VERSION, 4) == 2 && ts_get(f + TS_REAL_SIZE, 4) == (uint64_t)rs);
     CHECK(ts_get(f + TS_LENGTH, 8) == size);
     CHECK(ts_get(f + TS_N_INPUTS, 4) == 3 && ts_get(f + TS_N_OUTPUTS, 4) == 1 && ts_get(f + TS_N_COLUMNS, 4) == 5);
     CHECK(ts_get(f + TS_KIND, 4) == CCN_LSTM && ts_get(f + TS_METHOD, 4) == CCN_COLOR);
@@ -500,7 +500,7 @@ static void test_bad_file_contents(void) {
         ccn_result want, stream; /* stream: what a stream loader says, when it differs */
     } cases[] = {
         {"magic", 1, 1, 'X', CCN_ERR_BAD_MAGIC, CCN_OK},
-        {"future version", TS_VERSION, 4, 2, CCN_ERR_BAD_VERSION, CCN_OK},
+        {"future version", TS_VERSION, 4, 3, CCN_ERR_BAD_VERSION, CCN_OK},
         {"version 0", TS_VERSION, 4, 0, CCN_ERR_BAD_VERSION, CCN_OK},
         {"real size 5", TS_REAL_SIZE, 4, 5, CCN_ERR_BAD_FILE, CCN_OK},
         {"length beyond the data", TS_LENGTH, 8, (uint64_t)1 << 40, CCN_ERR_TRUNCATED, CCN_ERR_BAD_FILE},
