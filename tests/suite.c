@@ -59,6 +59,7 @@ static const th_case suite_cases[] = {
     {"tbptt_bad_input_and_allocation", test_tbptt_bad_input_and_allocation},
     {"save_load_continues_bit_identically", test_save_load_continues_bit_identically},
     {"file_format_is_as_documented", test_file_format_is_as_documented},
+    {"file_format_version2_fields", test_file_format_version2_fields},
     {"other_precision", test_other_precision},
     {"truncated_and_flipped_files", test_truncated_and_flipped_files},
     {"bad_file_contents", test_bad_file_contents},
@@ -68,6 +69,14 @@ static const th_case suite_cases[] = {
     {"nonfinite_count", test_nonfinite_count},
     {"nonfinite_inputs", test_nonfinite_inputs},
     {"divergence_guard", test_divergence_guard},
+    {"moments_saturate", test_moments_saturate},
+    {"clip_norm", test_clip_norm},
+    {"obgd", test_obgd},
+    {"bound_settings", test_bound_settings},
+    {"trace_max", test_trace_max},
+    {"default_bits_pinned", test_default_bits_pinned},
+    {"version1_file_loads", test_version1_file_loads},
+    {"sine_overflow_bounded", test_sine_overflow_bounded},
     {"two_threads_bit_identical", test_two_threads_bit_identical},
 };
 

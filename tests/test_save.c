@@ -123,6 +123,8 @@ static void test_save_load_continues_bit_identically(void) {
                         c.feature_norm_rate = 0.95;
                         ++staged;
                     }
+                    if (mi != CCN_FORWARD && k % 4 == 1) c.clip_norm = 0.05; /* clipping most updates */
+                    if (mi != CCN_FORWARD && li == CCN_TD && oi == CCN_SGD) c.obgd_kappa = 20.0;
                     a = tu_create(&c);
                     memset(ya, 0, sizeof ya);
                     memset(yb, 0, sizeof yb);
@@ -200,6 +202,7 @@ static void test_file_format_is_as_documented(void) {
     CHECK(ts_get(f + TS_PARAMS, 8) == p && ts_get(f + TS_STAGE, 4) == 1 && ts_get(f + TS_TD_STARTED, 4) == 1);
     CHECK(ts_get(f + TS_STEPS, 8) == TF_STEPS && ts_get(f + TS_OPT_STEPS, 8) == TF_STEPS - 1);
     CHECK(ts_get(f + TS_RNG, 8) != 0);
+    CHECK(ts_f64(f + TS_CLIP_NORM) == 0.0 && ts_f64(f + TS_OBGD_KAPPA) == 0.0);
     CHECK(ts_get(f + TS_CRC1, 4) == ts_crc32(f, TS_CRC1));
     CHECK(ts_get(f + size - 4, 4) == ts_crc32(f, size - 4));
     at = TS_HEAD;
@@ -483,6 +486,23 @@ static void test_truncated_and_flipped_files(void) {
     }
     free(g);
     free(f);
+}
+
+/* The fields version 2 added sit where FILE FORMAT says, after the generator, under the first CRC. */
+static void test_file_format_version2_fields(void) {
+    ccn_config c = tu_config(CCN_TANH, CCN_COLOR, 0, 0.0, 2, 2, 1);
+    ccn_net *net;
+    unsigned char *f;
+    size_t size;
+    c.learner = CCN_TD;
+    c.clip_norm = 0.375;
+    c.obgd_kappa = 2.5;
+    net = tu_create(&c);
+    f = ts_save(net, &size);
+    CHECK(ts_get(f + TS_VERSION, 4) == 2 && ts_f64(f + TS_CLIP_NORM) == 0.375 && ts_f64(f + TS_OBGD_KAPPA) == 2.5);
+    CHECK(ts_get(f + TS_CRC1, 4) == ts_crc32(f, TS_CRC1));
+    free(f);
+    ccn_destroy(net);
 }
 
 /* Hand-made bad files, each with checksums that agree, so that the loader must look inside:
