@@ -87,8 +87,10 @@
 
    Optimisers (applied to the direction u = -gradient, or delta E): CCN_SGD theta += alpha u;
    CCN_RMSPROP v <- beta v + (1-beta) u^2, theta += alpha u / (sqrt(v) + eps), v starting at 1
-   (the 2023 authors' rule); CCN_ADAM with bias correction, m and v starting at 0. With
-   scale_readout_step the readout's alpha is divided by the number of active columns.
+   (the 2023 authors' rule); CCN_ADAM with bias correction, m and v starting at 0. RMSProp and
+   Adam first saturate each entry of u at +-2^50 (float; 2^450 in double: NUMERIC HEALTH). With
+   scale_readout_step the readout's alpha is divided by the number of active columns. Optional
+   bounds on the update, off by default: clip_norm and obgd_kappa (NUMERIC HEALTH).
 
    Normalisation (the 2023 code): x~ = (x - mu) / sqrt(v), mu <- r mu + (1-r) x,
    v <- max(r v + (1-r)(x - mu)^2, floor) with the updated mu; mu = 0, v = 1 at the start.
@@ -150,17 +152,39 @@
    written and the call returns CCN_ERR_DIVERGED (for ccn_td_step: the step itself happened,
    the update did not), so a diverging run stops with finite parameters instead of filling with
    NaN. It costs a second pass over the parameters per update, not spread over threads.
+   Exploding gradients: RTRL's traces (ColoR's too) are products of the columns' Jacobians
+   dh/dh', so once recurrent weights take |dh/dh'| above 1 they grow geometrically; a net can
+   keep learning while its traces pass 1e20 (measured: 16 gated columns, Adam at 0.001, a noisy
+   sine; README). ccn_trace_max() reads the largest |trace| in one pass: watch it next to
+   ccn_nonfinite_count(). RMSProp and Adam saturate each entry of the direction at U = 2^50 in
+   float (2^450 in double) before their moments take it, so a finite update never makes a moment
+   infinite (u^2 would overflow a float from |u| = 1.8e19) and the step stays about what the
+   exact rule gives; U lies far beyond any direction of a run that has not blown up, so ordinary
+   runs keep their bits. Two bounds on the update itself, both off (0) by default:
+     clip_norm    the direction u (all learning parameters, readout included) is scaled by
+                  min(1, clip_norm / |u|_2) before the optimiser, computed in double: global-norm
+                  clipping. Bounds every SGD step to alpha clip_norm; for RMSProp and Adam it
+                  keeps a spike of u out of their moments (their steps are normalised anyway).
+     obgd_kappa   (CCN_TD with CCN_SGD) ObGD, the overshoot-bounded step of Elsayed, Vasan and
+                  Mahmood 2024 ("Streaming Deep Reinforcement Learning Finally Works"): with
+                  M = alpha kappa max(|delta|, 1) |E|_1 over the learning parameters, the step
+                  is theta += (alpha / max(M, 1)) delta E (the paper uses kappa = 2).
+   Both need the direction's norm before anything moves: the update is measured in a first
+   pass (as refuse_nonfinite checks it, and ccn_learn_step then does its two calls' work), one
+   pass more per update, a second more with refuse_nonfinite too; a NaN or infinite entry bounds
+   nothing (refuse_nonfinite is what stops it).
 
    THREADS
    No global or static mutable state (the only static data are constant tables): different nets
    may be used from different threads at once, bit for bit as if one after the other (tested).
-   One net must not be used by two threads at once, with one exception: calls that take a
-   const ccn_net* (accessors, ccn_copy's source, ccn_save, ccn_nonfinite_count) may run together
-   on one net while nothing modifies it. A ccn_allocator given to nets in several threads must be
-   thread-safe itself; read and write callbacks run in the calling thread. ccn_set_parallel
-   spreads one net's step over the caller's threads: the net calls the caller's parallel-for
-   from inside ccn_step (and the learning calls), which must run each task once and return when
-   all are done; nothing else may touch that net meanwhile. The parallel-for is not saved.
+   One net must not be used by two threads at once, with one exception: calls that take a const
+   ccn_net* (accessors, ccn_copy's source, ccn_save, ccn_nonfinite_count, ccn_trace_max) may run
+   together on one net while nothing modifies it. A ccn_allocator given to nets in several
+   threads must be thread-safe itself; read and write callbacks run in the calling thread.
+   ccn_set_parallel spreads one net's step over the caller's threads: the net calls the caller's
+   parallel-for from inside ccn_step (and the learning calls), which must run each task once and
+   return when all are done; nothing else may touch that net meanwhile. The parallel-for is not
+   saved.
 
    RANDOMNESS
    Each net owns a xoshiro256** generator seeded by splitmix64 from ccn_config.seed (0 is an
@@ -198,15 +222,15 @@
    configuration, one allocation; the per-step scratch it needs is not in the file, so a net
    with RTRL and feature layers, or many workers, takes more memory than its file's size.
 
-   FILE FORMAT (version 1)
+   FILE FORMAT (version 2; version 1, v0.4.0's, is read too)
    Little-endian whatever the host. i32/i64: two's complement; u32/u64: unsigned; f64: IEEE-754
    binary64 bits; real: IEEE-754 binary32 or binary64 as the real size says.
      offset size
      0      8    magic 0x89 'C' 'C' 'N' 0x0D 0x0A 0x1A 0x0A
-     8      4    u32 format version: 1
+     8      4    u32 format version: 2 (1: see below)
      12     4    u32 real size: 4 or 8
      16     8    u64 length of the whole file in bytes
-     24   160    the resolved ccn_config, field by field in declaration order:
+     24   160    the resolved ccn_config, field by field in declaration order (the last two at 256):
                    i32 n_inputs (24), n_outputs (28), n_columns (32), kind (36), method (40),
                        feature_layers (44), feature_width (48), feedforward (52)
                    f64 links (56)  i32 columns_per_stage (64)  i64 steps_per_stage (68)
@@ -224,8 +248,9 @@
      208    8    u64 steps taken
      216    8    u64 optimiser updates taken
      224   32    u64 x 4 the generator's state
-     256    4    u32 CRC-32 of bytes 0..255
-     260   4n    i32 each column's link count (n = n_columns)
+     256   16    the configuration fields version 2 added: f64 clip_norm (256), obgd_kappa (264)
+     272    4    u32 CRC-32 of bytes 0..271
+     276   4n    i32 each column's link count (n = n_columns)
            12L   each link: i32 type, i32 column, i32 feature (ccn_link), columns in order
            then reals: alpha (the step size now), Adam's beta1^t and beta2^t, TD's gamma of the
            last step and its TD error; then these arrays, each present only when the net keeps
@@ -239,8 +264,10 @@
              means then variances, n each (feature normalisation); RTRL sensitivities, n x P
              (2n x P for lstm: rows dh_0.., then dc_0..), row-major
      end-4  4    u32 CRC-32 (IEEE 802.3, as zlib's crc32) of every byte before it
+   Version 1 is the same without bytes 256..271 (its first CRC at 256 covers bytes 0..255, the
+   link counts start at 260); it loads with clip_norm and obgd_kappa 0. Saving writes version 2.
    The loader answers, in this order: fewer than 12 bytes that match the magic so far:
-   CCN_ERR_TRUNCATED; other bytes: CCN_ERR_BAD_MAGIC; a version other than 1:
+   CCN_ERR_TRUNCATED; other bytes: CCN_ERR_BAD_MAGIC; a version other than 1 or 2:
    CCN_ERR_BAD_VERSION; data ending early: CCN_ERR_TRUNCATED; the first CRC wrong:
    CCN_ERR_CHECKSUM; the length beyond the data: CCN_ERR_TRUNCATED, short of it (memory and
    path loaders): CCN_ERR_TRAILING_DATA; a configuration ccn_create refuses: ccn_create's error
@@ -478,8 +505,8 @@ CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy);
 CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target);
 /* ccn_step then ccn_learn, in one call, with the same results (y, may be NULL, gets the output
    before the update). With ColoR the update rides on the trace update: one sweep over the
-   parameters, the fastest way to learn online; with exact RTRL or refuse_nonfinite it is the
-   two calls. A NULL argument or a NaN or infinite x: an error and nothing happens. A NaN or
+   parameters, the fastest way to learn online; with exact RTRL, refuse_nonfinite or a bound
+   (clip_norm, obgd_kappa) it is the two calls. A NULL argument or a NaN or infinite x: an error and nothing happens. A NaN or
    infinite target or output: CCN_ERR_NOT_FINITE after the step, without the update (as
    ccn_learn after ccn_step). */
 CCN_API ccn_result ccn_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y);
