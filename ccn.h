@@ -168,7 +168,7 @@
      obgd_kappa   (CCN_TD with CCN_SGD) ObGD, the overshoot-bounded step of Elsayed, Vasan and
                   Mahmood 2024 ("Streaming Deep Reinforcement Learning Finally Works"): with
                   M = alpha kappa max(|delta|, 1) |E|_1 over the learning parameters, the step
-                  is theta += (alpha / max(M, 1)) delta E (the paper uses kappa = 2).
+                  is theta += (alpha / max(M, 1)) delta E (the authors' code defaults to kappa 2).
    Both need the direction's norm before anything moves: the update is measured in a first
    pass (as refuse_nonfinite checks it, and ccn_learn_step then does its two calls' work), one
    pass more per update, a second more with refuse_nonfinite too; a NaN or infinite entry bounds
@@ -506,9 +506,9 @@ CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target);
 /* ccn_step then ccn_learn, in one call, with the same results (y, may be NULL, gets the output
    before the update). With ColoR the update rides on the trace update: one sweep over the
    parameters, the fastest way to learn online; with exact RTRL, refuse_nonfinite or a bound
-   (clip_norm, obgd_kappa) it is the two calls. A NULL argument or a NaN or infinite x: an error and nothing happens. A NaN or
-   infinite target or output: CCN_ERR_NOT_FINITE after the step, without the update (as
-   ccn_learn after ccn_step). */
+   (clip_norm, obgd_kappa) it is the two calls. A NULL argument or a NaN or infinite x: an
+   error and nothing happens. A NaN or infinite target or output: CCN_ERR_NOT_FINITE after the
+   step, without the update (as ccn_learn after ccn_step). */
 CCN_API ccn_result ccn_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y);
 /* TD(lambda), learner CCN_TD: feeds x_{t+1} with its cumulant c_{t+1} and discount gamma_{t+1},
    updates the eligibility, steps, and (from the second call on) learns from the TD error.
@@ -2605,8 +2605,8 @@ static ccn_result ccn__api_accumulate_state_gradient(ccn_net *net, const ccn_rea
    saturated alone would leave alpha u / sqrt(V), without bound. A NaN stays a NaN
    (refuse_nonfinite sees it). U lies far past any direction of a run that has not already blown
    up, so ordinary runs keep their bits. The saturation is |u| through a min and u's sign back:
-   a two-sided clamp of selects compiles (gcc, AVX-512) to mask shuffling, 3x the time of an
-   Adam TD step. */
+   a two-sided clamp of selects compiles (gcc, AVX-512) to mask shuffling through integer
+   registers, which stalls the loop. */
 #ifdef CCN_DOUBLE
 #define CCN__P50 1125899906842624.0 /* 2^50 */
 #define CCN__U_MAX (CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50)
@@ -2659,7 +2659,7 @@ CCN__INLINE ccn_real ccn__rule(const int opt, const ccn__opt *o, ccn_real th, cc
 /* Applies the update to parameters [k0, k0 + count), or, with check non-NULL, writes nothing and
    adds to check->check a sum that is 0 when every value the update would write is finite (x - x
    is 0 for a finite x, NaN otherwise). Two loops: in one, gcc if-converts the check's sum into
-   the applying loop, a chain of scalar additions (Adam: 4x the time of a TD step). */
+   the applying loop, which then runs a chain of scalar additions. */
 CCN__INLINE void ccn__apply_rule(ccn_net *net, size_t k0, size_t count, const ccn_real *CCN__RESTRICT src,
                                  ccn_real coef, const ccn__opt *o, ccn__sums *check, const int opt) {
     ccn_real *CCN__RESTRICT th = net->theta + k0, bad = 0;
