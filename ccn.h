@@ -2339,11 +2339,12 @@ static void ccn__task(void *ctx, int task, int worker) {
     case CCN__PHASE_TRACES:
         ccn__color_update(net, a, b, ccn__zbuf(net, worker, job->c0), job->c0, worker, job->ride);
         break;
-    default: /* CCN__PHASE_UPDATE */
-        if (job->col_coef)
+    default: /* CCN__PHASE_UPDATE; a measuring pass sums column by column, so that its sums do not
+                depend on how the columns were split into tasks */
+        if (job->col_coef || (job->check && job->check->norms))
             for (i = a; i < b; ++i)
                 ccn__apply(net, net->col_off[i], net->col_off[i + 1] - net->col_off[i], job->src + net->col_off[i],
-                           job->coef * job->col_coef[i], job->opt, job->check);
+                           job->col_coef ? job->coef * job->col_coef[i] : job->coef, job->opt, job->check);
         else
             ccn__apply(net, net->col_off[a], net->col_off[b] - net->col_off[a], job->src + net->col_off[a], job->coef,
                        job->opt, job->check);

@@ -72,6 +72,7 @@ static const th_case suite_cases[] = {
     {"moments_saturate", test_moments_saturate},
     {"clip_norm", test_clip_norm},
     {"obgd", test_obgd},
+    {"bounds_parallel_bit_identical", test_bounds_parallel_bit_identical},
     {"bound_settings", test_bound_settings},
     {"trace_max", test_trace_max},
     {"default_bits_pinned", test_default_bits_pinned},

@@ -368,6 +368,47 @@ static void test_clip_norm(void) {
     }
 }
 
+/* The bounds' norms do not depend on how a parallel-for splits the columns: TD with clip_norm
+   and ObGD, supervised RTRL with clip_norm, 40 columns in chunks through ccn_set_parallel, give
+   the bits of the single-threaded net. */
+static void test_bounds_parallel_bit_identical(void) {
+    int li;
+    for (li = CCN_SUPERVISED; li <= CCN_TD; ++li) {
+        ccn_config c = tu_config(CCN_TANH, li == CCN_TD ? CCN_COLOR : CCN_RTRL, 0, 0.0, 40, 3, 1);
+        ccn_net *a, *b;
+        tu_runner run;
+        int t;
+        c.learner = li;
+        c.td_lambda = 0.9;
+        c.step_size = 0.05;
+        c.clip_norm = 0.01;
+        c.obgd_kappa = li == CCN_TD ? 2.0 : 0.0;
+        c.n_workers = 4;
+        a = tu_create(&c);
+        b = tu_create(&c);
+        tu_randomize(a, 6, 0.5);
+        tu_randomize(b, 6, 0.5);
+        run.workers = 4;
+        run.calls = run.tasks = 0;
+        ccn_set_parallel(b, tu_backwards, &run);
+        for (t = 0; t < 30; ++t) {
+            ccn_real x[3], target = (ccn_real)(t % 3) - 1, ya, yb;
+            x[0] = (ccn_real)(t % 5) * CCN_R(0.5) - 1;
+            x[1] = (ccn_real)(t % 2);
+            x[2] = CCN_R(0.3);
+            if (li == CCN_TD) {
+                CHECK(ccn_td_step(a, x, target, CCN_R(0.9), &ya) == CCN_OK && ccn_td_step(b, x, target, CCN_R(0.9), &yb) == CCN_OK);
+            } else {
+                CHECK(ccn_learn_step(a, x, &target, &ya) == CCN_OK && ccn_learn_step(b, x, &target, &yb) == CCN_OK);
+            }
+        }
+        CHECK(run.tasks > run.calls); /* it did split */
+        CHECK(memcmp(ccn_params(a), ccn_params(b), ccn_param_count(a) * sizeof(ccn_real)) == 0);
+        ccn_destroy(a);
+        ccn_destroy(b);
+    }
+}
+
 /* ObGD (obgd_kappa, TD with SGD): every parameter moves by alpha' delta E, alpha' = alpha /
    max(1, alpha kappa max(|delta|, 1) |E|_1), the bound of Elsayed, Vasan and Mahmood (2024), taken
    from E and delta as the call leaves them; some steps bounded, some not. */
