@@ -88,8 +88,10 @@
 
    Optimisers (applied to the direction u = -gradient, or delta E): CCN_SGD theta += alpha u;
    CCN_RMSPROP v <- beta v + (1-beta) u^2, theta += alpha u / (sqrt(v) + eps), v starting at 1
-   (the 2023 authors' rule); CCN_ADAM with bias correction, m and v starting at 0. With
-   scale_readout_step the readout's alpha is divided by the number of active columns.
+   (the 2023 authors' rule); CCN_ADAM with bias correction, m and v starting at 0. RMSProp and
+   Adam first saturate each entry of u at +-2^50 (float; 2^450 in double: NUMERIC HEALTH). With
+   scale_readout_step the readout's alpha is divided by the number of active columns. Optional
+   bounds on the update, off by default: clip_norm and obgd_kappa (NUMERIC HEALTH).
 
    Normalisation (the 2023 code): x~ = (x - mu) / sqrt(v), mu <- r mu + (1-r) x,
    v <- max(r v + (1-r)(x - mu)^2, floor) with the updated mu; mu = 0, v = 1 at the start.
@@ -160,23 +162,44 @@
    written and the call returns CCN_ERR_DIVERGED (for ccn_td_step: the step itself happened,
    the update did not), so a diverging run stops with finite parameters instead of filling with
    NaN. It costs a second pass over the parameters per update, not spread over threads.
+   Exploding gradients: RTRL's traces (ColoR's too) are products of the columns' Jacobians
+   dh/dh', so once recurrent weights take |dh/dh'| above 1 they grow geometrically; a net can
+   keep learning while its traces pass 1e20 (measured: 16 gated columns, Adam at 0.001, a noisy
+   sine; README). ccn_trace_max() reads the largest |trace| in one pass: watch it next to
+   ccn_nonfinite_count(). RMSProp and Adam saturate each entry of the direction at U = 2^50 in
+   float (2^450 in double) before their moments take it, so a finite update never makes a moment
+   infinite (u^2 would overflow a float from |u| = 1.8e19) and the step stays about what the
+   exact rule gives; U lies far beyond any direction of a run that has not blown up, so ordinary
+   runs keep their bits. Two bounds on the update itself, both off (0) by default:
+     clip_norm    the direction u (all learning parameters, readout included) is scaled by
+                  min(1, clip_norm / |u|_2) before the optimiser, computed in double: global-norm
+                  clipping. Bounds every SGD step to alpha clip_norm; for RMSProp and Adam it
+                  keeps a spike of u out of their moments (their steps are normalised anyway).
+     obgd_kappa   (CCN_TD with CCN_SGD) ObGD, the overshoot-bounded step of Elsayed, Vasan and
+                  Mahmood 2024 ("Streaming Deep Reinforcement Learning Finally Works"): with
+                  M = alpha kappa max(|delta|, 1) |E|_1 over the learning parameters, the step
+                  is theta += (alpha / max(M, 1)) delta E (the authors' code defaults to kappa 2).
+   Both need the direction's norm before anything moves: the update is measured in a first
+   pass (as refuse_nonfinite checks it, and ccn_learn_step then does its two calls' work), one
+   pass more per update, a second more with refuse_nonfinite too; a NaN or infinite entry bounds
+   nothing (refuse_nonfinite is what stops it).
 
    THREADS
    No global or static mutable state (the only static data are constant tables): different nets
    may be used from different threads at once, bit for bit as if one after the other (tested).
    One net must not be used by two threads at once, with one exception: calls that take a
-   const ccn_net* (accessors, ccn_copy's source, ccn_save, ccn_nonfinite_count) may run together
-   on one net while nothing modifies it (tested, also under ThreadSanitizer: make tsan). A
-   ccn_allocator given to nets in several threads must be thread-safe itself; read and write
-   callbacks run in the calling thread. ccn_set_parallel spreads one net's step over the
-   caller's threads: the net calls the caller's parallel-for from inside ccn_step (and the
-   learning calls), which must run each task once and return when all are done; nothing else
-   may touch that net meanwhile. The parallel-for and the flush setting
-   (ccn_set_flush_subnormals) are neither saved nor copied: a loaded net and a ccn_copy start
-   single-threaded in the caller's floating-point mode. Both settings describe the calling
-   program (its threads, its arithmetic mode) rather than the net's state, and a copy is often
-   handed to another thread, which has threads and a mode of its own; so a copy is exactly what
-   a save and a load give. Set them again on the new net where wanted.
+   const ccn_net* (accessors, ccn_copy's source, ccn_save, ccn_nonfinite_count,
+   ccn_trace_max) may run together on one net while nothing modifies it (tested, also under
+   ThreadSanitizer: make tsan). A ccn_allocator given to nets in several threads must be
+   thread-safe itself; read and write callbacks run in the calling thread. ccn_set_parallel
+   spreads one net's step over the caller's threads: the net calls the caller's parallel-for
+   from inside ccn_step (and the learning calls), which must run each task once and return when
+   all are done; nothing else may touch that net meanwhile. The parallel-for and the flush
+   setting (ccn_set_flush_subnormals) are neither saved nor copied: a loaded net and a ccn_copy
+   start single-threaded in the caller's floating-point mode. Both settings describe the
+   calling program (its threads, its arithmetic mode) rather than the net's state, and a copy
+   is often handed to another thread, which has threads and a mode of its own; so a copy is
+   exactly what a save and a load give. Set them again on the new net where wanted.
 
    RANDOMNESS
    Each net owns a xoshiro256** generator seeded by splitmix64 from ccn_config.seed (0 is an
@@ -214,15 +237,15 @@
    configuration, one allocation; the per-step scratch it needs is not in the file, so a net
    with RTRL and feature layers, or many workers, takes more memory than its file's size.
 
-   FILE FORMAT (version 1)
+   FILE FORMAT (version 2; version 1, v0.4.0's, is read too)
    Little-endian whatever the host. i32/i64: two's complement; u32/u64: unsigned; f64: IEEE-754
    binary64 bits; real: IEEE-754 binary32 or binary64 as the real size says.
      offset size
      0      8    magic 0x89 'C' 'C' 'N' 0x0D 0x0A 0x1A 0x0A
-     8      4    u32 format version: 1
+     8      4    u32 format version: 2 (1: see below)
      12     4    u32 real size: 4 or 8
      16     8    u64 length of the whole file in bytes
-     24   160    the resolved ccn_config, field by field in declaration order:
+     24   160    the resolved ccn_config, field by field in declaration order (the last two at 256):
                    i32 n_inputs (24), n_outputs (28), n_columns (32), kind (36), method (40),
                        feature_layers (44), feature_width (48), feedforward (52)
                    f64 links (56)  i32 columns_per_stage (64)  i64 steps_per_stage (68)
@@ -242,8 +265,9 @@
      208    8    u64 steps taken
      216    8    u64 optimiser updates taken
      224   32    u64 x 4 the generator's state
-     256    4    u32 CRC-32 of bytes 0..255
-     260   4n    i32 each column's link count (n = n_columns)
+     256   16    the configuration fields version 2 added: f64 clip_norm (256), obgd_kappa (264)
+     272    4    u32 CRC-32 of bytes 0..271
+     276   4n    i32 each column's link count (n = n_columns)
            12L   each link: i32 type, i32 column, i32 feature (ccn_link), columns in order
            then reals: alpha (the step size now), Adam's beta1^t and beta2^t, TD's gamma of the
            last step and its TD error; then these arrays, each present only when the net keeps
@@ -257,8 +281,10 @@
              means then variances, n each (feature normalisation); RTRL sensitivities, n x P
              (2n x P for lstm: rows dh_0.., then dc_0..), row-major
      end-4  4    u32 CRC-32 (IEEE 802.3, as zlib's crc32) of every byte before it
+   Version 1 is the same without bytes 256..271 (its first CRC at 256 covers bytes 0..255, the
+   link counts start at 260); it loads with clip_norm and obgd_kappa 0. Saving writes version 2.
    The loader answers, in this order: fewer than 12 bytes that match the magic so far:
-   CCN_ERR_TRUNCATED; other bytes: CCN_ERR_BAD_MAGIC; a version other than 1:
+   CCN_ERR_TRUNCATED; other bytes: CCN_ERR_BAD_MAGIC; a version other than 1 or 2:
    CCN_ERR_BAD_VERSION; data ending early: CCN_ERR_TRUNCATED; the first CRC wrong:
    CCN_ERR_CHECKSUM; the length beyond the data: CCN_ERR_TRUNCATED, short of it (memory and
    path loaders): CCN_ERR_TRAILING_DATA; a configuration ccn_create refuses: ccn_create's error
@@ -348,7 +374,8 @@ typedef enum ccn_result {
     CCN_ERR_BAD_STAGES,      /* columns_per_stage or steps_per_stage negative or too large   */
     CCN_ERR_BAD_LEARNER,     /* learner unknown, td_lambda outside [0, 1], CCN_TD with more
                                 than one output, or ccn_td_step on a net without CCN_TD     */
-    CCN_ERR_BAD_OPTIMIZER,   /* optimizer unknown, a beta outside [0, 1), epsilon not > 0    */
+    CCN_ERR_BAD_OPTIMIZER,   /* optimizer unknown, a beta outside [0, 1), epsilon not > 0,
+                                clip_norm or obgd_kappa negative, NaN or above 1e30           */
     CCN_ERR_BAD_NORMALIZATION, /* a rate outside (0, 1] or a variance floor not > 0          */
     CCN_ERR_BAD_GAMMA,       /* gamma outside [0, 1] or NaN                                  */
     CCN_ERR_NOT_FINITE,      /* an input, target, cumulant, dL/dy or dL/dh NaN or infinite   */
@@ -423,6 +450,10 @@ typedef struct ccn_config {
     int n_workers;         /* workers a ccn_parallel_fn may use (scratch each), 0 -> 1      */
     int refuse_nonfinite;  /* 1: a learning update that would make a parameter or optimiser
                               moment NaN or infinite is refused: CCN_ERR_DIVERGED, unchanged */
+    double clip_norm;      /* > 0: the update direction u is scaled by min(1, clip_norm / |u|_2)
+                              before the optimiser (NUMERIC HEALTH); 0: off                 */
+    double obgd_kappa;     /* > 0 (CCN_TD with CCN_SGD): ObGD's bound, alpha / max(1, alpha
+                              kappa max(|delta|, 1) |E|_1) (NUMERIC HEALTH); 0: off          */
 } ccn_config;
 
 /* Spreading a step over threads, with the caller's threads: ccn_set_parallel installs a
@@ -527,10 +558,10 @@ CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy);
 CCN_API ccn_result ccn_learn(ccn_net *net, const ccn_real *target);
 /* ccn_step then ccn_learn, in one call, with the same results (y, may be NULL, gets the output
    before the update). With ColoR the update rides on the trace update: one sweep over the
-   parameters, the fastest way to learn online; with exact RTRL or refuse_nonfinite it is the
-   two calls. A NULL argument or a NaN or infinite x: an error and nothing happens. A NaN or
-   infinite target or output: CCN_ERR_NOT_FINITE after the step, without the update (as
-   ccn_learn after ccn_step: the step is left to learn from). */
+   parameters, the fastest way to learn online; with exact RTRL, refuse_nonfinite or a bound
+   (clip_norm, obgd_kappa) it is the two calls. A NULL argument or a NaN or infinite x: an
+   error and nothing happens. A NaN or infinite target or output: CCN_ERR_NOT_FINITE after the
+   step, without the update (as ccn_learn after ccn_step: the step is left to learn from). */
 CCN_API ccn_result ccn_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y);
 /* TD(lambda), learner CCN_TD: feeds x_{t+1} with its cumulant c_{t+1} and discount gamma_{t+1},
    updates the eligibility, steps, and (from the second call on) learns from the TD error.
@@ -601,6 +632,10 @@ CCN_API void ccn_optimizer_state(const ccn_net *net, const ccn_real **first, con
    buffer, traces, eligibility, optimiser moments, states, outputs, normalisation statistics, RTRL
    sensitivities (every array a saved file holds). One pass over them: O(ccn_saved_size()). */
 CCN_API size_t ccn_nonfinite_count(const ccn_net *net);
+/* The largest |dh/dtheta| (and |dc/dtheta| for lstm) the net keeps: ColoR's traces or exact RTRL's
+   sensitivities; NaN if one is NaN, 0 for CCN_FORWARD. One pass over them. Their growth is the
+   first sign of exploding gradients, long before anything overflows (NUMERIC HEALTH). */
+CCN_API ccn_real ccn_trace_max(const ccn_net *net);
 
 /* ---- saving and loading (FILE FORMAT above) -------------------------------------------------- */
 /* A write callback takes size bytes and returns how many it took (fewer: CCN_ERR_IO). A read
@@ -761,13 +796,15 @@ CCN_API const char *ccn_result_string(ccn_result r) {
         return "learner must be CCN_SUPERVISED or CCN_TD (one output, td_lambda in [0, 1]); "
                "ccn_td_step needs a net created with learner = CCN_TD";
     case CCN_ERR_BAD_OPTIMIZER:
-        return "optimizer must be CCN_SGD, CCN_RMSPROP or CCN_ADAM, betas in [0, 1), epsilon > 0";
+        return "optimizer must be CCN_SGD, CCN_RMSPROP or CCN_ADAM, betas in [0, 1), epsilon > 0, "
+               "clip_norm and obgd_kappa in [0, 1e30]";
     case CCN_ERR_BAD_NORMALIZATION: return "normalisation rates must be in (0, 1], the floor > 0";
     case CCN_ERR_BAD_GAMMA: return "gamma must be in [0, 1]";
     case CCN_ERR_NOT_FINITE: return "an input, target, cumulant, dL/dy or dL/dh was NaN or infinite";
     case CCN_ERR_NO_MORE_STAGES: return "the net is already in its last stage";
     case CCN_ERR_BAD_WORKERS: return "n_workers must be in [0, CCN_MAX_WORKERS]";
-    case CCN_ERR_DIVERGED: return "the update would have made a parameter NaN or infinite: refused";
+    case CCN_ERR_DIVERGED:
+        return "the update would have made a parameter or an optimiser moment NaN or infinite: refused";
     case CCN_ERR_IO: return "a write callback took fewer bytes than given, or writing or closing a file failed";
     case CCN_ERR_BUFFER_TOO_SMALL: return "the buffer is smaller than ccn_saved_size()";
     case CCN_ERR_BAD_MAGIC: return "not a ccn.h file";
@@ -960,6 +997,8 @@ static ccn_result ccn__resolve(const ccn_config *cfg, ccn_config *out, const cha
     CCN__REFUSE(!ccn__finite_in(r.opt_epsilon, CCN__SETTING_MIN, CCN__SETTING_MAX), CCN_ERR_BAD_OPTIMIZER, "opt_epsilon")
     CCN__REFUSE(r.scale_readout_step != 0 && r.scale_readout_step != 1, CCN_ERR_BAD_FLAG, "scale_readout_step")
     CCN__REFUSE(r.refuse_nonfinite != 0 && r.refuse_nonfinite != 1, CCN_ERR_BAD_FLAG, "refuse_nonfinite")
+    CCN__REFUSE(!ccn__finite_in(r.clip_norm, 0.0, CCN__SETTING_MAX), CCN_ERR_BAD_OPTIMIZER, "clip_norm")
+    CCN__REFUSE(!ccn__finite_in(r.obgd_kappa, 0.0, CCN__SETTING_MAX), CCN_ERR_BAD_OPTIMIZER, "obgd_kappa")
     CCN__REFUSE(!ccn__finite_in(r.input_norm_rate, CCN__SETTING_MIN, 1.0), CCN_ERR_BAD_NORMALIZATION, "input_norm_rate")
     CCN__REFUSE(!ccn__finite_in(r.feature_norm_rate, CCN__SETTING_MIN, 1.0), CCN_ERR_BAD_NORMALIZATION,
                 "feature_norm_rate")
@@ -981,6 +1020,8 @@ static ccn_result ccn__resolve(const ccn_config *cfg, ccn_config *out, const cha
     CCN__REFUSE(r.optimizer == CCN_SGD && r.opt_epsilon != CCN__OPT_EPSILON, CCN_ERR_UNUSED_SETTING, "opt_epsilon")
     CCN__REFUSE(r.input_norm_rate == 1.0 && r.feature_norm_rate == 1.0 && r.norm_var_floor != CCN__NORM_VAR_FLOOR,
                 CCN_ERR_UNUSED_SETTING, "norm_var_floor")
+    CCN__REFUSE(r.obgd_kappa > 0.0 && (r.learner != CCN_TD || r.optimizer != CCN_SGD), CCN_ERR_UNUSED_SETTING,
+                "obgd_kappa")
     *out = r;
     return CCN_OK;
 }
@@ -1987,6 +2028,15 @@ typedef struct ccn__opt { /* an optimiser's constants for one update (its rules:
     ccn_real eps;
 } ccn__opt;
 
+/* What a measuring pass of an update finds (section 8): with norms 0, a check (refuse_nonfinite):
+   check is 0 when every value the update would write is finite; with norms 1, the direction u's
+   sums, in double: sq of (scale u)^2, l1 of |u|. */
+typedef struct ccn__sums {
+    int norms;
+    ccn_real check;
+    double sq, l1, scale;
+} ccn__sums;
+
 typedef struct ccn__ride {
     int ride;
     ccn_real decay, coef;
@@ -2155,7 +2205,7 @@ CCN__NOINLINE static void ccn__trace2_call(ccn_real *CCN__RESTRICT eh, ccn_real 
 }
 
 static void ccn__apply(ccn_net *net, size_t k0, size_t count, const ccn_real *CCN__RESTRICT src, ccn_real coef,
-                       const ccn__opt *o, ccn_real *check);
+                       const ccn__opt *o, ccn__sums *check);
 
 static void ccn__elig(ccn_real *CCN__RESTRICT E, const ccn_real *CCN__RESTRICT e, size_t len, ccn_real decay, ccn_real c) {
     size_t k;
@@ -2390,7 +2440,7 @@ typedef struct ccn__job {
     const ccn_real *src, *col_coef; /* the update phase: direction and per-column coefficient  */
     ccn_real coef;
     const ccn__opt *opt;
-    ccn_real *check;                /* the update phase: NULL to apply, else only check (one thread) */
+    ccn__sums *check;               /* the update phase: NULL to apply, else only measure (one thread) */
 } ccn__job;
 
 
@@ -2416,11 +2466,12 @@ static void ccn__task(void *ctx, int task, int worker) {
     case CCN__PHASE_TRACES:
         ccn__color_update(net, a, b, ccn__zbuf(net, worker, job->c0), job->c0, worker, job->ride);
         break;
-    default: /* CCN__PHASE_UPDATE */
-        if (job->col_coef)
+    default: /* CCN__PHASE_UPDATE; a measuring pass sums column by column, so that its sums do not
+                depend on how the columns were split into tasks */
+        if (job->col_coef || (job->check && job->check->norms))
             for (i = a; i < b; ++i)
                 ccn__apply(net, net->col_off[i], net->col_off[i + 1] - net->col_off[i], job->src + net->col_off[i],
-                           job->coef * job->col_coef[i], job->opt, job->check);
+                           job->col_coef ? job->coef * job->col_coef[i] : job->coef, job->opt, job->check);
         else
             ccn__apply(net, net->col_off[a], net->col_off[b] - net->col_off[a], job->src + net->col_off[a], job->coef,
                        job->opt, job->check);
@@ -2668,18 +2719,57 @@ static ccn_result ccn__api_accumulate_state_gradient(ccn_net *net, const ccn_rea
 /* ============================================================================================
    8. Optimisers: theta[k] += alpha * rule(u), u = coef * src[j], over a run of parameters. Each
    rule is one inline function, used both to apply an update and (refuse_nonfinite) to check,
-   before anything is written, that every value it would write is finite.
+   before anything is written, that every value it would write is finite. The bounds on an update
+   (clip_norm, obgd_kappa) need the direction's norms before anything moves: a measuring pass of
+   the same walk sums them first, as the check does (ccn__update).
    ============================================================================================ */
 
+/* RMSProp and Adam saturate the direction's entries at +-U before their moments take them:
+   U = 2^50 in float, 2^450 in double. So a finite update never makes a moment infinite: with
+   |s| <= U, s s rounds to at most V = U^2 (a power of 2: rounding is monotone), and with
+   0 <= beta < 1 and c = fl(1 - beta) <= 1, fl(beta v) <= v and fl(c s s) <= V, so the blend is at
+   most v + V, which for any finite v rounds to a finite value: V (2^100; 2^900 in double) is
+   below half an ulp of the largest finite real (2^103; 2^970). Adam's m likewise (|m| + U).
+   Moments that start below V stay within a few ulps of it (for beta >= 1/2, c = 1 - beta exactly
+   and the blend of two values <= V is <= V; below 1/2 it contracts by beta), so Adam's v c2,
+   c2 = 1 / (1 - beta2^t) <= 2^24 in float (a beta2 below 1 as a float is at most 1 - 2^-24;
+   2^53 in double), and m c1 stay finite too. The entry itself saturates, not only its square:
+   the rules are invariant to the scale of u, so an entry past U still moves its parameter about
+   as far as the exact rule would (alpha / sqrt(1 - beta) where it dominates v), where a square
+   saturated alone would leave alpha u / sqrt(V), without bound. A NaN stays a NaN
+   (refuse_nonfinite sees it). U lies far past any direction of a run that has not already blown
+   up, so ordinary runs keep their bits. The saturation is |u| through a min and u's sign back:
+   a two-sided clamp of selects compiles (gcc, AVX-512) to mask shuffling through integer
+   registers, which stalls the loop. */
+#ifdef CCN_DOUBLE
+#define CCN__P50 1125899906842624.0 /* 2^50 */
+#define CCN__U_MAX (CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50 * CCN__P50)
+#define CCN__FABS(x) fabs(x)
+#define CCN__COPYSIGN(x, y) copysign(x, y)
+#else
+#define CCN__U_MAX 1125899906842624.0f
+#define CCN__FABS(x) fabsf(x)
+#define CCN__COPYSIGN(x, y) copysignf(x, y)
+#endif
+
+/* u with its magnitude at most CCN__U_MAX; a NaN passes through (the comparison is false). */
+CCN__INLINE ccn_real ccn__sat(ccn_real u) {
+    ccn_real a = CCN__FABS(u);
+    a = CCN__U_MAX < a ? CCN__U_MAX : a;
+    return CCN__COPYSIGN(a, u);
+}
+
 CCN__INLINE ccn_real ccn__rmsprop(ccn_real th, ccn_real *v, ccn_real u, ccn_real alpha, ccn_real beta, ccn_real eps) {
-    *v = beta * *v + (CCN_R(1) - beta) * u * u;
-    return th + alpha * u / (CCN__SQRT(*v) + eps);
+    ccn_real s = ccn__sat(u);
+    *v = beta * *v + (CCN_R(1) - beta) * s * s;
+    return th + alpha * s / (CCN__SQRT(*v) + eps);
 }
 
 CCN__INLINE ccn_real ccn__adam(ccn_real th, ccn_real *m, ccn_real *v, ccn_real u, ccn_real alpha, ccn_real b1,
                                ccn_real b2, ccn_real c1, ccn_real c2, ccn_real eps) {
-    *m = b1 * *m + (CCN_R(1) - b1) * u;
-    *v = b2 * *v + (CCN_R(1) - b2) * u * u;
+    ccn_real s = ccn__sat(u);
+    *m = b1 * *m + (CCN_R(1) - b1) * s;
+    *v = b2 * *v + (CCN_R(1) - b2) * s * s;
     return th + alpha * (*m * c1) / (CCN__SQRT(*v * c2) + eps);
 }
 
@@ -2701,30 +2791,58 @@ CCN__INLINE ccn_real ccn__rule(const int opt, const ccn__opt *o, ccn_real th, cc
 }
 
 /* Applies the update to parameters [k0, k0 + count), or, with check non-NULL, writes nothing and
-   adds to *check a sum that is 0 when every value the update would write is finite (x - x is 0
-   for a finite x, NaN otherwise). */
+   adds to check->check a sum that is 0 when every value the update would write is finite (x - x
+   is 0 for a finite x, NaN otherwise). Two loops: in one, gcc if-converts the check's sum into
+   the applying loop, which then runs a chain of scalar additions. */
 CCN__INLINE void ccn__apply_rule(ccn_net *net, size_t k0, size_t count, const ccn_real *CCN__RESTRICT src,
-                                 ccn_real coef, const ccn__opt *o, ccn_real *check, const int opt) {
+                                 ccn_real coef, const ccn__opt *o, ccn__sums *check, const int opt) {
     ccn_real *CCN__RESTRICT th = net->theta + k0, bad = 0;
     ccn_real *CCN__RESTRICT m = opt == CCN_ADAM ? net->opt_m + k0 : NULL;
     ccn_real *CCN__RESTRICT v = opt != CCN_SGD ? net->opt_v + k0 : NULL;
     size_t j;
+    if (check) {
+        for (j = 0; j < count; ++j) {
+            ccn_real mj = opt == CCN_ADAM ? m[j] : 0, vj = opt != CCN_SGD ? v[j] : 0;
+            ccn_real t = ccn__rule(opt, o, th[j], &mj, &vj, coef * src[j]);
+            bad += (t - t) + (mj - mj) + (vj - vj);
+        }
+        check->check += bad;
+        return;
+    }
     for (j = 0; j < count; ++j) {
         ccn_real mj = opt == CCN_ADAM ? m[j] : 0, vj = opt != CCN_SGD ? v[j] : 0;
-        ccn_real t = ccn__rule(opt, o, th[j], &mj, &vj, coef * src[j]);
-        if (check) {
-            bad += (t - t) + (mj - mj) + (vj - vj);
-        } else {
-            th[j] = t;
-            if (opt == CCN_ADAM) m[j] = mj;
-            if (opt != CCN_SGD) v[j] = vj;
-        }
+        th[j] = ccn__rule(opt, o, th[j], &mj, &vj, coef * src[j]);
+        if (opt == CCN_ADAM) m[j] = mj;
+        if (opt != CCN_SGD) v[j] = vj;
     }
-    if (check) *check += bad;
+}
+
+/* The direction's sums over one run, u = coef * src[j] as the rules take it, in four partial
+   sums each so that the loop does not wait on one chain of additions. */
+static void ccn__norms(const ccn_real *CCN__RESTRICT src, size_t count, ccn_real coef, ccn__sums *s) {
+    double sq[4] = {0, 0, 0, 0}, l1[4] = {0, 0, 0, 0}, sc = s->scale;
+    size_t j, q;
+    for (j = 0; j + 4 <= count; j += 4)
+        for (q = 0; q < 4; ++q) {
+            double u = (double)(coef * src[j + q]);
+            sq[q] += (sc * u) * (sc * u);
+            l1[q] += u < 0 ? -u : u;
+        }
+    for (q = 0; j < count; ++j, ++q) {
+        double u = (double)(coef * src[j]);
+        sq[q] += (sc * u) * (sc * u);
+        l1[q] += u < 0 ? -u : u;
+    }
+    s->sq += (sq[0] + sq[1]) + (sq[2] + sq[3]);
+    s->l1 += (l1[0] + l1[1]) + (l1[2] + l1[3]);
 }
 
 static void ccn__apply(ccn_net *net, size_t k0, size_t count, const ccn_real *CCN__RESTRICT src, ccn_real coef,
-                       const ccn__opt *o, ccn_real *check) {
+                       const ccn__opt *o, ccn__sums *check) {
+    if (check && check->norms) {
+        ccn__norms(src, count, coef, check);
+        return;
+    }
     switch (net->cfg.optimizer) {
     case CCN_SGD: ccn__apply_rule(net, k0, count, src, coef, o, check, CCN_SGD); break;
     case CCN_RMSPROP: ccn__apply_rule(net, k0, count, src, coef, o, check, CCN_RMSPROP); break;
@@ -2732,19 +2850,20 @@ static void ccn__apply(ccn_net *net, size_t k0, size_t count, const ccn_real *CC
     }
 }
 
-/* One pass of an update over every learning parameter (see ccn__update): applied, or with check
-   non-NULL only checked. With ride (LEARN), the columns' part rides on the trace pass
-   instead, and col_src, col_coef are not read. */
+/* One pass of an update over every learning parameter (see ccn__update) with step size alpha:
+   applied, or with check non-NULL only measured. With ride (LEARN), the columns' part rides on
+   the trace pass instead, and col_src, col_coef are not read. */
 static void ccn__update_pass(ccn_net *net, const ccn_real *col_src, const ccn_real *col_coef,
-                             const ccn_real *out_coef, ccn_real coef, ccn__ride *ride, ccn_real *check) {
+                             const ccn_real *out_coef, ccn_real coef, ccn_real alpha, ccn__ride *ride,
+                             ccn__sums *check) {
     size_t n = (size_t)net->n, p0, p1;
     int r, c0, c1, n_act = net->stage_start[net->stage + 1];
     ccn_real one = 1;
     ccn__opt o, o_out;
     ccn__job job;
-    ccn__opt_of(net, net->alpha, &o);
+    ccn__opt_of(net, alpha, &o);
     o_out = o;
-    if (net->cfg.scale_readout_step) o_out.alpha = net->alpha / (ccn_real)n_act;
+    if (net->cfg.scale_readout_step) o_out.alpha = alpha / (ccn_real)n_act;
     ccn__learning_range(net, &c0, &c1, &p0, &p1);
     if (ride) {
         ride->opt = &o;
@@ -2772,27 +2891,75 @@ static void ccn__update_pass(ccn_net *net, const ccn_real *col_src, const ccn_re
     }
 }
 
+/* An update is measured before it is applied (ccn_learn_step then takes two passes, not one). */
+static int ccn__measured(const ccn_net *net) {
+    return net->cfg.refuse_nonfinite || net->cfg.clip_norm > 0.0 || net->cfg.obgd_kappa > 0.0;
+}
+
+/* The bounds of an update along coef x direction (NUMERIC HEALTH), from a measuring pass over the
+   direction with coef left out (its sums: sq, l1), in double, each result rounded once:
+     clip_norm   coef *= r where r = clip_norm / (|coef| sqrt(sq)) is below 1
+     obgd_kappa  alpha /= M where M = alpha kappa max(|coef|, 1) l1 is above 1 (TD, where coef
+                 is delta and the direction E: ObGD, Elsayed, Vasan and Mahmood 2024)
+   A NaN or infinite entry (a non-finite sq) bounds nothing. Squares whose sum overflows a double
+   (entries near 2^512 and past: double builds only) are summed again at 2^-600, which keeps
+   every square that matters and the norm's ratio to clip_norm. */
+static void ccn__bound(ccn_net *net, const ccn_real *col_src, const ccn_real *col_coef, const ccn_real *out_coef,
+                       ccn_real *coef, ccn_real *alpha) {
+    ccn__sums s;
+    double c = (double)*coef, ac = c < 0 ? -c : c;
+    s.norms = 1;
+    s.check = 0;
+    s.sq = s.l1 = 0;
+    s.scale = 1;
+    ccn__update_pass(net, col_src, col_coef, out_coef, CCN_R(1), *alpha, NULL, &s);
+    if (s.sq == s.sq && !(s.sq - s.sq == 0)) { /* infinite */
+        int k;
+        s.sq = s.l1 = 0;
+        for (k = 0; k < 12; ++k) s.scale *= 1.0 / 1125899906842624.0; /* 2^-600 */
+        ccn__update_pass(net, col_src, col_coef, out_coef, CCN_R(1), *alpha, NULL, &s);
+    }
+    if (net->cfg.clip_norm > 0.0 && s.sq - s.sq == 0) {
+        double r = net->cfg.clip_norm * s.scale / sqrt(s.sq) / ac;
+        if (r < 1.0) *coef = (ccn_real)(c * r);
+    }
+    if (net->cfg.obgd_kappa > 0.0) {
+        double M = (double)*alpha * net->cfg.obgd_kappa * (ac > 1.0 ? ac : 1.0) * s.l1;
+        if (M > 1.0) *alpha = (ccn_real)((double)*alpha / M);
+    }
+}
+
 /* One update of every learning parameter along coef x direction, where the direction of a
    column parameter is col_src[k] scaled by col_coef[i] (NULL: 1), and that of the readout row r
    is h^ scaled by out_coef[r] (its bias: out_coef[r]). With ride, the columns' part rides on the
-   trace pass (which must not have run yet this step). With refuse_nonfinite (never with ride), a
-   first pass checks it and CCN_ERR_DIVERGED leaves everything (Adam's count included) as it was. */
+   trace pass (which must not have run yet this step). Measured first (never with ride): the
+   bounds scale coef or alpha (ccn__bound); with refuse_nonfinite a check of the bounded update,
+   and CCN_ERR_DIVERGED leaves everything (Adam's count included) as it was. */
 static ccn_result ccn__update(ccn_net *net, const ccn_real *col_src, const ccn_real *col_coef,
                               const ccn_real *out_coef, ccn_real coef, ccn__ride *ride) {
-    ccn_real b1t = net->adam_b1t, b2t = net->adam_b2t, check = 0;
+    ccn_real b1t = net->adam_b1t, b2t = net->adam_b2t, alpha = net->alpha;
+    if (net->cfg.clip_norm > 0.0 || net->cfg.obgd_kappa > 0.0) {
+        CCN_ASSERT(!ride);
+        ccn__bound(net, col_src, col_coef, out_coef, &coef, &alpha);
+    }
     net->adam_b1t *= (ccn_real)net->cfg.adam_beta1;
     net->adam_b2t *= (ccn_real)net->cfg.adam_beta2;
     if (net->cfg.refuse_nonfinite) {
+        ccn__sums check;
         CCN_ASSERT(!ride);
-        ccn__update_pass(net, col_src, col_coef, out_coef, coef, NULL, &check);
-        if (!(check == 0)) {
+        check.norms = 0;
+        check.check = 0;
+        check.sq = check.l1 = 0;
+        check.scale = 1;
+        ccn__update_pass(net, col_src, col_coef, out_coef, coef, alpha, NULL, &check);
+        if (!(check.check == 0)) {
             net->adam_b1t = b1t;
             net->adam_b2t = b2t;
             return CCN_ERR_DIVERGED;
         }
     }
     ++net->opt_steps;
-    ccn__update_pass(net, col_src, col_coef, out_coef, coef, ride, NULL);
+    ccn__update_pass(net, col_src, col_coef, out_coef, coef, alpha, ride, NULL);
     net->unlearned = 0;
     return CCN_OK;
 }
@@ -2830,12 +2997,12 @@ static ccn_result ccn__api_learn(ccn_net *net, const ccn_real *target) {
     return ccn__api_learn_with_error(net, net->err); /* a NaN or infinite target or output: NOT_FINITE */
 }
 
-/* With ColoR, the update rides on the trace pass (section 4), unless refuse_nonfinite wants
-   to check it before anything is written. */
+/* With ColoR, the update rides on the trace pass (section 4), unless it is to be measured before
+   anything is written (refuse_nonfinite, the bounds). */
 static ccn_result ccn__api_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y) {
     ccn__ride ride = {CCN__RIDE_LEARN, 0, 0, NULL};
     if (!net || !x || !target) return CCN_ERR_NULL_ARGUMENT;
-    if (!net->eh || net->cfg.refuse_nonfinite) {
+    if (!net->eh || ccn__measured(net)) {
         ccn_result res = ccn__api_step(net, x, y);
         return res != CCN_OK ? res : ccn__api_learn(net, target);
     }
@@ -2972,6 +3139,27 @@ CCN_API size_t ccn_nonfinite_count(const ccn_net *net) {
     return bad;
 }
 
+/* The largest |v[k]| and most, a NaN once one is met. */
+static ccn_real ccn__max_abs(const ccn_real *v, size_t count, ccn_real most) {
+    size_t k;
+    for (k = 0; k < count; ++k) {
+        ccn_real a = v[k] < 0 ? -v[k] : v[k];
+        most = a > most || a != a ? a : most;
+    }
+    return most;
+}
+
+CCN_API ccn_real ccn_trace_max(const ccn_net *net) {
+    ccn__dims D;
+    ccn_real most = 0;
+    if (!net) return 0;
+    ccn__dims_of(net, &D);
+    if (net->eh) most = ccn__max_abs(net->eh, net->p, most);
+    if (net->ec) most = ccn__max_abs(net->ec, net->p, most);
+    if (net->S) most = ccn__max_abs(net->S, D.rows, most);
+    return most;
+}
+
 /* ============================================================================================
    12. Saving and loading (FILE FORMAT). One description of the file, ccn__xfer_head and
    ccn__xfer_body, serves both directions: a transfer writes the net's fields when saving and
@@ -2984,7 +3172,7 @@ CCN_API size_t ccn_nonfinite_count(const ccn_net *net) {
    a running CRC-32 covers every byte.
    ============================================================================================ */
 
-#define CCN__FILE_VERSION 1u
+#define CCN__FILE_VERSION 2u /* written; 1 (v0.4.0) is read too */
 #define CCN__UNKNOWN_SIZE (~(uint64_t)0)
 
 static const unsigned char ccn__magic[8] = {0x89, 'C', 'C', 'N', 0x0D, 0x0A, 0x1A, 0x0A};
@@ -2998,14 +3186,18 @@ static const unsigned char ccn__magic[8] = {0x89, 'C', 'C', 'N', 0x0D, 0x0A, 0x1
     X(opt_epsilon, f64) X(scale_readout_step, i32) X(input_norm_rate, f64)                      \
     X(feature_norm_rate, f64) X(norm_var_floor, f64) X(init_scale, f64) X(seed, u64)            \
     X(n_workers, i32) X(refuse_nonfinite, i32)
+/* The configuration fields that version 2 added, after the generator: a version-1 file has none,
+   and they load as 0 (off). */
+#define CCN__CONFIG_FIELDS_2(X) X(clip_norm, f64) X(obgd_kappa, f64)
 #define CCN__BYTES_i32 4
 #define CCN__BYTES_i64 8
 #define CCN__BYTES_u64 8
 #define CCN__BYTES_f64 8
 #define CCN__CONFIG_BYTE(field, t) +CCN__BYTES_##t
 /* magic, version, real size, length, configuration, link and parameter counts, stage,
-   flags, steps, updates, generator, CRC */
-#define CCN__HEAD_BYTES (8 + 4 + 4 + 8 + (0 CCN__CONFIG_FIELDS(CCN__CONFIG_BYTE)) + 8 + 8 + 4 + 4 + 8 + 8 + 32 + 4)
+   flags, steps, updates, generator, (version 2) the fields it added, CRC */
+#define CCN__HEAD_BYTES_1 (8 + 4 + 4 + 8 + (0 CCN__CONFIG_FIELDS(CCN__CONFIG_BYTE)) + 8 + 8 + 4 + 4 + 8 + 8 + 32 + 4)
+#define CCN__HEAD_BYTES(version) (CCN__HEAD_BYTES_1 + ((version) >= 2 ? 0 CCN__CONFIG_FIELDS_2(CCN__CONFIG_BYTE) : 0))
 #define CCN__SCALARS 5 /* alpha, Adam's beta1^t and beta2^t, TD's gamma and error */
 
 typedef struct ccn__io {
@@ -3013,6 +3205,7 @@ typedef struct ccn__io {
     ccn_read_fn read;
     void *user;
     int real_size;      /* of the file's reals                                                 */
+    uint32_t version;   /* of the file format                                                  */
     ccn_result status;  /* the first error; after one, nothing more is read or written         */
     uint32_t crc;       /* running CRC-32 register (the CRC is its complement)                 */
     uint32_t table[256];
@@ -3022,6 +3215,7 @@ typedef struct ccn__io {
 static void ccn__io_init(ccn__io *io, ccn_write_fn write, ccn_read_fn read, void *user, int real_size) {
     uint32_t k, c;
     int b;
+    io->version = CCN__FILE_VERSION;
     io->write = write;
     io->read = read;
     io->user = user;
@@ -3181,7 +3375,6 @@ static void ccn__xfer_head(ccn__io *io, const ccn_net *src, ccn_net *dst, uint64
     ccn__xfer_u64(io, length, length);
 #define CCN__XFER_FIELD(field, t) ccn__xfer_##t(io, CCN__ENDS(cfg.field));
     CCN__CONFIG_FIELDS(CCN__XFER_FIELD)
-#undef CCN__XFER_FIELD
     ccn__xfer_u64(io, n_links, n_links);
     ccn__xfer_u64(io, p, p);
     ccn__xfer_i32(io, CCN__ENDS(stage));
@@ -3194,6 +3387,10 @@ static void ccn__xfer_head(ccn__io *io, const ccn_net *src, ccn_net *dst, uint64
     ccn__xfer_u64(io, CCN__ENDS(steps));
     ccn__xfer_u64(io, CCN__ENDS(opt_steps));
     for (k = 0; k < 4; ++k) ccn__xfer_u64(io, CCN__ENDS(rng.s[k]));
+    if (io->version >= 2) {
+        CCN__CONFIG_FIELDS_2(CCN__XFER_FIELD)
+    }
+#undef CCN__XFER_FIELD
     ccn__xfer_crc(io);
 }
 
@@ -3239,8 +3436,9 @@ static void ccn__xfer_body(ccn__io *io, const ccn_net *src, ccn_net *dst) {
 }
 #undef CCN__ENDS
 
-/* The file's size for a net of these dimensions with reals of real_size bytes; 0 on overflow. */
-static int ccn__file_bytes(const ccn_net *net, int real_size, size_t *out) {
+/* The file's size for a net of these dimensions with reals of real_size bytes, in format
+   version; 0 on overflow. */
+static int ccn__file_bytes(const ccn_net *net, int real_size, uint32_t version, size_t *out) {
     ccn__dims D;
     size_t reals = CCN__SCALARS, links, t;
     if (!ccn__dims_of(net, &D)) return 0;
@@ -3252,14 +3450,14 @@ static int ccn__file_bytes(const ccn_net *net, int real_size, size_t *out) {
     CCN__ARRAYS(CCN__SUM)
 #undef CCN__SUM
     return ccn__mul(D.links, 12, &links) && ccn__mul(reals, (size_t)real_size, &reals) &&
-           ccn__add(CCN__HEAD_BYTES + 4, links, &t) && ccn__add(t, reals, &t) && ccn__mul(D.n, 4, &links) &&
+           ccn__add((size_t)CCN__HEAD_BYTES(version) + 4, links, &t) && ccn__add(t, reals, &t) && ccn__mul(D.n, 4, &links) &&
            ccn__add(t, links, out);
 }
 
 CCN_API size_t ccn_saved_size(const ccn_net *net) {
     size_t bytes;
     if (!net) return 0;
-    return ccn__file_bytes(net, (int)sizeof(ccn_real), &bytes) ? bytes : 0;
+    return ccn__file_bytes(net, (int)sizeof(ccn_real), CCN__FILE_VERSION, &bytes) ? bytes : 0;
 }
 
 /* The net stays const throughout (no cast): the transfers only read it (section 12). */
@@ -3271,7 +3469,7 @@ CCN_API ccn_result ccn_save_as(const ccn_net *net, int real_size, ccn_write_fn w
     size_t bytes;
     if (!net || !write) return CCN_ERR_NULL_ARGUMENT;
     if (real_size != 4 && real_size != 8) return CCN_ERR_BAD_REAL_SIZE;
-    if (!ccn__file_bytes(net, real_size, &bytes)) return CCN_ERR_TOO_LARGE;
+    if (!ccn__file_bytes(net, real_size, CCN__FILE_VERSION, &bytes)) return CCN_ERR_TOO_LARGE;
     length = bytes;
     n_links = net->n_links;
     p = net->p;
@@ -3292,6 +3490,7 @@ static int ccn__config_same(const ccn_config *a, const ccn_config *b) {
     int same = 1;
 #define CCN__SAME(field, t) same &= a->field == b->field;
     CCN__CONFIG_FIELDS(CCN__SAME)
+    CCN__CONFIG_FIELDS_2(CCN__SAME)
 #undef CCN__SAME
     return same;
 }
@@ -3342,7 +3541,8 @@ static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *al
     if (got > sizeof first) got = sizeof first;
     if (memcmp(first, ccn__magic, got < 8 ? got : 8) != 0) return CCN_ERR_BAD_MAGIC;
     if (got < sizeof first) return CCN_ERR_TRUNCATED;
-    if (ccn__get(first + 8, 4) != CCN__FILE_VERSION) return CCN_ERR_BAD_VERSION;
+    io->version = (uint32_t)ccn__get(first + 8, 4);
+    if (io->version != 1 && io->version != 2) return CCN_ERR_BAD_VERSION;
     ccn__io_crc(io, first, sizeof first);
     memset(&d, 0, sizeof d);
     ccn__xfer_head(io, &d, &d, &length, &n_links, &p);
@@ -3361,7 +3561,7 @@ static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *al
     d.readout = d.p - (size_t)d.o * ((size_t)d.n + 1);
     if (d.stage < 0 || d.stage >= d.n_stages || (d.td_started != 0 && d.td_started != 1)) /* or a flag unknown */
         return CCN_ERR_BAD_FILE;
-    if (!(bytes = ccn__place(&d, NULL)) || !ccn__file_bytes(&d, io->real_size, &want)) return CCN_ERR_TOO_LARGE;
+    if (!(bytes = ccn__place(&d, NULL)) || !ccn__file_bytes(&d, io->real_size, io->version, &want)) return CCN_ERR_TOO_LARGE;
     if (want != length) return CCN_ERR_BAD_FILE;
     if (!(net = ccn__new_net(&d, alloc, bytes))) return CCN_ERR_OUT_OF_MEMORY;
     ccn__xfer_body(io, net, net);

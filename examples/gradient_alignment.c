@@ -556,6 +556,7 @@ int main(int argc, char **argv) {
         for (s = 0; s < o.seeds; ++s) {
             metrics m;
             double t0 = cli_seconds();
+            memset(&m, 0, sizeof m); /* run() fills it; gcc cannot always see that through its early return */
             cli_progress(&cl, "links %g: seed %d/%d", o.levels[L], s + 1, o.seeds);
             if (!run(&o, o.levels[L], s, &m)) {
                 fprintf(stderr, "gradient_alignment: out of memory\n");

@@ -5,13 +5,14 @@
 #include <stdint.h>
 #include <string.h>
 
-#define TS_HEAD 260 /* magic .. the first CRC */
+#define TS_HEAD 276 /* magic .. the first CRC */
 enum {
     TS_VERSION = 8, TS_REAL_SIZE = 12, TS_LENGTH = 16, TS_N_INPUTS = 24, TS_N_OUTPUTS = 28, TS_N_COLUMNS = 32,
     TS_KIND = 36, TS_METHOD = 40, TS_FEATURE_LAYERS = 44, TS_FEATURE_WIDTH = 48, TS_LINKS = 56,
     TS_COLUMNS_PER_STAGE = 64, TS_STEPS_PER_STAGE = 68, TS_LEARNER = 76, TS_TD_LAMBDA = 80, TS_OPTIMIZER = 88,
     TS_STEP_SIZE = 92, TS_SEED = 168, TS_N_WORKERS = 176, TS_REFUSE = 180, TS_N_LINK = 184, TS_PARAMS = 192,
-    TS_STAGE = 200, TS_TD_STARTED = 204, TS_STEPS = 208, TS_OPT_STEPS = 216, TS_RNG = 224, TS_CRC1 = 256
+    TS_STAGE = 200, TS_TD_STARTED = 204, TS_STEPS = 208, TS_OPT_STEPS = 216, TS_RNG = 224, TS_CLIP_NORM = 256,
+    TS_OBGD_KAPPA = 264, TS_CRC1 = 272
 };
 
 /* CRC-32 (IEEE 802.3) bit by bit, independent of the library's table */

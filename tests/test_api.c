@@ -318,6 +318,7 @@ static void test_null_arguments(void) {
     CHECK(m == NULL && v == NULL);
     ccn_optimizer_state(net, NULL, NULL);
     CHECK(ccn_nonfinite_count(NULL) == 0);
+    CHECK(ccn_trace_max(NULL) == 0);
 
     /* saving and loading */
     CHECK(ccn_saved_size(NULL) == 0);

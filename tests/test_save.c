@@ -125,6 +125,8 @@ static void test_save_load_continues_bit_identically(void) {
                         c.feature_norm_rate = 0.95;
                         ++staged;
                     }
+                    if (mi != CCN_FORWARD && k % 4 == 1) c.clip_norm = 0.05; /* clipping most updates */
+                    if (mi != CCN_FORWARD && li == CCN_TD && oi == CCN_SGD) c.obgd_kappa = 20.0;
                     a = tu_create(&c);
                     memset(ya, 0, sizeof ya);
                     memset(yb, 0, sizeof yb);
@@ -189,7 +191,7 @@ static void test_file_format_is_as_documented(void) {
     f = ts_save(net, &size);
     p = ccn_param_count(net);
     CHECK(memcmp(f, "\x89" "CCN\r\n\x1a\n", 8) == 0);
-    CHECK(ts_get(f + TS_VERSION, 4) == 1 && ts_get(f + TS_REAL_SIZE, 4) == (uint64_t)rs);
+    CHECK(ts_get(f + TS_VERSION, 4) == 2 && ts_get(f + TS_REAL_SIZE, 4) == (uint64_t)rs);
     CHECK(ts_get(f + TS_LENGTH, 8) == size);
     CHECK(ts_get(f + TS_N_INPUTS, 4) == 3 && ts_get(f + TS_N_OUTPUTS, 4) == 1 && ts_get(f + TS_N_COLUMNS, 4) == 5);
     CHECK(ts_get(f + TS_KIND, 4) == CCN_LSTM && ts_get(f + TS_METHOD, 4) == CCN_COLOR);
@@ -203,6 +205,7 @@ static void test_file_format_is_as_documented(void) {
     /* flags: TD has a previous prediction (1), no step left to learn from (2 clear), a step taken (4) */
     CHECK(ts_get(f + TS_STEPS, 8) == TF_STEPS && ts_get(f + TS_OPT_STEPS, 8) == TF_STEPS - 1);
     CHECK(ts_get(f + TS_RNG, 8) != 0);
+    CHECK(ts_f64(f + TS_CLIP_NORM) == 0.0 && ts_f64(f + TS_OBGD_KAPPA) == 0.0);
     CHECK(ts_get(f + TS_CRC1, 4) == ts_crc32(f, TS_CRC1));
     CHECK(ts_get(f + size - 4, 4) == ts_crc32(f, size - 4));
     at = TS_HEAD;
@@ -797,6 +800,23 @@ static void test_truncated_and_flipped_files(void) {
     free(f);
 }
 
+/* The fields version 2 added sit where FILE FORMAT says, after the generator, under the first CRC. */
+static void test_file_format_version2_fields(void) {
+    ccn_config c = tu_config(CCN_TANH, CCN_COLOR, 0, 0.0, 2, 2, 1);
+    ccn_net *net;
+    unsigned char *f;
+    size_t size;
+    c.learner = CCN_TD;
+    c.clip_norm = 0.375;
+    c.obgd_kappa = 2.5;
+    net = tu_create(&c);
+    f = ts_save(net, &size);
+    CHECK(ts_get(f + TS_VERSION, 4) == 2 && ts_f64(f + TS_CLIP_NORM) == 0.375 && ts_f64(f + TS_OBGD_KAPPA) == 2.5);
+    CHECK(ts_get(f + TS_CRC1, 4) == ts_crc32(f, TS_CRC1));
+    free(f);
+    ccn_destroy(net);
+}
+
 /* Hand-made bad files, each with checksums that agree, so that the loader must look inside:
    wrong magic, future version, absurd sizes, contradictions, trailing bytes. Each returns its
    specific error and leaks nothing; those decided from the header allocate nothing. */
@@ -812,7 +832,7 @@ static void test_bad_file_contents(void) {
         ccn_result want, stream; /* stream: what a stream loader says, when it differs */
     } cases[] = {
         {"magic", 1, 1, 'X', CCN_ERR_BAD_MAGIC, CCN_OK},
-        {"future version", TS_VERSION, 4, 2, CCN_ERR_BAD_VERSION, CCN_OK},
+        {"future version", TS_VERSION, 4, 3, CCN_ERR_BAD_VERSION, CCN_OK},
         {"version 0", TS_VERSION, 4, 0, CCN_ERR_BAD_VERSION, CCN_OK},
         {"real size 5", TS_REAL_SIZE, 4, 5, CCN_ERR_BAD_FILE, CCN_OK},
         {"length beyond the data", TS_LENGTH, 8, (uint64_t)1 << 40, CCN_ERR_TRUNCATED, CCN_ERR_BAD_FILE},
