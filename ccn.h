@@ -282,7 +282,9 @@
              (2n x P for lstm: rows dh_0.., then dc_0..), row-major
      end-4  4    u32 CRC-32 (IEEE 802.3, as zlib's crc32) of every byte before it
    Version 1 is the same without bytes 256..271 (its first CRC at 256 covers bytes 0..255, the
-   link counts start at 260); it loads with clip_norm and obgd_kappa 0. Saving writes version 2.
+   link counts start at 260); it loads with clip_norm and obgd_kappa 0, the settings its library
+   ignored and ccn_create now refuses as unused reset to their defaults, and flag bit 2 set when
+   it has stepped (bit 1 off: it learns from its next step). Saving writes version 2.
    The loader answers, in this order: fewer than 12 bytes that match the magic so far:
    CCN_ERR_TRUNCATED; other bytes: CCN_ERR_BAD_MAGIC; a version other than 1 or 2:
    CCN_ERR_BAD_VERSION; data ending early: CCN_ERR_TRUNCATED; the first CRC wrong:
@@ -3530,6 +3532,24 @@ static int ccn__check_links(ccn_net *net) {
 
 /* Reads one file. avail: the bytes the source holds (CCN__UNKNOWN_SIZE for a stream), so that
    a memory source that is short or long is refused before anything is allocated. */
+/* A version-1 file (v0.4.0) may hold settings that its library ignored and ccn_create now refuses
+   as unused (ccn_config_check): they had no effect, so they become what an unset field resolves
+   to. Version 1 kept only flag bit 0: a net that has stepped may take gradients (bit 2), and
+   since what it last learned from is not known, it learns again from its next step (bit 1 off). */
+static void ccn__upgrade_v1(ccn_net *d) {
+    ccn_config *c = &d->cfg;
+    if (c->learner != CCN_TD) c->td_lambda = 0;
+    if (c->optimizer != CCN_RMSPROP) c->rms_beta = CCN__RMS_BETA;
+    if (c->optimizer != CCN_ADAM) {
+        c->adam_beta1 = CCN__ADAM_BETA1;
+        c->adam_beta2 = CCN__ADAM_BETA2;
+    }
+    if (c->optimizer == CCN_SGD) c->opt_epsilon = CCN__OPT_EPSILON;
+    if (c->columns_per_stage == c->n_columns) c->steps_per_stage = 0;
+    if (c->input_norm_rate == 1.0 && c->feature_norm_rate == 1.0) c->norm_var_floor = CCN__NORM_VAR_FLOOR;
+    d->stepped = d->steps > 0;
+}
+
 static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *alloc, ccn_net **out) {
     unsigned char first[12];
     uint64_t length = 0, n_links = 0, p = 0;
@@ -3551,6 +3571,7 @@ static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *al
     if (avail != CCN__UNKNOWN_SIZE && length < avail) return CCN_ERR_TRAILING_DATA;
     /* from here the header is what a save wrote: what contradicts it is a bad file */
     if (!io->real_size) return CCN_ERR_BAD_FILE;
+    if (io->version == 1) ccn__upgrade_v1(&d);
     if ((r = ccn_config_resolve(&d.cfg, &resolved)) != CCN_OK) return r;
     if (!ccn__config_same(&d.cfg, &resolved)) return CCN_ERR_BAD_FILE;
     if (!ccn__shape(&d) || n_links > 0x7FFFFFFF || p > (size_t)-1 || !ccn__params_with(&d, (size_t)n_links, &want))

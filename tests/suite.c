@@ -85,6 +85,7 @@ static const th_case suite_cases[] = {
     {"trace_max", test_trace_max},
     {"default_bits_pinned", test_default_bits_pinned},
     {"version1_file_loads", test_version1_file_loads},
+    {"version1_unused_settings", test_version1_unused_settings},
     {"sine_overflow_bounded", test_sine_overflow_bounded},
     {"two_threads_bit_identical", test_two_threads_bit_identical},
     {"learn_once_per_step", test_learn_once_per_step},
