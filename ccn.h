@@ -399,7 +399,8 @@ typedef enum ccn_result {
     CCN_ERR_NO_STEP,         /* a learning call with no step to learn from: before the first
                                 ccn_step (or after ccn_reset_state), or a second ccn_learn or
                                 ccn_learn_with_error on the same step                        */
-    CCN_ERR_BAD_FLAG,        /* feedforward, scale_readout_step or refuse_nonfinite not 0 or 1 */
+    CCN_ERR_BAD_FLAG,        /* feedforward, scale_readout_step, refuse_nonfinite or
+                                ccn_set_flush_subnormals' argument not 0 or 1                */
     CCN_ERR_BAD_REAL_SIZE,   /* ccn_save_as: real_size not 4 or 8                            */
     CCN_ERR_OPEN,            /* ccn_save_file, ccn_load_file: the file could not be opened   */
     CCN_ERR_UNUSED_SETTING   /* a setting the other settings leave unused, e.g. td_lambda
@@ -551,7 +552,7 @@ CCN_API ccn_result ccn_accumulate_gradient(ccn_net *net, const ccn_real *dl_dy, 
    CCN_ERR_NOT_FINITE, nothing written. */
 CCN_API ccn_result ccn_accumulate_state_gradient(ccn_net *net, const ccn_real *dl_dh, ccn_real *grad);
 /* One optimiser step on this step's gradient for a caller-given dL/dy, once per step.
-   CCN_ERR_NOT_FINITE if an entry of dl_dy is NaN or infinite, CCN_ERR_DIVERGED if
+   CCN_ERR_NOT_FINITE if an entry of dl_dy, or of the output, is NaN or infinite, CCN_ERR_DIVERGED if
    refuse_nonfinite refused the update: either way nothing changes. */
 CCN_API ccn_result ccn_learn_with_error(ccn_net *net, const ccn_real *dl_dy);
 /* One optimiser step on 1/2 |y - target|^2 (dL/dy = y - target), once per step.
@@ -588,11 +589,13 @@ CCN_API void ccn_set_parallel(ccn_net *net, ccn_parallel_fn fn, void *user);
    these are the MXCSR's flush-to-zero and denormals-are-zero modes, set at the start of each such
    call (and of each task it gives the parallel-for) and put back before it returns, exception
    flags kept: the caller's threads keep their own mode. The same bits on every x86-64 machine,
-   with any number of threads; neither saved nor copied, as the parallel-for. CCN_ERR_UNSUPPORTED (nothing
-   changes) where the library does not set the mode: not x86-64 (32-bit x86 included: not every
-   such processor has denormals-are-zero), or x87 arithmetic. See SPEED. */
+   with any number of threads; neither saved nor copied, as the parallel-for. on other than 0
+   or 1: CCN_ERR_BAD_FLAG. CCN_ERR_UNSUPPORTED (nothing changes) where the library does not set
+   the mode: not x86-64 (32-bit x86 included: not every such processor has denormals-are-zero),
+   or x87 arithmetic. See SPEED. */
 CCN_API ccn_result ccn_set_flush_subnormals(ccn_net *net, int on);
-/* Changes alpha from now on (schedules, evaluation with 0). CCN_ERR_BAD_STEP_SIZE if < 0 or NaN. */
+/* Changes alpha from now on (schedules, evaluation with 0). CCN_ERR_BAD_STEP_SIZE if < 0, NaN or
+   above 1e30 (nothing changes). */
 CCN_API ccn_result ccn_set_step_size(ccn_net *net, double step_size);
 
 /* ---- stages -------------------------------------------------------------------------------- */
@@ -665,7 +668,7 @@ CCN_API ccn_result ccn_load_from_memory(const void *data, size_t size, const ccn
 #ifndef CCN_NO_STDIO
 /* Path helpers (absent with CCN_NO_STDIO): the file is opened, written or read whole, and closed
    here. A file that cannot be opened (a missing directory or file, no permission) is
-   CCN_ERR_OPEN; a failed write or close, CCN_ERR_IO. A file with bytes after the net's is
+   CCN_ERR_OPEN; a failed read, write or close (a directory opened as a file), CCN_ERR_IO. A file with bytes after the net's is
    CCN_ERR_TRAILING_DATA. After a failed save the file may hold part of a net, which the loader
    rejects. */
 CCN_API ccn_result ccn_save_file(const ccn_net *net, const char *path);
@@ -783,7 +786,9 @@ CCN_API const char *ccn_result_string(ccn_result r) {
     case CCN_OK: return "ok";
     case CCN_ERR_NULL_ARGUMENT: return "a required pointer was NULL";
     case CCN_ERR_BAD_SIZE: return "n_inputs, n_columns, n_outputs and feature_width must be > 0";
-    case CCN_ERR_TOO_LARGE: return "a dimension exceeds CCN_MAX_DIM or the net's size overflows";
+    case CCN_ERR_TOO_LARGE:
+        return "a dimension exceeds CCN_MAX_DIM, the net's size overflows, or links would need more than "
+               "CCN_MAX_LINK_DRAWS draws";
     case CCN_ERR_BAD_KIND: return "kind must be CCN_TANH, CCN_GATED or CCN_LSTM";
     case CCN_ERR_BAD_METHOD: return "method must be CCN_COLOR, CCN_RTRL or CCN_FORWARD";
     case CCN_ERR_BAD_FEATURES: return "feature_layers must be 0, 1 or 2";
@@ -818,7 +823,8 @@ CCN_API const char *ccn_result_string(ccn_result r) {
     case CCN_ERR_UNSUPPORTED: return "flushing subnormals needs x86-64 with SSE arithmetic";
     case CCN_ERR_NO_STEP:
         return "no step to learn from: call ccn_step first (learning needs a step, and learns from it once)";
-    case CCN_ERR_BAD_FLAG: return "feedforward, scale_readout_step and refuse_nonfinite must be 0 or 1";
+    case CCN_ERR_BAD_FLAG:
+        return "feedforward, scale_readout_step, refuse_nonfinite and ccn_set_flush_subnormals' flag must be 0 or 1";
     case CCN_ERR_BAD_REAL_SIZE: return "real_size must be 4 (float) or 8 (double)";
     case CCN_ERR_OPEN: return "the file could not be opened (missing directory, no permission, or no such file)";
     case CCN_ERR_UNUSED_SETTING:
@@ -1011,6 +1017,10 @@ static ccn_result ccn__resolve(const ccn_config *cfg, ccn_config *out, const cha
     CCN__REFUSE(r.links > (double)(r.columns_per_stage - 1) *
                               (1.0 + (r.feature_layers > 0 ? (double)r.feature_width : 0.0)),
                 CCN_ERR_BAD_LINKS, "links")
+    CCN__REFUSE(r.links > 0.0 && (double)r.n_columns * (double)(r.columns_per_stage - 1) *
+                                         (1.0 + (r.feature_layers > 0 ? (double)r.feature_width : 0.0)) >
+                                     (double)CCN_MAX_LINK_DRAWS,
+                CCN_ERR_TOO_LARGE, "links")
     /* settings the others leave unused (0 or the default is what an unset field resolves to) */
     CCN__REFUSE(!r.feature_layers && cfg->feature_width != 0 && cfg->feature_width != CCN__FEATURE_WIDTH,
                 CCN_ERR_UNUSED_SETTING, "feature_width")
@@ -2539,6 +2549,7 @@ CCN_API void ccn_set_parallel(ccn_net *net, ccn_parallel_fn fn, void *user) {
 
 CCN_API ccn_result ccn_set_flush_subnormals(ccn_net *net, int on) {
     if (!net) return CCN_ERR_NULL_ARGUMENT;
+    if (on != 0 && on != 1) return CCN_ERR_BAD_FLAG;
 #ifndef CCN__HAS_FLUSH
     if (on) return CCN_ERR_UNSUPPORTED;
 #endif
@@ -2974,7 +2985,7 @@ static ccn_result ccn__api_learn_with_error(ccn_net *net, const ccn_real *dl_dy)
     if (!net || !dl_dy) return CCN_ERR_NULL_ARGUMENT;
     if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
     if (!net->unlearned) return CCN_ERR_NO_STEP; /* before any step, or a second update from its traces */
-    if (!ccn__all_finite(dl_dy, (size_t)net->o)) return CCN_ERR_NOT_FINITE;
+    if (!ccn__all_finite(dl_dy, (size_t)net->o) || !ccn__all_finite(net->y, (size_t)net->o)) return CCN_ERR_NOT_FINITE;
     if (net->eh) {
         /* ColoR: descend along -dL/dh_i e_theta without materialising the gradient */
         ccn__dl_dh(net, dl_dy, net->stage_start[net->stage], net->stage_start[net->stage + 1]);
@@ -3684,6 +3695,7 @@ CCN_API ccn_result ccn_load_file(const char *path, const ccn_allocator *alloc, c
         *out = NULL;
         r = CCN_ERR_TRAILING_DATA;
     }
+    if (r != CCN_OK && ferror(f)) r = CCN_ERR_IO; /* the data did not end: reading it failed (a directory) */
     fclose(f);
     return r;
 }

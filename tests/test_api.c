@@ -196,6 +196,18 @@ static void test_gradient_calls_refuse_nonfinite(void) {
             CHECK(ta_unchanged(net, snap, size)); /* ccn_grad() included */
             dl_dy[1] = 1;
             dl_dh[2] = 1;
+            { /* a non-finite output (a readout weight set to it): learning refuses, as ccn_learn does */
+                ccn_real *th = ccn_params(net), keep = th[ccn_readout_offset(net)];
+                unsigned char *snap2;
+                size_t size2;
+                th[ccn_readout_offset(net)] = v;
+                CHECK(ccn_step(net, x, NULL) == CCN_OK);
+                snap2 = ta_snapshot(net, &size2);
+                CHECK(ccn_learn_with_error(net, dl_dy) == CCN_ERR_NOT_FINITE);
+                CHECK(ta_unchanged(net, snap2, size2));
+                free(snap2);
+                th[ccn_readout_offset(net)] = keep;
+            }
             CHECK(ccn_accumulate_gradient(net, dl_dy, g) == CCN_OK && ccn_accumulate_state_gradient(net, dl_dh, g) == CCN_OK);
             CHECK(tu_count_nonfinite(g, p) == 0);
             free(snap);
@@ -286,6 +298,7 @@ static void test_null_arguments(void) {
     CHECK(ccn_td_error(NULL) == 0 && ccn_eligibility(NULL) == NULL);
     ccn_set_parallel(NULL, ta_parallel, NULL);
     CHECK(ccn_set_flush_subnormals(NULL, 0) == CCN_ERR_NULL_ARGUMENT);
+    CHECK(ccn_set_flush_subnormals(net, 2) == CCN_ERR_BAD_FLAG && ccn_set_flush_subnormals(net, -1) == CCN_ERR_BAD_FLAG);
     CHECK(ccn_set_step_size(NULL, 0.1) == CCN_ERR_NULL_ARGUMENT);
     CHECK(ccn_next_stage(NULL) == CCN_ERR_NULL_ARGUMENT);
 
@@ -422,13 +435,16 @@ static void test_config_check_names_the_field(void) {
         {"feature_norm_rate", CCN_ERR_BAD_NORMALIZATION, 34}, {"norm_var_floor", CCN_ERR_BAD_NORMALIZATION, 35},
         {"norm_var_floor", CCN_ERR_UNUSED_SETTING, 36}, {"init_scale", CCN_ERR_BAD_INIT_SCALE, 37},
         {"n_workers", CCN_ERR_BAD_WORKERS, 38},      {"refuse_nonfinite", CCN_ERR_BAD_FLAG, 39},
+        {"clip_norm", CCN_ERR_BAD_OPTIMIZER, 40},    {"obgd_kappa", CCN_ERR_BAD_OPTIMIZER, 41},
+        {"obgd_kappa", CCN_ERR_UNUSED_SETTING, 42},  {"links", CCN_ERR_TOO_LARGE, 43},
     };
     /* every field of ccn_config that has a value to refuse (seed takes any) */
     static const char *const fields[] = {
         "n_inputs", "n_outputs", "n_columns", "kind", "method", "feature_layers", "feature_width", "feedforward",
         "links", "columns_per_stage", "steps_per_stage", "learner", "td_lambda", "optimizer", "step_size",
         "rms_beta", "adam_beta1", "adam_beta2", "opt_epsilon", "scale_readout_step", "input_norm_rate",
-        "feature_norm_rate", "norm_var_floor", "init_scale", "n_workers", "refuse_nonfinite"};
+        "feature_norm_rate", "norm_var_floor", "init_scale", "n_workers", "refuse_nonfinite", "clip_norm",
+        "obgd_kappa"};
     ccn_config c = ta_full_config(), resolved;
     const char *field = "x";
     size_t k, j, bytes;
@@ -483,7 +499,11 @@ static void test_config_check_names_the_field(void) {
         case 36: c.input_norm_rate = c.feature_norm_rate = 1; break; /* no normaliser */
         case 37: c.init_scale = -1; break;
         case 38: c.n_workers = -1; break;
-        default: c.refuse_nonfinite = 2; break;
+        case 39: c.refuse_nonfinite = 2; break;
+        case 40: c.clip_norm = -1; break;
+        case 41: c.obgd_kappa = (double)NAN; break;
+        case 42: c.obgd_kappa = 2; break; /* ObGD is TD with SGD; this net has Adam */
+        default: c.n_columns = c.columns_per_stage = CCN_MAX_DIM; break; /* 2^48 link draws */
         }
         field = NULL;
         got = ccn_config_check(&c, &field);
@@ -573,6 +593,8 @@ static void test_path_errors(void) {
         ta_path(path, sizeof path, "no/such/dir/x.ccn");
         CHECK(ccn_save_file(net, path) == CCN_ERR_OPEN);
         CHECK(ccn_load_file(path, NULL, &back) == CCN_ERR_OPEN && back == NULL);
+        ta_path(path, sizeof path, ".");
+        CHECK(ccn_load_file(path, NULL, &back) == CCN_ERR_IO && back == NULL); /* a directory: reading fails */
         {
             FILE *full = fopen("/dev/full", "wb"); /* opens, and every write fails (Linux) */
             if (full) {
