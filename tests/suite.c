@@ -1,5 +1,6 @@
 /* The test suite: one program, compiled as C and as C++, in float and with CCN_DOUBLE.
-   Usage: suite [label] [name-filter] */
+   Usage: suite [label] [filter]: the tests whose name contains the filter, or one of its
+   comma-separated parts and none of its parts that start with "-" (e.g. -learns,-td_learns) */
 #define _POSIX_C_SOURCE 200809L /* pthreads (test_health.c): part of the C library here */
 #define CCN_IMPLEMENTATION
 #include "util.h"
@@ -10,6 +11,7 @@
 #include "test_tbptt.c"
 #include "test_save.c"
 #include "test_health.c"
+#include "test_bits.c"
 
 static const th_case suite_cases[] = {
     {"version", test_version},
@@ -69,6 +71,7 @@ static const th_case suite_cases[] = {
     {"nonfinite_inputs", test_nonfinite_inputs},
     {"divergence_guard", test_divergence_guard},
     {"two_threads_bit_identical", test_two_threads_bit_identical},
+    {"same_bits_everywhere", test_same_bits_everywhere},
 };
 
 int main(int argc, char **argv) {
