@@ -18,7 +18,15 @@ static size_t tn_file_nonfinite(const ccn_net *net) {
     }
     for (k = at + 5 * rs; k + 4 < size; k += rs) { /* the 5 scalars are finite here */
         ccn_real v;
-        memcpy(&v, f + k, rs); /* little-endian host (x86-64, arm64) */
+        uint64_t bits = 0;
+        size_t b;
+        for (b = 0; b < rs; ++b) bits |= (uint64_t)f[k + b] << (8 * b); /* the file is little-endian */
+        if (rs == 8) {
+            memcpy(&v, &bits, rs);
+        } else {
+            uint32_t b32 = (uint32_t)bits;
+            memcpy(&v, &b32, rs);
+        }
         bad += !(v - v == 0);
     }
     free(f);
