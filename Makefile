@@ -3,13 +3,14 @@
 #   make test    builds and runs every test in every leg of the compiler matrix
 # and, separately: make bench (speed; BENCH_ARGS="--quick" for a short run), make sanitize
 # (ASan + UBSan), make valgrind (memcheck), make fuzz (libFuzzer on the loader; FUZZ_SECONDS),
-# make soak (10^8 steps of a CCN net: health, error and memory over a long run), make clean.
+# make soak (10^8 steps of a CCN net: health, error and memory over a long run), make cross
+# (the suite on aarch64 and s390x under qemu-user), make clean.
 
 CC ?= cc
 BUILD := build
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wdouble-promotion -Werror
 
-.PHONY: all demo test bench sanitize valgrind fuzz soak clean
+.PHONY: all demo test bench sanitize valgrind fuzz soak cross clean
 
 all: test
 
@@ -64,6 +65,12 @@ soak: $(BUILD)/soak
 
 $(BUILD)/soak: tests/soak.c ccn.h examples/trace_env.h | $(BUILD)
 	$(CC) -std=c99 -O2 -march=native -fno-math-errno $(WARN) -Wstrict-prototypes -Wmissing-prototypes -o $@ $< -lm
+
+# The suite on aarch64 and s390x (big-endian), float and double, under qemu-user, the recorded
+# bits included: the same bits on other processors. Needs Debian's gcc-aarch64-linux-gnu,
+# gcc-s390x-linux-gnu and qemu-user (a missing one is skipped). Not part of make test: slow.
+cross:
+	@sh tests/cross.sh $(BUILD)/cross
 
 $(BUILD):
 	mkdir -p $@
