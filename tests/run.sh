@@ -57,8 +57,10 @@ m32_runner=""
 m32_how() {
     printf '#include <math.h>\nint main(int c, char **v) { (void)v; return (int)sqrt((double)c - 1.0); }\n' >"$out/probe32.c"
     gcc -m32 $BASE -o "$out/probe32" "$out/probe32.c" -lm >"$out/probe32.log" 2>&1 || return 1
-    if "$out/probe32" >>"$out/probe32.log" 2>&1; then m32_runner=""; return 0; fi
-    [ -z "$RUNNER" ] && command -v qemu-i386 >/dev/null 2>&1 && qemu-i386 "$out/probe32" >>"$out/probe32.log" 2>&1 &&
+    if ("$out/probe32") >>"$out/probe32.log" 2>&1; then m32_runner=""; return 0; fi
+    # (not with a RUNNER such as valgrind; time-limited: a sanitizer's start-up can hang under qemu)
+    limit=""; command -v timeout >/dev/null 2>&1 && limit="timeout 30"
+    [ -z "$RUNNER" ] && command -v qemu-i386 >/dev/null 2>&1 && $limit qemu-i386 "$out/probe32" >>"$out/probe32.log" 2>&1 &&
         { m32_runner=qemu-i386; return 0; }
     return 1
 }
