@@ -181,12 +181,12 @@
    chose. With ccn_set_flush_subnormals, the same holds among x86-64 machines. Tested: x86-64
    (with and without AVX2) and 32-bit x86 with SSE give the bits the suite records (make test),
    and so do aarch64 and s390x under emulation (make cross). Where FLT_EVAL_METHOD says otherwise
-   (2 on x87 arithmetic: gcc -m32 without -mfpmath=sse; 1 for float on s390x under -std=c99 or
-   c11; -1, indeterminate), the implementation stops with an #error naming the fix, unless
-   CCN_ALLOW_EXCESS_PRECISION is defined: then results are correct to rounding and repeat on one
-   binary, but they are not the bits of other platforms, and calls said to give the same bits
-   as others (ccn_learn_step and ccn_step then ccn_learn) may differ from them in the last
-   places. Floating-point contraction cannot be seen at compile time: it is the build's to avoid.
+   (2 on x87 arithmetic: gcc -m32 without -msse2 -mfpmath=sse; 1 for float on s390x under
+   -std=c99 or c11; -1, indeterminate), the implementation stops with an #error naming the fix,
+   unless CCN_ALLOW_EXCESS_PRECISION is defined: then results are correct to rounding and
+   repeat on one binary, but they are not the bits of other platforms, and calls said to give
+   the same bits as others (ccn_learn_step and ccn_step then ccn_learn) may differ from them in
+   the last places. Contraction cannot be seen at compile time: it is the build's to avoid.
 
    NUMERICS
    Default initialisation: column and feature parameters U(-k, k) with k = 1/sqrt(fan-in)
