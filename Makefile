@@ -4,14 +4,14 @@
 # and, separately: make bench (speed; BENCH_ARGS="--quick" for a short run), make sanitize
 # (ASan + UBSan), make tsan (the threads tests under ThreadSanitizer), make valgrind (memcheck),
 # make fuzz (libFuzzer on the loader; FUZZ_SECONDS), make soak (10^8 steps of a CCN net: health,
-# error and memory over a long run), make clean; for sweeps (examples/README.md): make
-# build/aggregate, make slurm-check.
+# error and memory over a long run), make cross (the suite on aarch64 and s390x under qemu-user),
+# make clean; for sweeps (examples/README.md): make build/aggregate, make slurm-check.
 
 CC ?= cc
 BUILD := build
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wdouble-promotion -Werror
 
-.PHONY: all demo test bench sanitize tsan valgrind fuzz soak slurm-check clean
+.PHONY: all demo test bench sanitize tsan valgrind fuzz soak cross slurm-check clean
 
 all: test
 
@@ -93,6 +93,12 @@ $(BUILD)/aggregate: examples/sweep/aggregate.c examples/plot.h | $(BUILD)
 # Needs root and Debian's slurm-wlm and munge; not part of make test (tests/slurm_check.sh).
 slurm-check:
 	@sh tests/slurm_check.sh $(BUILD)
+
+# The suite on aarch64 and s390x (big-endian), float and double, under qemu-user, the recorded
+# bits included: the same bits on other processors. Needs Debian's gcc-aarch64-linux-gnu,
+# gcc-s390x-linux-gnu and qemu-user (a missing one is skipped). Not part of make test: slow.
+cross:
+	@sh tests/cross.sh $(BUILD)/cross
 
 $(BUILD):
 	mkdir -p $@

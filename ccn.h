@@ -26,6 +26,11 @@
        CCN_NO_STDIO        [impl] no <stdio.h>: ccn_save_file and ccn_load_file are left out
                                   (defined where ccn.h is only declared, it removes their
                                   declarations too)
+       CCN_ALLOW_EXCESS_PRECISION [impl] build where FLT_EVAL_METHOD says ccn_real is evaluated
+                                  in more precision than its own (x87 arithmetic, float on
+                                  s390x in strict ISO C), which otherwise stops with an #error:
+                                  results correct to rounding, not the bits of other platforms
+                                  (see RANDOMNESS)
 
    ---------------------------------------------------------------------------------------------
    OVERVIEW
@@ -207,10 +212,20 @@
    from the top mantissa bits of the integers, so a seed gives the same net on every platform.
    Every step after that is IEEE arithmetic and sqrt alone: the library computes its own exp,
    tanh and sigmoid rather than calling libm, whose results differ between platforms. So runs are
-   bit-identical on one binary, and across compilers and machines when they compile without
-   floating-point contraction (-ffp-contract=off; never -ffast-math), but for the sign and
+   bit-identical on one binary, and across compilers and machines (with or without AVX) when
+   each operation is rounded to ccn_real: IEEE binary32/binary64 arithmetic evaluated in
+   ccn_real's own precision (FLT_EVAL_METHOD 0, or 1 for a CCN_DOUBLE build) and without
+   floating-point contraction (-ffp-contract=off; never -ffast-math); but for the sign and
    payload of a NaN (a net that has diverged), which follow the order of operands the compiler
-   chose. With ccn_set_flush_subnormals, the same holds among x86-64 machines.
+   chose. With ccn_set_flush_subnormals, the same holds among x86-64 machines. Tested: x86-64
+   (with and without AVX2) and 32-bit x86 with SSE give the bits the suite records (make test),
+   and so do aarch64 and s390x under emulation (make cross). Where FLT_EVAL_METHOD says otherwise
+   (2 on x87 arithmetic: gcc -m32 without -msse2 -mfpmath=sse; 1 for float on s390x under
+   -std=c99 or c11; -1, indeterminate), the implementation stops with an #error naming the fix,
+   unless CCN_ALLOW_EXCESS_PRECISION is defined: then results are correct to rounding and
+   repeat on one binary, but they are not the bits of other platforms, and calls said to give
+   the same bits as others (ccn_learn_step and ccn_step then ccn_learn) may differ from them in
+   the last places. Contraction cannot be seen at compile time: it is the build's to avoid.
 
    NUMERICS
    Default initialisation: column and feature parameters U(-k, k) with k = 1/sqrt(fan-in)
@@ -692,8 +707,30 @@ CCN_API double ccn_rng_uniform(ccn_rng *rng); /* [0, 1), 53 bits, identical ever
 
 #include <string.h>
 #include <math.h>
+#include <float.h>
 #ifndef CCN_NO_STDIO
 #include <stdio.h>
+#endif
+
+/* The same bits on every platform (RANDOMNESS) need each operation rounded to ccn_real, which
+   FLT_EVAL_METHOD says: 0 (or TS 18661-3's 16 and 32) evaluates float and double in their own
+   type; 1 (33, 64) evaluates float in double, harmless to a double build; 2 (x87 arithmetic) and
+   -1 (indeterminate) round each result twice or at the compiler's whim. A pre-C99 library
+   without FLT_EVAL_METHOD falls back on the compiler's own macro; with neither, no check. */
+#if defined(FLT_EVAL_METHOD)
+#define CCN__EVAL_METHOD FLT_EVAL_METHOD
+#elif defined(__FLT_EVAL_METHOD__)
+#define CCN__EVAL_METHOD __FLT_EVAL_METHOD__
+#endif
+#if defined(CCN__EVAL_METHOD) && !defined(CCN_ALLOW_EXCESS_PRECISION)
+#if CCN__EVAL_METHOD == 0 || CCN__EVAL_METHOD == 16 || CCN__EVAL_METHOD == 32
+#elif defined(CCN_DOUBLE) && (CCN__EVAL_METHOD == 1 || CCN__EVAL_METHOD == 33 || CCN__EVAL_METHOD == 64)
+#else
+#error "ccn.h: FLT_EVAL_METHOD says ccn_real is evaluated in excess precision, so the results \
+would not be the bits of other platforms (see RANDOMNESS). On 32-bit x86 compile with -msse2 \
+-mfpmath=sse; for float on s390x, with -fexcess-precision=fast (or -std=gnu11); or define \
+CCN_ALLOW_EXCESS_PRECISION: results correct to rounding, not bit-identical to other platforms."
+#endif
 #endif
 
 /* ccn_set_flush_subnormals needs x86-64 (every such processor has denormals-are-zero; a 32-bit

@@ -45,11 +45,30 @@ typedef struct th_case {
     void (*fn)(void);
 } th_case;
 
-/* Runs the cases whose name contains `filter` (NULL: all). Returns the number that failed. */
+/* Whether name is selected by filter's comma-separated parts: it contains one of the parts
+   (or there are only "-" parts) and none of the "-" parts (NULL: every name is). */
+static int th_selected(const char *name, const char *filter) {
+    int in = 0, any_in = 0;
+    while (filter) {
+        const char *end = strchr(filter, ','), *part = filter + (*filter == '-');
+        size_t len = (end ? (size_t)(end - part) : strlen(part)), k, found = 0;
+        for (k = 0; !found && k + len <= strlen(name); ++k) found = strncmp(name + k, part, len) == 0;
+        if (*filter == '-') {
+            if (found) return 0;
+        } else {
+            any_in = 1;
+            in |= found != 0;
+        }
+        filter = end ? end + 1 : NULL;
+    }
+    return in || !any_in;
+}
+
+/* Runs the cases th_selected picks (filter NULL: all). Returns the number that failed. */
 static int th_run(const th_case *cases, int count, const char *label, const char *filter) {
     int passed = 0, failed = 0, k;
     for (k = 0; k < count; ++k) {
-        if (filter && !strstr(cases[k].name, filter)) continue;
+        if (filter && !th_selected(cases[k].name, filter)) continue;
         th_check_failures = 0;
         cases[k].fn();
         if (th_check_failures) {

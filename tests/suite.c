@@ -1,5 +1,6 @@
 /* The test suite: one program, compiled as C and as C++, in float and with CCN_DOUBLE.
-   Usage: suite [label] [name-filter] */
+   Usage: suite [label] [filter]: the tests whose name contains the filter, or one of its
+   comma-separated parts and none of its parts that start with "-" (e.g. -learns,-td_learns) */
 #define _POSIX_C_SOURCE 200809L /* pthreads (test_health.c, test_threads.c): part of the C library here */
 #define CCN_IMPLEMENTATION
 #include "util.h"
@@ -12,6 +13,7 @@
 #include "test_health.c"
 #include "test_api.c"
 #include "test_threads.c"
+#include "test_bits.c"
 
 static const th_case suite_cases[] = {
     {"version", test_version},
@@ -98,6 +100,7 @@ static const th_case suite_cases[] = {
     {"threads_save_one_net", test_threads_save_one_net},
     {"threads_read_one_net", test_threads_read_one_net},
     {"threads_pool_step_is_bit_identical", test_threads_pool_step_is_bit_identical},
+    {"same_bits_everywhere", test_same_bits_everywhere},
 };
 
 int main(int argc, char **argv) {

@@ -311,8 +311,11 @@ static void test_config_defaults(void) {
     CHECK(r.n_outputs == 1 && r.kind == CCN_TANH && r.method == CCN_COLOR && r.feature_layers == 0);
     CHECK(r.feature_width == 0 && r.links == 0.0 && r.step_size == 0.0 && r.init_scale == 0.0 && r.seed == 0);
     CHECK(r.columns_per_stage == 2 && r.steps_per_stage == 0 && r.learner == CCN_SUPERVISED && r.td_lambda == 0.0);
-    CHECK(r.optimizer == CCN_SGD && r.rms_beta == 0.9999 && r.adam_beta1 == 0.9 && r.adam_beta2 == 0.999);
-    CHECK(r.opt_epsilon == 1e-8 && r.input_norm_rate == 1.0 && r.feature_norm_rate == 1.0 && r.norm_var_floor == 0.01);
+    /* (double): where FLT_EVAL_METHOD is 2 a constant has long double's precision */
+    CHECK(r.optimizer == CCN_SGD && r.rms_beta == (double)0.9999 && r.adam_beta1 == (double)0.9 &&
+          r.adam_beta2 == (double)0.999);
+    CHECK(r.opt_epsilon == (double)1e-8 && r.input_norm_rate == 1.0 && r.feature_norm_rate == 1.0 &&
+          r.norm_var_floor == (double)0.01);
     CHECK(r.scale_readout_step == 0 && r.feedforward == 0);
     c.feature_layers = 2;
     CHECK(ccn_config_resolve(&c, &r) == CCN_OK && r.feature_width == 5);
@@ -627,9 +630,10 @@ static void test_parallel_step_is_bit_identical(void) {
    their own, set the mode themselves: the same bits as the single-threaded flushed net. Each of
    the seven calls that compute runs in the mode (tc_each_call_flushes). */
 #define TC_MIN (sizeof(ccn_real) == sizeof(float) ? (ccn_real)FLT_MIN : (ccn_real)DBL_MIN)
-static int tc_subnormal(ccn_real v) { return v != 0 && (v < 0 ? -v : v) < TC_MIN; }
 
 #ifdef CCN__HAS_FLUSH
+static int tc_subnormal(ccn_real v) { return v != 0 && (v < 0 ? -v : v) < TC_MIN; }
+
 typedef struct tc_mode_runner {
     int workers, restored;
 } tc_mode_runner;

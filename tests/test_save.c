@@ -17,7 +17,7 @@ static double ts_f64(const unsigned char *b) {
 
 /* Where a file's reals start: after the head, the link counts and the links. */
 static size_t ts_reals_at(const unsigned char *f) {
-    return TS_HEAD + 4 * ts_get(f + TS_N_COLUMNS, 4) + 12 * ts_get(f + TS_N_LINK, 8);
+    return TS_HEAD + 4 * (size_t)ts_get(f + TS_N_COLUMNS, 4) + 12 * (size_t)ts_get(f + TS_N_LINK, 8);
 }
 
 /* The real at b in a file of real size rs, as a double. */
@@ -198,8 +198,9 @@ static void test_file_format_is_as_documented(void) {
     CHECK(ts_get(f + TS_FEATURE_LAYERS, 4) == 1 && ts_get(f + TS_FEATURE_WIDTH, 4) == 2);
     CHECK(ts_f64(f + TS_LINKS) == 1.0 && ts_get(f + TS_COLUMNS_PER_STAGE, 4) == 3);
     CHECK(ts_get(f + TS_STEPS_PER_STAGE, 8) == 15 && ts_get(f + TS_LEARNER, 4) == CCN_TD);
-    CHECK(ts_f64(f + TS_TD_LAMBDA) == 0.8 && ts_get(f + TS_OPTIMIZER, 4) == CCN_ADAM);
-    CHECK(ts_f64(f + TS_STEP_SIZE) == 0.01 && ts_get(f + TS_SEED, 8) == 77);
+    /* (double): where FLT_EVAL_METHOD is 2 a constant has long double's precision */
+    CHECK(ts_f64(f + TS_TD_LAMBDA) == (double)0.8 && ts_get(f + TS_OPTIMIZER, 4) == CCN_ADAM);
+    CHECK(ts_f64(f + TS_STEP_SIZE) == (double)0.01 && ts_get(f + TS_SEED, 8) == 77);
     CHECK(ts_get(f + TS_N_WORKERS, 4) == 1 && ts_get(f + TS_REFUSE, 4) == 0);
     CHECK(ts_get(f + TS_PARAMS, 8) == p && ts_get(f + TS_STAGE, 4) == 1 && ts_get(f + TS_TD_STARTED, 4) == 5);
     /* flags: TD has a previous prediction (1), no step left to learn from (2 clear), a step taken (4) */
@@ -367,7 +368,9 @@ static void test_other_precision(void) {
         }
         own = ts_save(fix[which], &s_own);
         CHECK(ts_converted(own, s_own, ff, s_ff)); /* exactly the other build's reals, converted */
-        if (4 + 4 * which == rs) {                 /* this precision's own file: this run, bit for bit */
+        /* this precision's own file: this run, bit for bit (where the bits are promised: an
+           x86-64 build wrote it) */
+        if (4 + 4 * which == rs && !TU_EXCESS_PRECISION) {
             unsigned char *again = ts_save(mine, &s_round);
             CHECK(s_round == s_own && memcmp(again, own, s_own) == 0);
             free(again);
@@ -380,8 +383,9 @@ static void test_other_precision(void) {
         CHECK(tf_run(mine, TF_STEPS, TF_STEPS + 30, ya) && tf_run(fix[which], TF_STEPS, TF_STEPS + 30, yb));
         for (t = 0; t < 30; ++t)
             if (fabs((double)ya[t] - (double)yb[t]) > worst) worst = fabs((double)ya[t] - (double)yb[t]);
-        if (4 + 4 * which != rs) printf("    %s: continues within %.2g of this build's run\n", name, worst);
-        CHECK_LE(worst, 4 + 4 * which == rs ? 0.0 : 1e-5);
+        if (4 + 4 * which != rs || TU_EXCESS_PRECISION)
+            printf("    %s: continues within %.2g of this build's run\n", name, worst);
+        CHECK_LE(worst, 4 + 4 * which == rs && !TU_EXCESS_PRECISION ? 0.0 : 1e-5);
         free(own);
         free(ff);
         ccn_destroy(mine);
@@ -841,7 +845,9 @@ static void test_bad_file_contents(void) {
         {"n_columns negative", TS_N_COLUMNS, 4, 0xFFFFFFFFu, CCN_ERR_BAD_SIZE, CCN_OK},
         {"n_inputs above CCN_MAX_DIM", TS_N_INPUTS, 4, 0x7FFFFFFFu, CCN_ERR_TOO_LARGE, CCN_OK},
         {"feature width 2^24 (blocks larger than the parameters)", TS_FEATURE_WIDTH, 4, 1u << 24, CCN_ERR_BAD_FILE, CCN_OK},
-        {"parameter count 2^63 - 1", TS_PARAMS, 8, ~(uint64_t)0 >> 1, CCN_ERR_BAD_FILE, CCN_OK},
+        /* with a 32-bit size_t the count does not fit: a size that overflows (FILE FORMAT) */
+        {"parameter count 2^63 - 1", TS_PARAMS, 8, ~(uint64_t)0 >> 1,
+         sizeof(size_t) < 8 ? CCN_ERR_TOO_LARGE : CCN_ERR_BAD_FILE, CCN_OK},
         {"link count above INT_MAX", TS_N_LINK, 8, (uint64_t)1 << 40, CCN_ERR_TOO_LARGE, CCN_OK},
         {"parameter count one more", TS_PARAMS, 8, 0, CCN_ERR_BAD_FILE, CCN_OK}, /* value set below */
         {"kind 9", TS_KIND, 4, 9, CCN_ERR_BAD_KIND, CCN_OK},

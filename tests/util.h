@@ -12,6 +12,17 @@
 #define TU_DOUBLE 0
 #endif
 
+/* 1 where this build evaluates ccn_real in more precision than its own (FLT_EVAL_METHOD 2 on
+   x87, 1 for float, -1): built only with CCN_ALLOW_EXCESS_PRECISION, results are correct to
+   rounding but not the bits of other platforms, nor always of the paths said to give the same
+   bits, and the tests that expect those bits say so and skip them. */
+#include <float.h>
+#if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD == 0 || (TU_DOUBLE && FLT_EVAL_METHOD == 1)
+#define TU_EXCESS_PRECISION 0
+#else
+#define TU_EXCESS_PRECISION 1
+#endif
+
 /* ---- allocators --------------------------------------------------------------------------- */
 typedef struct tu_alloc_stats {
     long allocs, frees, live_bytes, fail_at; /* fail_at: 1-based index of the allocation to fail, 0 none */
