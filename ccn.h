@@ -981,13 +981,15 @@ static int ccn__finite_in(double v, double lo, double hi) { return v >= lo && v 
 #define CCN__SETTING_MAX 1e30
 #define CCN__SETTING_MIN 1e-30
 
-/* The defaults of the fields whose zero is not meaningful (and that may be set where unused). */
+/* The defaults of the fields whose zero is not meaningful (and that may be set where unused).
+   Cast, so that a field holding one compares equal to it under excess precision (x87, with
+   CCN_ALLOW_EXCESS_PRECISION), where a bare constant is evaluated in long double. */
 #define CCN__FEATURE_WIDTH 5
-#define CCN__RMS_BETA 0.9999
-#define CCN__ADAM_BETA1 0.9
-#define CCN__ADAM_BETA2 0.999
-#define CCN__OPT_EPSILON 1e-8
-#define CCN__NORM_VAR_FLOOR 0.01
+#define CCN__RMS_BETA ((double)0.9999)
+#define CCN__ADAM_BETA1 ((double)0.9)
+#define CCN__ADAM_BETA2 ((double)0.999)
+#define CCN__OPT_EPSILON ((double)1e-8)
+#define CCN__NORM_VAR_FLOOR ((double)0.01)
 
 /* Defaults and validation in one place, which knows both the code and the field of each refusal
    (ccn_config_resolve and ccn_config_check cannot disagree). *out is written only on CCN_OK. */

@@ -22,10 +22,10 @@ static size_t tn_file_nonfinite(const ccn_net *net) {
         size_t b;
         for (b = 0; b < rs; ++b) bits |= (uint64_t)f[k + b] << (8 * b); /* the file is little-endian */
         if (rs == 8) {
-            memcpy(&v, &bits, rs);
+            memcpy(&v, &bits, sizeof bits);
         } else {
             uint32_t b32 = (uint32_t)bits;
-            memcpy(&v, &b32, rs);
+            memcpy(&v, &b32, sizeof b32);
         }
         bad += !(v - v == 0);
     }

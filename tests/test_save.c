@@ -74,7 +74,7 @@ static void ts_path(char *out, size_t cap, const char *name) {
    accumulated, learn) or TD(lambda); a CCN_FORWARD net only steps. */
 static void ts_protocol(ccn_net *net, int t, ccn_real *y) {
     const ccn_config *c = ccn_get_config(net);
-    ccn_real x[4], target[2], e[2];
+    ccn_real x[4], target[2] = {0, 0}, e[2] = {0, 0};
     int j;
     for (j = 0; j < c->n_inputs; ++j) x[j] = (ccn_real)((t * (j + 3)) % 7) * CCN_R(0.25) - CCN_R(0.75);
     if (c->method == CCN_FORWARD) {
