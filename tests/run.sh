@@ -271,11 +271,15 @@ fi
 swcheck "jobs: a setting the command does not use is an error" sh -c "
     ! (cd '$sw' && sh '$sweep_sh' jobs bad.sweep) >'$sw/bad.out' 2>&1 &&
     grep -q 'the setting step_size is not used in the command' '$sw/bad.out'"
-sh "$sweep_sh" jobs examples/sweep/trace_patterning.sweep >"$sw/tp.jobs" 2>&1
-swcheck "jobs: examples/sweep/trace_patterning.sweep, 240 + 1280 jobs, all --json" sh -c "
-    [ \$(grep -c \"^f='build/sweeps/trace_patterning/columnar/learner=\" '$sw/tp.jobs') -eq 240 ] &&
-    [ \$(grep -c \"^f='build/sweeps/trace_patterning/tbptt/tbptt=\" '$sw/tp.jobs') -eq 1280 ] &&
-    [ \$(wc -l <'$sw/tp.jobs') -eq 1520 ] && [ \$(grep -c ' --json ' '$sw/tp.jobs') -eq 1520 ]"
+sh "$sweep_sh" jobs examples/sweep/trace_patterning_select.sweep >"$sw/tp.jobs" 2>&1
+swcheck "jobs: examples/sweep/trace_patterning_select.sweep, 90 + 384 jobs, all --json" sh -c "
+    [ \$(grep -c \"^f='build/sweeps/tp_select/columnar/learner=\" '$sw/tp.jobs') -eq 90 ] &&
+    [ \$(grep -c \"^f='build/sweeps/tp_select/tbptt/isi=\" '$sw/tp.jobs') -eq 384 ] &&
+    [ \$(wc -l <'$sw/tp.jobs') -eq 474 ] && [ \$(grep -c ' --json ' '$sw/tp.jobs') -eq 474 ]"
+sh "$sweep_sh" jobs examples/sweep/trace_patterning_report.sweep >"$sw/tpr.jobs" 2>&1
+swcheck "jobs: examples/sweep/trace_patterning_report.sweep, 190 jobs of 10M steps on seeds 11-20" sh -c "
+    [ \$(wc -l <'$sw/tpr.jobs') -eq 190 ] && [ \$(grep -c ' --steps 1e7 ' '$sw/tpr.jobs') -eq 190 ] &&
+    [ \$(grep -c 'seed=1[1-9].json\\|seed=20.json' '$sw/tpr.jobs') -eq 190 ]"
 : >"$sw/ran"
 swcheck "run -j 2: every job ran once and left its result" sh -c "
     (cd '$sw' && sh '$sweep_sh' run t.sweep -j 2) &&
