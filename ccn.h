@@ -1,4 +1,4 @@
-/* ccn.h - v0.4.0 - columnar recurrent networks that learn online, one step at a time
+/* ccn.h - v0.5.0 - columnar recurrent networks that learn online, one step at a time
                     https://arxiv.org/abs/2103.05787 (ColoR)  https://arxiv.org/abs/2302.05326 (CCN)
 
    A single-header C99 library (also compiles as C++) for recurrent networks made of columns,
@@ -332,6 +332,23 @@
    accepts subnormals becoming 0 may call ccn_set_flush_subnormals(net, 1), 0.7x the time of a
    tanh 100 x 128 step on sparse inputs (lstm: no change; setting and restoring the mode costs
    about 20 ns a call, and a task).
+
+   CHANGES
+   0.5.0  Fixes: feedforward gated and lstm columns got wrong gradients (their traces kept a
+          memory the net does not have); ccn_save wrote into the const net it saved (a data
+          race between two saving threads); a float net with step size 1e30 saved a file it
+          could not load; a NaN dL/dy or dL/dh reached the gradient buffer.
+          Changed: learning needs a step and learns from it once (CCN_ERR_NO_STEP); a setting
+          the others leave unused is refused (CCN_ERR_UNUSED_SETTING), and ccn_config_check
+          names the field of any refusal; no call crashes on NULL, in any build; new codes
+          CCN_ERR_BAD_FLAG, CCN_ERR_BAD_REAL_SIZE, CCN_ERR_OPEN; ccn_copy no longer copies the
+          parallel-for and the flush setting; RMSProp and Adam saturate their direction, so a
+          finite update never makes a moment infinite (ordinary runs keep their bits); builds
+          that evaluate in excess precision stop at compile time unless
+          CCN_ALLOW_EXCESS_PRECISION (RANDOMNESS).
+          New: clip_norm and obgd_kappa (bounds on the update), ccn_trace_max.
+          File format 2 (version 1 is read).
+   0.4.0  The release before this list began.
 */
 #ifndef CCN_H_INCLUDED
 #define CCN_H_INCLUDED
@@ -343,10 +360,10 @@
 #endif
 
 #define CCN_VERSION_MAJOR 0
-#define CCN_VERSION_MINOR 4
+#define CCN_VERSION_MINOR 5
 #define CCN_VERSION_PATCH 0
 #define CCN_VERSION_NUMBER (CCN_VERSION_MAJOR * 10000 + CCN_VERSION_MINOR * 100 + CCN_VERSION_PATCH)
-#define CCN_VERSION_STRING "0.4.0"
+#define CCN_VERSION_STRING "0.5.0"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -21,11 +21,15 @@ static size_t tn_file_nonfinite(const ccn_net *net) {
         uint64_t bits = 0;
         size_t b;
         for (b = 0; b < rs; ++b) bits |= (uint64_t)f[k + b] << (8 * b); /* the file is little-endian */
-        if (rs == 8) {
-            memcpy(&v, &bits, sizeof bits);
+        if (rs == 8) { /* the build's own size: each branch copies into a real of the file's size */
+            double d;
+            memcpy(&d, &bits, sizeof d);
+            v = (ccn_real)d;
         } else {
+            float fl;
             uint32_t b32 = (uint32_t)bits;
-            memcpy(&v, &b32, sizeof b32);
+            memcpy(&fl, &b32, sizeof fl);
+            v = (ccn_real)fl;
         }
         bad += !(v - v == 0);
     }
