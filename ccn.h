@@ -408,9 +408,11 @@ typedef enum ccn_result {
     CCN_ERR_BAD_STAGES,      /* columns_per_stage or steps_per_stage negative or too large   */
     CCN_ERR_BAD_LEARNER,     /* learner unknown, td_lambda outside [0, 1], CCN_TD with more
                                 than one output, or ccn_td_step on a net without CCN_TD     */
-    CCN_ERR_BAD_OPTIMIZER,   /* optimizer unknown, a beta outside [0, 1), epsilon not > 0,
-                                clip_norm or obgd_kappa negative, NaN or above 1e30           */
-    CCN_ERR_BAD_NORMALIZATION, /* a rate outside (0, 1] or a variance floor not > 0          */
+    CCN_ERR_BAD_OPTIMIZER,   /* optimizer unknown, a beta outside [0, 1 - 2^-24], epsilon
+                                outside [1e-30, 1e30], clip_norm or obgd_kappa negative, NaN
+                                or above 1e30                                                */
+    CCN_ERR_BAD_NORMALIZATION, /* a rate outside [1e-30, 1] or a variance floor outside
+                                  [1e-30, 1e30]                                              */
     CCN_ERR_BAD_GAMMA,       /* gamma outside [0, 1] or NaN                                  */
     CCN_ERR_NOT_FINITE,      /* an input, target, cumulant, dL/dy or dL/dh NaN or infinite   */
     CCN_ERR_NO_MORE_STAGES,  /* ccn_next_stage on the last stage                             */
@@ -857,9 +859,9 @@ CCN_API const char *ccn_result_string(ccn_result r) {
         return "learner must be CCN_SUPERVISED or CCN_TD (one output, td_lambda in [0, 1]); "
                "ccn_td_step needs a net created with learner = CCN_TD";
     case CCN_ERR_BAD_OPTIMIZER:
-        return "optimizer must be CCN_SGD, CCN_RMSPROP or CCN_ADAM, betas in [0, 1), epsilon > 0, "
+        return "optimizer must be CCN_SGD, CCN_RMSPROP or CCN_ADAM, betas in [0, 1 - 2^-24], epsilon in [1e-30, 1e30], "
                "clip_norm and obgd_kappa in [0, 1e30]";
-    case CCN_ERR_BAD_NORMALIZATION: return "normalisation rates must be in (0, 1], the floor > 0";
+    case CCN_ERR_BAD_NORMALIZATION: return "normalisation rates must be in [1e-30, 1], the floor in [1e-30, 1e30]";
     case CCN_ERR_BAD_GAMMA: return "gamma must be in [0, 1]";
     case CCN_ERR_NOT_FINITE: return "an input, target, cumulant, dL/dy or dL/dh was NaN or infinite";
     case CCN_ERR_NO_MORE_STAGES: return "the net is already in its last stage";
@@ -997,6 +999,9 @@ static int ccn__finite_in(double v, double lo, double hi) { return v >= lo && v 
    non-zero where it must be) once converted to a float ccn_real. */
 #define CCN__SETTING_MAX 1e30
 #define CCN__SETTING_MIN 1e-30
+/* The largest beta: 1 - 2^-24, the largest float below 1, so that a beta stays below 1 in
+   either precision (at 1, Adam's bias correction is infinite) and a file means the same in both. */
+#define CCN__BETA_MAX 0.99999994039535522
 
 /* The defaults of the fields whose zero is not meaningful (and that may be set where unused).
    Cast, so that a field holding one compares equal to it under excess precision (x87, with
@@ -1055,9 +1060,9 @@ static ccn_result ccn__resolve(const ccn_config *cfg, ccn_config *out, const cha
     CCN__REFUSE(r.learner == CCN_TD && r.n_outputs != 1, CCN_ERR_BAD_LEARNER, "n_outputs")
     CCN__REFUSE(r.optimizer != CCN_SGD && r.optimizer != CCN_RMSPROP && r.optimizer != CCN_ADAM, CCN_ERR_BAD_OPTIMIZER,
                 "optimizer")
-    CCN__REFUSE(!(r.rms_beta >= 0.0 && r.rms_beta < 1.0), CCN_ERR_BAD_OPTIMIZER, "rms_beta")
-    CCN__REFUSE(!(r.adam_beta1 >= 0.0 && r.adam_beta1 < 1.0), CCN_ERR_BAD_OPTIMIZER, "adam_beta1")
-    CCN__REFUSE(!(r.adam_beta2 >= 0.0 && r.adam_beta2 < 1.0), CCN_ERR_BAD_OPTIMIZER, "adam_beta2")
+    CCN__REFUSE(!ccn__finite_in(r.rms_beta, 0.0, CCN__BETA_MAX), CCN_ERR_BAD_OPTIMIZER, "rms_beta")
+    CCN__REFUSE(!ccn__finite_in(r.adam_beta1, 0.0, CCN__BETA_MAX), CCN_ERR_BAD_OPTIMIZER, "adam_beta1")
+    CCN__REFUSE(!ccn__finite_in(r.adam_beta2, 0.0, CCN__BETA_MAX), CCN_ERR_BAD_OPTIMIZER, "adam_beta2")
     CCN__REFUSE(!ccn__finite_in(r.opt_epsilon, CCN__SETTING_MIN, CCN__SETTING_MAX), CCN_ERR_BAD_OPTIMIZER, "opt_epsilon")
     CCN__REFUSE(r.scale_readout_step != 0 && r.scale_readout_step != 1, CCN_ERR_BAD_FLAG, "scale_readout_step")
     CCN__REFUSE(r.refuse_nonfinite != 0 && r.refuse_nonfinite != 1, CCN_ERR_BAD_FLAG, "refuse_nonfinite")
@@ -2801,7 +2806,7 @@ static ccn_result ccn__api_accumulate_state_gradient(ccn_net *net, const ccn_rea
    below half an ulp of the largest finite real (2^103; 2^970). Adam's m likewise (|m| + U).
    Moments that start below V stay within a few ulps of it (for beta >= 1/2, c = 1 - beta exactly
    and the blend of two values <= V is <= V; below 1/2 it contracts by beta), so Adam's v c2,
-   c2 = 1 / (1 - beta2^t) <= 2^24 in float (a beta2 below 1 as a float is at most 1 - 2^-24;
+   c2 = 1 / (1 - beta2^t) <= 2^24 in float (beta2 is at most 1 - 2^-24, CCN__BETA_MAX;
    2^53 in double), and m c1 stay finite too. The entry itself saturates, not only its square:
    the rules are invariant to the scale of u, so an entry past U still moves its parameter about
    as far as the exact rule would (alpha / sqrt(1 - beta) where it dominates v), where a square

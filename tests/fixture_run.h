@@ -81,7 +81,7 @@ typedef struct tb_setting {
 } tb_setting;
 
 #define TB_DENORM_MIN 4.9406564584124654e-324 /* the smallest positive double */
-#define TB_BELOW_1 0.99999999999999989        /* the largest double below 1 */
+#define TB_BELOW_1 0.99999994039535522        /* 1 - 2^-24: the largest beta, below 1 as a float too */
 #define TB_SETTING(field, lo, hi, err, opt) {#field, TB_CONFIG, offsetof(ccn_config, field), lo, hi, err, opt}
 static const tb_setting tb_settings[] = {
     TB_SETTING(step_size, 0.0, 1e30, CCN_ERR_BAD_STEP_SIZE, CCN_ADAM),

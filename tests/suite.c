@@ -84,6 +84,7 @@ static const th_case suite_cases[] = {
     {"obgd", test_obgd},
     {"bounds_parallel_bit_identical", test_bounds_parallel_bit_identical},
     {"bound_settings", test_bound_settings},
+    {"betas_below_one_as_floats", test_betas_below_one_as_floats},
     {"trace_max", test_trace_max},
     {"default_bits_pinned", test_default_bits_pinned},
     {"version1_file_loads", test_version1_file_loads},

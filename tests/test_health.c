@@ -504,6 +504,41 @@ static void test_bound_settings(void) {
     CHECK(strstr(ccn_result_string(CCN_ERR_DIVERGED), "a parameter or an optimiser moment") != NULL);
 }
 
+/* A beta accepted in a double must stay below 1 as a float too: Adam's bias correction
+   1 / (1 - beta^t) is infinite at 1 (every parameter NaN after one update), RMSProp's v never
+   moves. So every build takes the betas in [0, 1 - 2^-24], and a file keeps its meaning in the
+   other precision. */
+static void test_betas_below_one_as_floats(void) {
+    static const double too_close[3] = {1 - 1e-11, 0.99999999999999989, 0.99999994039535533};
+    int k, which;
+    for (which = 0; which < 3; ++which)
+        for (k = 0; k < 3; ++k) {
+            ccn_config c = tu_config(CCN_TANH, CCN_COLOR, 0, 0.0, 1, 1, 1), r;
+            const char *field = NULL;
+            c.optimizer = which == 0 ? CCN_RMSPROP : CCN_ADAM;
+            if (which == 0) c.rms_beta = too_close[k];
+            else if (which == 1) c.adam_beta1 = too_close[k];
+            else c.adam_beta2 = too_close[k];
+            CHECK(ccn_config_check(&c, &field) == CCN_ERR_BAD_OPTIMIZER && field != NULL);
+            CHECK(ccn_config_resolve(&c, &r) == CCN_ERR_BAD_OPTIMIZER);
+        }
+    { /* the largest accepted: an Adam net with both betas at it stays finite */
+        ccn_config c = tu_config(CCN_TANH, CCN_COLOR, 0, 0.0, 1, 1, 1);
+        ccn_net *net;
+        int t;
+        c.optimizer = CCN_ADAM;
+        c.step_size = 0.01;
+        c.adam_beta1 = c.adam_beta2 = 0.99999994039535522;
+        net = tu_create(&c);
+        for (t = 0; t < 20; ++t) {
+            ccn_real x = (ccn_real)(t % 3), target = CCN_R(0.5);
+            CHECK(ccn_learn_step(net, &x, &target, NULL) == CCN_OK);
+        }
+        CHECK(ccn_nonfinite_count(net) == 0);
+        ccn_destroy(net);
+    }
+}
+
 /* ccn_trace_max: the largest |dh_i/dtheta| the net keeps, as the state gradient with a one-hot
    dL/dh reads them (ColoR's traces, exact RTRL's sensitivities); a NaN in them, NaN; 0 without
    traces. */
