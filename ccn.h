@@ -187,7 +187,10 @@
    Both need the direction's norm before anything moves: the update is measured in a first
    pass (as refuse_nonfinite checks it, and ccn_learn_step then does its two calls' work), one
    pass more per update, a second more with refuse_nonfinite too; a NaN or infinite entry bounds
-   nothing (refuse_nonfinite is what stops it).
+   nothing (refuse_nonfinite is what stops it). Neither bounds the traces themselves: in float,
+   a long run of exploding traces can still take one to infinity, with or without a bound, and
+   then a step whose dL/dh is exactly 0 makes 0 x inf = NaN in the direction; refuse_nonfinite
+   refuses that update and the net goes on. For such runs: double, a smaller alpha, or both.
 
    THREADS
    No global or static mutable state (the only static data are constant tables): different nets
