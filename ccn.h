@@ -324,17 +324,16 @@
    no result, only whether sqrt may set errno, and without it the RMSProp and Adam loops cannot
    vectorise. Hot loops are contiguous and written to vectorise without -ffast-math. To learn
    online from targets, ccn_learn_step is faster than ccn_step then ccn_learn (ColoR with SGD:
-   the update rides in the trace loop, 0.75-0.9x the time): use it unless the loss is
-   your own (ccn_learn_with_error). A column costs a fixed 4-23 ns per step (tanh SGD to lstm
-   TD, on a Zen 4 core) beyond 0.25-0.38 ns per parameter: below ~64 inputs per column the
-   fixed part dominates (make bench). Where the compiler targets AVX (-march=native on an x86
+   the update rides in the trace loop): use it unless the loss is your own
+   (ccn_learn_with_error). A column costs a fixed time per step beyond its time per parameter:
+   for small fan-in (below some 64 inputs per column) the fixed part dominates (make bench;
+   bench/README.md has the measured figures). Where the compiler targets AVX (-march=native on an x86
    since 2011, or -mavx2) and ccn_real is float, columns of small fan-in (7 to 13 inputs and
    cascade, no links) go eight at a time through their pre-activations and, with
    ccn_learn_step, their SGD trace update, with the bits of a build without AVX. With sparse
    inputs some traces decay through the subnormal range, where x86 is slow: a program that
-   accepts subnormals becoming 0 may call ccn_set_flush_subnormals(net, 1), 0.7x the time of a
-   tanh 100 x 128 step on sparse inputs (lstm: no change; setting and restoring the mode costs
-   about 20 ns a call, and a task).
+   accepts subnormals becoming 0 may call ccn_set_flush_subnormals(net, 1) (setting and
+   restoring the mode costs a little per call, and per task; bench/README.md).
 
    CHANGES
    0.5.0  Fixes: feedforward gated and lstm columns got wrong gradients (their traces kept a
@@ -802,7 +801,7 @@ CCN_ALLOW_EXCESS_PRECISION: results correct to rounding, not bit-identical to ot
 
 /* Before a loop whose arrays do not overlap but come from one object at distances the compiler
    cannot see (the gate segments of net->pre, net->Bh, ...): without it gcc leaves the cell loops
-   of gated and lstm columns scalar (with it: 0.68x the time of an lstm 1000 x 12 TD step).
+   of gated and lstm columns scalar (bench/README.md).
    clang's counterpart, loop vectorize(assume_safety), warns wherever its vectoriser does not
    run (-O1, sanitizers), so clang goes without. */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -820,8 +819,8 @@ CCN_ALLOW_EXCESS_PRECISION: results correct to rounding, not bit-identical to ot
 #define CCN__INLINE static
 #endif
 
-/* The kernels a column loop calls stay out of it: inlined into it, they slow every step (an
-   lstm 1000 x 12 TD step took 1.5x the time). */
+/* The kernels a column loop calls stay out of it: inlined into it, they slow every step
+   (bench/README.md). */
 #if defined(__GNUC__) || defined(__clang__)
 #define CCN__NOINLINE __attribute__((noinline))
 #elif defined(_MSC_VER)
@@ -1597,7 +1596,7 @@ static void ccn__absorb(ccn_real *CCN__RESTRICT mu, ccn_real *CCN__RESTRICT var,
 /* A dot product in 16 independent lanes (so the compiler can vectorise it without reordering
    anything itself), summed in a fixed tree: the same bits whatever the vector width. Inlined
    for a short run in the column loop of stages without feature layers; called (ccn__dot_call)
-   elsewhere, where inlining it cost a tenth. */
+   elsewhere, where inlining it was measured slower. */
 #define CCN__LANES 16 /* the tree below is written for 16 */
 /* The tree's last three levels, over 8 lanes (lane j + 4 into lane j, then j + 2, then j + 1),
    one constant-length loop per level, so that each level is one vector add. */
@@ -1620,8 +1619,8 @@ CCN__INLINE ccn_real ccn__dot(const ccn_real *CCN__RESTRICT a, const ccn_real *C
             s2 += a[k + 2] * b[k + 2];
             s3 += a[k + 3] * b[k + 3];
         }
-        if (k < len) { /* at most 3 left, in order: spelt out, the compiler's loop for them cost
-                          lstm and gated nets of 12 inputs 2-4% */
+        if (k < len) { /* at most 3 left, in order: spelt out, since the compiler's loop for them
+                          (peeled and vectorised with checks) was measured slower */
             s += a[k] * b[k];
             if (k + 1 < len) {
                 s += a[k + 1] * b[k + 1];
@@ -1957,9 +1956,8 @@ CCN__INLINE void ccn__column_preact(ccn_net *net, int col, ccn_real *buf, int ca
 
 /* The pre-activations of columns [a, b) of a stage whose cascade is casc_len long, buf a
    worker's z buffer: without feature layers one loop for each number of gates, with and without
-   links, with a short dot product (under 16 entries, small fan-in) inlined (tanh 1000 x 12: 0.8x
-   the time of a call per gate; a long one inlined cost 2-3% on gated and lstm nets of 128
-   inputs; the loop for columns without links: 0.95x the time at 12 inputs). */
+   links, with a short dot product (under 16 entries, small fan-in) inlined and a long one called:
+   the combination measured fastest (bench/README.md). */
 #define CCN__PREACT_COLUMNS(name, G, feat, links)                                                      \
     CCN__NOINLINE static void name(ccn_net *net, int a, int b, ccn_real *buf, int casc_len) {           \
         int i;                                                                                         \
@@ -1987,8 +1985,8 @@ CCN__INLINE void ccn__preact_z(ccn_net *net, int a, int b, ccn_real *buf, int ca
         ccn_real hp = ff ? CCN_R(0) : net->h_prev[i], s;
         for (q = 0; q < net->G; ++q) {
             const ccn_real *w = net->theta + net->col_off[i] + (size_t)q * stride;
-            switch (P) { /* P constant in each, so that the lanes' choices are too (x86-64 without
-                            AVX: 0.9x the time of tanh 1000 x 12 with P read at run time) */
+            switch (P) { /* P constant in each, so that the lanes' choices are too (faster than P
+                            read at run time without AVX: bench/README.md) */
             case 7: s = ccn__dot_z(w, buf, 7, hp); break;
             case 8: s = ccn__dot_z(w, buf, 8, hp); break;
             case 9: s = ccn__dot_z(w, buf, 9, hp); break;
@@ -2033,7 +2031,7 @@ CCN__INLINE __m256 ccn__x8_sums(const ccn_net *net, int i, int cnt, int q, size_
    9 to 15 long (small fan-in: 7 to 13 inputs and cascade), eight columns at a time, the last
    eight with fewer through the same code: the bits of ccn__preact_z (tested; with
    floating-point contraction, each path's own), in a fraction of the time of a column at a
-   time (tanh 1000 x 12: the step 0.84x the time). z's tail (h', 1) is at entries P, P + 1:
+   time. z's tail (h', 1) is at entries P, P + 1:
    lanes 6, 7 of the second window, and lane 7 of the first when P is 7. */
 static void ccn__preact_x8(ccn_net *net, int a, int b, ccn_real *buf, int casc_len) {
     const int P = net->m + casc_len, len = P + 2, ff = net->cfg.feedforward;
@@ -2087,9 +2085,9 @@ static void ccn__preact(ccn_net *net, int a, int b, ccn_real *buf, int casc_len,
    a few contiguous runs (own, the stage's inputs, the column's tail). What the learners need of
    a column's traces rides on its update, while they are in L1: TD's eligibility takes them
    before they move on, and
-   ccn_learn_step's update after (measured: a tenth faster from DRAM than a pass of its own;
-   TD's update along E is faster as a pass of its own, over all columns at once: its rule's
-   square root and division run best in one long loop).
+   ccn_learn_step's update after (measured faster than a pass of its own; TD's update along E
+   is faster as a pass of its own, over all columns at once: its rule's square root and
+   division run best in one long loop).
    ============================================================================================ */
 
 /* What rides on a column's trace update, with c_i = dl_dh[i]:
@@ -2120,9 +2118,9 @@ typedef struct ccn__ride {
 } ccn__ride;
 
 /* One trace entry k (one parameter's trace update), with what rides on it (at most one): with
-   E, TD's eligibility E <- decay E + ce e(t-1), before the trace moves on (Atari: 0.95x the
-   time of a loop of its own); with th, SGD's step th += alpha (c e(t)), after it (u = c e(t)
-   rounded, as ccn__apply's; ccn_learn_step: a fifth faster in cache). z is the entry's input.
+   E, TD's eligibility E <- decay E + ce e(t-1), before the trace moves on; with th, SGD's
+   step th += alpha (c e(t)), after it (u = c e(t) rounded, as ccn__apply's); both faster than
+   loops of their own (bench/README.md). z is the entry's input.
    The 1 forms are for the kinds with one trace (tanh, gated), the 2 forms for lstm's two
    (dh/dtheta, dc/dtheta). */
 CCN__INLINE void ccn__trace1_at(ccn_real *e, ccn_real *th, ccn_real *E, int k, ccn_real z, ccn_real mhh, ccn_real b,
@@ -2146,9 +2144,8 @@ CCN__INLINE void ccn__trace2_at(ccn_real *eh, ccn_real *ec, ccn_real *th, ccn_re
 /* What rides on a run of 8 to 15 traced in two windows (ccn__trace1, ccn__trace2): th moves
    along the new traces nh, E takes the old ones eo (both windows, 16 each), copied by the
    kernel before it computes, not read here from memory (gcc then loaded the second window
-   entry by entry: lstm 1000 x 12 TD 1.1x the time). In ccn__trace1 the copy is apart from the
-   computation, so that it vanishes without E (computed from the copy: gated 100 x 128 SGD
-   1.1x the time, from register pressure). Both windows are computed before either is stored,
+   entry by entry). In ccn__trace1 the copy is apart from the computation, so that it vanishes
+   without E (computing from the copy was slower, from register pressure). Both windows are computed before either is stored,
    and before the traces are. The second window starts at t; it is addressed through its own
    pointers (indexed as [t + j], gcc computes eight addresses and goes scalar once the kernel is
    inlined). */
@@ -2183,7 +2180,7 @@ CCN__INLINE void ccn__ride_windows(ccn_real *CCN__RESTRICT th, ccn_real *CCN__RE
    A run of 8 to 15 (small fan-in) goes as two windows of 8, [0, 8) and [len - 8, len), both
    computed from the old values before either is stored: where they overlap, both hold the same
    values (the update is elementwise), so the result is the loop's to the bit. The compiler's
-   loop would do 8 lanes and up to 7 scalar steps; the windows take half its time. */
+   loop would do 8 lanes and up to 7 scalar steps; the windows take less time (bench/README.md). */
 CCN__INLINE void ccn__trace1(ccn_real *CCN__RESTRICT e, const ccn_real *CCN__RESTRICT z, int len, ccn_real mhh,
                              ccn_real b, ccn_real *CCN__RESTRICT th, ccn_real alpha, ccn_real c,
                              ccn_real *CCN__RESTRICT E, ccn_real decay, ccn_real ce) {
@@ -2244,8 +2241,8 @@ CCN__INLINE void ccn__trace2(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT
    to 15 long, with SGD's step riding, where the build targets AVX: the two windows of
    ccn__trace1 with h' and 1 in their lanes (the second window's last two, the first's last
    when P is 7), as ccn__dot_z places them, so no entry goes alone; entry by entry the
-   arithmetic of ccn__trace1_at, so the same bits (tested). Tanh and gated 1000 x 12
-   ccn_learn_step: 0.93x the time; without a ride it gained nothing (tanh: 1.06x the time). */
+   arithmetic of ccn__trace1_at, so the same bits (tested: learn_step_is_step_then_learn in the
+   AVX2 leg). Only with SGD riding: without a ride it did not pay (bench/README.md). */
 CCN__INLINE void ccn__trace1_x8(float *CCN__RESTRICT e, float *CCN__RESTRICT th, const float *CCN__RESTRICT buf, int P,
                                 float mhh, float b, float hp, float alpha, float c) {
     const size_t t = (size_t)(P - 6);
@@ -2266,7 +2263,7 @@ CCN__INLINE void ccn__trace1_x8(float *CCN__RESTRICT e, float *CCN__RESTRICT th,
 #endif
 
 /* The kernels, not inlined: for columns with feature layers, whose loop has code enough without
-   them (inlined there: 1.07x the time), and for lstm's long runs. */
+   them (inlined there they were slower), and for lstm's long runs. */
 CCN__NOINLINE static void ccn__trace1_call(ccn_real *CCN__RESTRICT e, const ccn_real *CCN__RESTRICT z, int len,
                                            ccn_real mhh, ccn_real b, ccn_real *CCN__RESTRICT th, ccn_real alpha,
                                            ccn_real c, ccn_real *CCN__RESTRICT E, ccn_real decay, ccn_real ce) {
@@ -2331,10 +2328,10 @@ CCN__INLINE void ccn__color_features(ccn_net *net, int col, const ccn__local *d,
    shared by every column of the stage (x~ without feature layers, then the cascade), at the
    start of buf, and tail the column's own links, h' and 1. A vector load that spans scalar stores still in flight
    waits for them, so for one trace without E and without feature layers (regs) the tail goes
-   entry by entry from registers, never stored (tanh 1000 x 12: 0.75x the time of storing it
-   after the prefix with ccn__z_of and running through buf). Where a run does more per entry
-   (lstm's two traces, E) the scalar tail costs more than the wait (lstm 1000 x 12: 1.2x, gated
-   TD: 1.1x), and the run goes through buf whole. */
+   entry by entry from registers, never stored, rather than after the prefix through buf
+   (color_tail_paths_agree proves the two give the same bits). Where a run does more per entry
+   (lstm's two traces, E) the scalar tail costs more than the wait, and the run goes through buf
+   whole (bench/README.md). */
 CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int casc_len, int worker, const ccn__ride *R,
                                    const int sgd, const int elig, const int G, const int feat) {
     const int two = G == 4, regs = !two && !elig && !feat;
@@ -2370,7 +2367,7 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
         } else if (two && feat) {
             ccn__trace2_call(eh + b, ec + b, z.own, W, &d, q, tb, alpha, c, Eb, decay, ce);
             ccn__trace2_call(eh + r, ec + r, z.rest, z.rest_len, &d, q, tr, alpha, c, Er, decay, ce);
-        } else if (two && z.rest_len >= 16) /* a long lstm run: the call (inlined: 1.03x the time) */
+        } else if (two && z.rest_len >= 16) /* a long lstm run: the call (inlined was slower) */
             ccn__trace2_call(eh + r, ec + r, z.rest, z.rest_len, &d, q, tr, alpha, c, Er, decay, ce);
         else if (two)
             ccn__trace2(eh + r, ec + r, z.rest, z.rest_len, &d, q, tr, alpha, c, Er, decay, ce);
@@ -2387,9 +2384,8 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
 /* The trace update of columns [a, b) of a stage whose cascade is casc_len long, buf a worker's z
    buffer (its prefix: the stage's inputs): one loop over the columns for each combination of
    ride, kind and feature layers, with the kernels inlined and all fixed, so that nothing is
-   called or reloaded per column (tanh 1000 x 12: 0.8x the time of a call per gate run; one
-   loop with the feature layers' code in it cost a tenth more without them; reading the gate
-   count from the net instead of fixing it: tanh 1000 x 12 1.26x the time, lstm 1.06x). */
+   called or reloaded per column; one loop with the feature layers' code in it, or the gate
+   count read from the net, was slower (bench/README.md). */
 #define CCN__COLOR_COLUMNS(name, sgd, elig, G, feat)                                                    \
     CCN__NOINLINE static void name(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int worker, \
                                    const ccn__ride *R) {                                                \
