@@ -118,15 +118,24 @@ CLI_DEF const char *cli_value(cli *c) {
     return c->value;
 }
 
-/* A count: a whole number in [lo, hi], written as 1000000, 1e6 or 2.5e6. */
-CLI_DEF double cli_count(cli *c, double lo, double hi) {
-    const char *v = cli_value(c), *p;
+/* The flag's value as a finite number (whole: also an integer), or the flag refused. Only
+   digits, '.', 'e' and signs: strtod alone would also take "inf", "nan" and hex. */
+CLI_DEF double cli_number(cli *c, const char *v, int whole) {
+    const char *p;
     char *end;
     double x;
     for (p = v; *p; ++p)
         if (!strchr("0123456789.eE+-", *p)) break;
     x = *v && !*p ? strtod(v, &end) : 0;
-    if (!*v || *p || *end || !(x - x == 0) || x != floor(x)) cli_bad(c, "'%s' is not a whole number", v);
+    if (!*v || *p || *end || !(x - x == 0) || (whole && x != floor(x)))
+        cli_bad(c, whole ? "'%s' is not a whole number" : "'%s' is not a number", v);
+    return x;
+}
+
+/* A count: a whole number in [lo, hi], written as 1000000, 1e6 or 2.5e6. */
+CLI_DEF double cli_count(cli *c, double lo, double hi) {
+    const char *v = cli_value(c);
+    double x = cli_number(c, v, 1);
     if (x < lo) cli_bad(c, "'%s' is below %.17g", v, lo);
     if (x > hi) cli_bad(c, "'%s' is above %.17g", v, hi);
     return x;
@@ -135,13 +144,8 @@ CLI_DEF int cli_int(cli *c, int lo, int hi) { return (int)cli_count(c, lo, hi); 
 
 /* A finite real in [lo, hi]. */
 CLI_DEF double cli_real(cli *c, double lo, double hi) {
-    const char *v = cli_value(c), *p;
-    char *end;
-    double x;
-    for (p = v; *p; ++p)
-        if (!strchr("0123456789.eE+-", *p)) break;
-    x = *v && !*p ? strtod(v, &end) : 0;
-    if (!*v || *p || *end || !(x - x == 0)) cli_bad(c, "'%s' is not a number", v);
+    const char *v = cli_value(c);
+    double x = cli_number(c, v, 0);
     if (x < lo || x > hi) cli_bad(c, "'%s' is outside [%g, %g]", v, lo, hi);
     return x;
 }
