@@ -6,7 +6,9 @@
 # the same net from a float and a double build (tests/fixture.c) for the suite's cross-precision
 # tests, which find them through CCN_TEST_DIR.
 # A leg whose compiler is missing, or whose instructions this processor lacks, is skipped and
-# reported. The last line is the total:
+# reported. Progress goes to stdout as plain lines, so a slow leg never looks hung: each leg's name
+# when its build starts and when it ends, then "running" and its "leg: N passed, M failed" (or
+# "skipped: reason"). The last line is the total:
 # "N passed, N failed"; the exit status is non-zero if anything failed.
 #   usage: tests/run.sh [build-dir]
 #   environment: EXTRA_CFLAGS (e.g. sanitizers), RUNNER (e.g. valgrind), LEGS (names to run)
@@ -82,16 +84,24 @@ for leg in $(printf '%s\n' "$legs" | tr ' ' '~'); do
     leg=$(printf '%s' "$leg" | tr '~' ' ')
     name=${leg%%|*}; rest=${leg#*|}; cc=${rest%%|*}; rest=${rest#*|}; flags=${rest%%|*}; srcs=${rest#*|}
     if [ -n "${LEGS:-}" ] && ! printf ' %s ' "$LEGS" | grep -q " $name "; then continue; fi
-    if ! command -v "$cc" >/dev/null 2>&1; then skipped="$skipped $name"; continue; fi
-    if cpu_lacks "$flags"; then unsupported="$unsupported $name"; continue; fi
+    if ! command -v "$cc" >/dev/null 2>&1; then
+        skipped="$skipped $name"; echo "$name: skipped: its compiler is not installed"; continue
+    fi
+    if cpu_lacks "$flags"; then
+        unsupported="$unsupported $name"; echo "$name: skipped: this processor lacks its instructions"; continue
+    fi
     case " $flags " in *" -m32 "*)
         [ $m32_status = unknown ] && { if m32_how; then m32_status=yes; else m32_status=no; fi; }
-        if [ $m32_status = no ]; then no32="$no32 $name"; continue; fi
+        if [ $m32_status = no ]; then
+            no32="$no32 $name"; echo "$name: skipped: 32-bit x86 programs cannot be built or run here"; continue
+        fi
         [ -n "$m32_runner" ] && emulated="$emulated$name " ;;
     esac
     flags=$(printf '%s' "$flags" | sed "s/C_ONLY/$C_ONLY/")
     srcs=${srcs%%|*}
-    ( $cc $flags $BASE $W -o "$out/$name" $srcs -lm >"$out/$name.build.log" 2>&1 || rm -f "$out/$name" ) &
+    echo "$name: building ($cc $flags)"
+    ( if $cc $flags $BASE $W -o "$out/$name" $srcs -lm >"$out/$name.build.log" 2>&1; then echo "$name: built"
+      else rm -f "$out/$name"; echo "$name: build failed"; fi ) &
     built="$built $name"
     jobs=$((jobs + 1))
     if [ $jobs -ge 2 ]; then wait; jobs=0; fi
@@ -102,6 +112,7 @@ wait
 # (tests/fixture.c), for the suite's test_other_precision, and the bounds nets (every real
 # setting at its extremes) each build saves in its own real size and in the other, for
 # test_settings_bounds_other_build; the suite finds them in CCN_TEST_DIR
+echo "fixtures: writing the cross-precision files (float and double builds of tests/fixture.c)"
 for rs in 4 8; do
     def=""; [ $rs = 8 ] && def="-DCCN_DOUBLE"
     rm -f "$out/fixture-$rs.ccn" "$out/bounds-$rs.ccn" "$out/bounds-$rs-as-$((12 - rs)).ccn"
@@ -121,6 +132,7 @@ for name in $built; do
     fi
     how=$RUNNER; case $emulated in *" $name "*) how=$m32_runner ;; esac
     subset=$(printf '%s\n' "$legs" | grep "^$name|" | cut -d'|' -f5 | sed "s/M32_SUBSET/$M32_SUBSET/")
+    echo "$name: running${how:+ under $how}${subset:+ (tests: $subset)}"
     $how "$out/$name" "$name" $subset >"$out/$name.log" 2>&1
     status=$?
     grep -v '^ok ' "$out/$name.log" | grep -Ev '^[0-9]+ passed, [0-9]+ failed$'
@@ -165,6 +177,7 @@ example_fails() { # prints why the example $1 (built as $out/ex_$1) fails its ch
 for src in examples/*.c; do
     [ -e "$src" ] || continue
     ex=$(basename "$src" .c)
+    echo "example $ex: building and running at a tiny size"
     why=""
     if ! { { ! command -v clang >/dev/null 2>&1 || clang -std=c99 -fsyntax-only $W $C_ONLY "$src" >"$out/ex_$ex.build.log" 2>&1; } &&
            gcc -std=c99 $BASE $W $C_ONLY -o "$out/ex_$ex" "$src" -lm >>"$out/ex_$ex.build.log" 2>&1; }; then
@@ -182,6 +195,7 @@ for src in examples/*.c; do
 done
 
 # the reference itself: ref_bptt.h against finite differences of its own forward pass
+echo "reference: building and running its self-test"
 if gcc -std=c99 -O2 $W $C_ONLY -o "$out/ref_selftest" tests/ref_selftest.c -lm >"$out/ref_selftest.build.log" 2>&1 &&
    "$out/ref_selftest" >"$out/ref_selftest.log" 2>&1 && tail -n 1 "$out/ref_selftest.log" | grep -q '^OK (0 failures)$'; then
     echo "ok   reference: ref_bptt.h against finite differences"; passed=$((passed + 1))
@@ -192,6 +206,7 @@ fi
 
 # the API tests again with -DNDEBUG: an argument check must never be an assert; and
 # test_null_arguments must call every public function that takes a pointer
+echo "api: building the API tests with -DNDEBUG"
 if gcc -std=c99 -DNDEBUG $BASE $W $C_ONLY -o "$out/api_ndebug" tests/api_ndebug.c -lm >"$out/api_ndebug.build.log" 2>&1 &&
    $RUNNER "$out/api_ndebug" >"$out/api_ndebug.log" 2>&1 && tail -n 1 "$out/api_ndebug.log" | grep -q ' 0 failed$'; then
     echo "ok   api: NULL arguments and refusals under NDEBUG"; passed=$((passed + 1))
@@ -223,6 +238,7 @@ fi
 # array script's line selection, and the aggregator's table and selection, on a stand-in example
 # (tests/sweep_fake.sh) whose numbers are known, so each figure checked was computed by hand
 sw=$out/sweep
+echo "sweep: checking examples/sweep's tools on a stand-in example"
 rm -rf "$sw"; mkdir -p "$sw"
 cp tests/sweep_fake.sh "$sw/fake.sh"
 sweep_sh=$(pwd)/examples/sweep/sweep.sh
