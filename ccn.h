@@ -1405,8 +1405,9 @@ static void ccn__place_stages(ccn_net *net) {
     }
 }
 
-/* Each column's z length and block offset, from the link offsets. 1 when the blocks end exactly
-   where the readout starts (a loaded file's links must say so), 0 otherwise or on overflow. */
+/* Each column's z length and block offset, from the link offsets (ccn__block_size). 1 when the
+   blocks end exactly where ccn__count_params put the readout (creation's drawn links and a loaded
+   file's links must say so), 0 otherwise or on overflow. */
 static int ccn__place_columns(ccn_net *net) {
     size_t off = 0, blk;
     int i;
