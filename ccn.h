@@ -1015,6 +1015,15 @@ static int ccn__finite_in(double v, double lo, double hi) { return v >= lo && v 
 #define CCN__OPT_EPSILON ((double)1e-8)
 #define CCN__NORM_VAR_FLOOR ((double)0.01)
 
+/* Links: inside a stage, every other column's previous state and (with feature layers) each of
+   its features is a candidate, in this order: for each other column j of the stage, its state,
+   then its features 0..W-1. This is how many a column of a stage of `cols` columns has (exact:
+   below 2^49 for dimensions up to CCN_MAX_DIM); ccn__link_candidate names each, and
+   ccn__link_plan is the only walk over them. */
+static uint64_t ccn__link_candidates(const ccn_config *c, int cols) {
+    return (uint64_t)(cols - 1) * (1 + (uint64_t)(c->feature_layers > 0 ? c->feature_width : 0));
+}
+
 /* Defaults and validation in one place, which knows both the code and the field of each refusal
    (ccn_config_resolve and ccn_config_check cannot disagree). *out is written only on CCN_OK. */
 #define CCN__REFUSE(cond, code, name)                                                               \
@@ -1077,13 +1086,10 @@ static ccn_result ccn__resolve(const ccn_config *cfg, ccn_config *out, const cha
                 "norm_var_floor")
     CCN__REFUSE(r.n_workers < 0 || r.n_workers > CCN_MAX_WORKERS, CCN_ERR_BAD_WORKERS, "n_workers")
     CCN__REFUSE(!ccn__finite_in(r.links, 0.0, CCN__SETTING_MAX), CCN_ERR_BAD_LINKS, "links")
-    CCN__REFUSE(r.links > (double)(r.columns_per_stage - 1) *
-                              (1.0 + (r.feature_layers > 0 ? (double)r.feature_width : 0.0)),
-                CCN_ERR_BAD_LINKS, "links")
-    CCN__REFUSE(r.links > 0.0 && (double)r.n_columns * (double)(r.columns_per_stage - 1) *
-                                         (1.0 + (r.feature_layers > 0 ? (double)r.feature_width : 0.0)) >
-                                     (double)CCN_MAX_LINK_DRAWS,
-                CCN_ERR_TOO_LARGE, "links")
+    CCN__REFUSE(r.links > (double)ccn__link_candidates(&r, r.columns_per_stage), CCN_ERR_BAD_LINKS, "links")
+    CCN__REFUSE(r.links > 0.0 && (uint64_t)r.n_columns > (uint64_t)CCN_MAX_LINK_DRAWS /
+                                                             ccn__link_candidates(&r, r.columns_per_stage),
+                CCN_ERR_TOO_LARGE, "links") /* draws: n_columns x a full stage's candidates (not 0: above) */
     /* settings the others leave unused (0 or the default is what an unset field resolves to) */
     CCN__REFUSE(!r.feature_layers && cfg->feature_width != 0 && cfg->feature_width != CCN__FEATURE_WIDTH,
                 CCN_ERR_UNUSED_SETTING, "feature_width")
@@ -1122,12 +1128,9 @@ static int ccn__add(size_t a, size_t b, size_t *out) {
     return 1;
 }
 
-/* Links: inside a stage, every other column's previous state and (with feature layers) each of
-   its features is a candidate, taken with probability links / (candidates of a full stage), in
-   this order: for each other column j of the stage, its state, then its features 0..W-1. */
+/* Each link candidate is taken with probability links / (the candidates of a full stage). */
 static double ccn__link_prob(const ccn_config *c) {
-    double per = (double)(c->columns_per_stage - 1) * (1.0 + (c->feature_layers > 0 ? (double)c->feature_width : 0.0));
-    return c->links > 0.0 ? c->links / per : 0.0;
+    return c->links > 0.0 ? c->links / (double)ccn__link_candidates(c, c->columns_per_stage) : 0.0;
 }
 
 /* The net's dimensions that follow from its configuration alone. 0 on overflow. */
@@ -1155,48 +1158,78 @@ static int ccn__shape(ccn_net *d) {
     return 1;
 }
 
-/* The parameter count. How many links a column has sizes its parameter block, so this replays
-   the link draws (same generator, same order as ccn__draw_links) to count them. 0 on overflow. */
-static int ccn__count_params(ccn_net *d) {
-    const ccn_config *c = &d->cfg;
-    size_t n = (size_t)c->n_columns, o = (size_t)c->n_outputs, W = (size_t)d->W, G = (size_t)d->G, t, i, k;
-    size_t dps = (size_t)c->columns_per_stage, stage_cols;
-    double prob = ccn__link_prob(c);
-    ccn_rng rng;
-    d->p = 0;
-    d->n_links = 0;
-    if (prob > 0.0 && (double)n * (double)(dps - 1) * (double)(1 + W) > (double)CCN_MAX_LINK_DRAWS) return 0;
-    ccn_rng_seed(&rng, c->seed);
-    for (i = 0; i < n; ++i) {
-        size_t first = i / dps * dps, nl = 0, blk, candidates;
-        stage_cols = n - first < dps ? n - first : dps;
-        candidates = prob > 0.0 ? (stage_cols - 1) * (1 + W) : 0;
-        for (k = 0; k < candidates; ++k) nl += ccn_rng_uniform(&rng) < prob;
-        d->n_links += nl;
-        /* gate block: own + cascade (the columns before this stage) + links + u + b; z's length
-           and the link offsets are ints */
-        if (!ccn__add((size_t)d->own_len, first, &t) || !ccn__add(t, nl + 2, &t) || t > 0x7fffffff ||
-            d->n_links > 0x7fffffff || !ccn__mul(t, G, &blk) ||
-            !ccn__add(blk, d->feat_count, &blk) || !ccn__add(d->p, blk, &d->p))
-            return 0;
-    }
-    d->readout = d->p;
-    return ccn__mul(o, n + 1, &t) && ccn__add(d->p, t, &d->p);
+/* A column's parameter block, the one place its size is computed: feat_count feature-layer
+   weights, then G gates of |z| + 2 weights each (w over z = [own ; cascade ; links], u, b).
+   cascade: the columns of the stages before the column's. |z| and the link offsets are ints.
+   Sets *blk and, if zlen is not NULL, *zlen; 0 on overflow. */
+static int ccn__block_size(const ccn_net *d, size_t cascade, uint64_t n_links, int *zlen, size_t *blk) {
+    size_t z = (size_t)d->own_len + cascade; /* both below CCN_MAX_DIM */
+    if (n_links > 0x7fffffff || !ccn__add(z, (size_t)n_links, &z) || z > 0x7fffffff - 2 ||
+        !ccn__mul((size_t)d->G, z + 2, blk) || !ccn__add(*blk, d->feat_count, blk))
+        return 0;
+    if (zlen) *zlen = (int)z;
+    return 1;
 }
 
-/* The parameter count of a net with these dimensions and n_links links in all: each link adds one
-   weight per gate to its column's block. 0 on overflow. */
-static int ccn__params_with(const ccn_net *d, size_t n_links, size_t *p) {
-    size_t dps = (size_t)d->cfg.columns_per_stage, n = (size_t)d->n, G = (size_t)d->G, s, first, cols, blk, t;
-    *p = 0;
-    for (s = 0; s < (size_t)d->n_stages; ++s) { /* a stage's columns read own + cascade + u + b */
-        first = s * dps;
-        cols = n - first < dps ? n - first : dps;
-        if (!ccn__add((size_t)d->own_len, first + 2, &t) || !ccn__mul(t, G, &blk) ||
-            !ccn__add(blk, d->feat_count, &blk) || !ccn__mul(blk, cols, &blk) || !ccn__add(*p, blk, p))
-            return 0;
+/* Candidate c of column i, whose stage starts at column `first` (ccn__link_candidates' order). */
+static ccn_link ccn__link_candidate(int first, int i, int W, uint64_t c) {
+    ccn_link l;
+    int j = first + (int)(c / ((uint64_t)W + 1)), k = (int)(c % ((uint64_t)W + 1));
+    l.type = k == 0 ? CCN_LINK_STATE : CCN_LINK_FEATURE;
+    l.column = j < i ? j : j + 1; /* the other columns: i itself is no candidate */
+    l.feature = k == 0 ? 0 : k - 1;
+    return l;
+}
+
+/* The link plan: every column's candidates in the one order, one uniform draw from rng each, a
+   candidate taken when its draw is below ccn__link_prob. With links NULL it only counts; with
+   links it also writes them (at most d->n_links of them: the array's size) and, per column, its
+   first one's index in link_off[0..n]. Creation counts with it (ccn__measure), sizes the net by
+   the count, then draws with it from the same generator state: the same walk, so the same links.
+   Should the two passes ever disagree, the drawing pass stops before it would write past the
+   array and fails, in every build (ccn_create then refuses the net). Sets *total to the links
+   drawn; 0 on a column too long (ccn__block_size) or a count other than the array's. */
+static int ccn__link_plan(const ccn_net *d, ccn_rng *rng, ccn_link *links, int *link_off, uint64_t *total) {
+    double prob = ccn__link_prob(&d->cfg);
+    uint64_t at = 0, c, cand, cap = links ? (uint64_t)d->n_links : 0;
+    int i, cps = d->cfg.columns_per_stage;
+    size_t blk;
+    for (i = 0; i < d->n; ++i) {
+        int first = i / cps * cps, cols = d->n - first < cps ? d->n - first : cps;
+        uint64_t before = at;
+        cand = prob > 0.0 ? ccn__link_candidates(&d->cfg, cols) : 0;
+        if (link_off) link_off[i] = (int)at; /* at <= 0x7fffffff: checked at the previous column */
+        for (c = 0; c < cand; ++c)
+            if (ccn_rng_uniform(rng) < prob) {
+                if (links) {
+                    if (at == cap) return 0;
+                    links[at] = ccn__link_candidate(first, i, d->W, c);
+                }
+                ++at;
+            }
+        if (at > 0x7fffffff || !ccn__block_size(d, (size_t)first, at - before, NULL, &blk)) return 0;
     }
-    return ccn__mul(n_links, G, &t) && ccn__add(*p, t, p) && ccn__mul((size_t)d->o, n + 1, &t) && ccn__add(*p, t, p);
+    if (links && at != cap) return 0;
+    if (link_off) link_off[d->n] = (int)at;
+    *total = at;
+    return 1;
+}
+
+/* The parameter count of a net of d's shape with n_links links in all: the columns' blocks,
+   then the readout (o x (n + 1)). A link adds one weight per gate to its column's block, so the
+   total needs only the links' total: creation counts them (ccn__link_plan), a file states it.
+   ccn__place_columns, laying the blocks out one by one, checks that they end at d->readout.
+   Sets d->n_links, d->readout and d->p; 0 on overflow. */
+static int ccn__count_params(ccn_net *d, uint64_t n_links) {
+    size_t cps = (size_t)d->cfg.columns_per_stage, n = (size_t)d->n, first, blk, t, p = 0;
+    for (first = 0; first < n; first += cps) { /* a stage: its columns share their cascade */
+        size_t cols = n - first < cps ? n - first : cps;
+        if (!ccn__block_size(d, first, 0, NULL, &blk) || !ccn__mul(blk, cols, &blk) || !ccn__add(p, blk, &p)) return 0;
+    }
+    if (n_links > 0x7fffffff || !ccn__mul((size_t)n_links, (size_t)d->G, &t) || !ccn__add(p, t, &p)) return 0;
+    d->n_links = (size_t)n_links;
+    d->readout = p;
+    return ccn__mul((size_t)d->o, n + 1, &t) && ccn__add(p, t, &d->p);
 }
 
 /* One worker's z buffer: [x~ ; cascade ; the longest tail] fits in m + n + n_links + 2 reals,
@@ -1326,11 +1359,18 @@ static size_t ccn__place(ccn_net *net, unsigned char *base) {
    names the field a refusal is about, or is NULL. */
 static ccn_result ccn__measure(const ccn_config *cfg, ccn_net *d, size_t *bytes, const char **field) {
     ccn_result r;
+    ccn_rng rng;
+    uint64_t n_links;
     memset(d, 0, sizeof *d);
     *field = NULL;
     if (!cfg) return CCN_ERR_NULL_ARGUMENT;
     if ((r = ccn__resolve(cfg, &d->cfg, field)) != CCN_OK) return r;
-    if (!ccn__shape(d) || !ccn__count_params(d) || !(*bytes = ccn__place(d, NULL))) return CCN_ERR_TOO_LARGE;
+    if (!ccn__shape(d)) return CCN_ERR_TOO_LARGE;
+    ccn_rng_seed(&d->rng, d->cfg.seed); /* ccn_create draws the links from this state: a net copies d */
+    rng = d->rng;
+    if (!ccn__link_plan(d, &rng, NULL, NULL, &n_links) || !ccn__count_params(d, n_links) ||
+        !(*bytes = ccn__place(d, NULL)))
+        return CCN_ERR_TOO_LARGE;
     return CCN_OK;
 }
 
@@ -1365,45 +1405,21 @@ static void ccn__place_stages(ccn_net *net) {
     }
 }
 
-/* Each column's z length and block offset, from the link offsets. 1 when the blocks end exactly
-   where the readout starts (a loaded file's links must say so), 0 otherwise or on overflow. */
+/* Each column's z length and block offset, from the link offsets (ccn__block_size). 1 when the
+   blocks end exactly where ccn__count_params put the readout (creation's drawn links and a loaded
+   file's links must say so), 0 otherwise or on overflow. */
 static int ccn__place_columns(ccn_net *net) {
-    size_t off = 0, z, blk;
+    size_t off = 0, blk;
     int i;
     for (i = 0; i < net->n; ++i) {
-        z = (size_t)net->own_len + (size_t)net->stage_start[net->col_stage[i]] +
-            (size_t)(net->link_off[i + 1] - net->link_off[i]);
-        if (z + 2 > 0x7fffffff || !ccn__mul((size_t)net->G, z + 2, &blk) || !ccn__add(blk, net->feat_count, &blk) ||
-            !ccn__add(off, blk, &blk))
+        if (!ccn__block_size(net, (size_t)net->stage_start[net->col_stage[i]],
+                             (uint64_t)(net->link_off[i + 1] - net->link_off[i]), &net->zlen[i], &blk))
             return 0;
-        net->zlen[i] = (int)z;
         net->col_off[i] = off;
-        off = blk;
+        if (!ccn__add(off, blk, &off)) return 0;
     }
     net->col_off[net->n] = off;
     return off == net->readout;
-}
-
-static void ccn__draw_links(ccn_net *net) {
-    double prob = ccn__link_prob(&net->cfg);
-    int i, j, k, at = 0;
-    for (i = 0; i < net->n; ++i) {
-        int s = net->col_stage[i];
-        net->link_off[i] = at;
-        if (prob <= 0.0) continue;
-        for (j = net->stage_start[s]; j < net->stage_start[s + 1]; ++j) {
-            if (j == i) continue;
-            for (k = -1; k < net->W; ++k) { /* -1: the state link, then the features */
-                if (ccn_rng_uniform(&net->rng) < prob) {
-                    net->links[at].type = k < 0 ? CCN_LINK_STATE : CCN_LINK_FEATURE;
-                    net->links[at].column = j;
-                    net->links[at].feature = k < 0 ? 0 : k;
-                    ++at;
-                }
-            }
-        }
-    }
-    net->link_off[net->n] = at;
 }
 
 static void ccn__fill_uniform(ccn_rng *rng, ccn_real *v, size_t count, double scale) {
@@ -1480,7 +1496,7 @@ CCN_API ccn_result ccn_create(const ccn_config *cfg, const ccn_allocator *alloc,
     ccn_net d, *net;
     ccn_result r;
     size_t bytes = 0;
-    int laid_out;
+    uint64_t n_links;
     const char *field;
     if (!out) return CCN_ERR_NULL_ARGUMENT;
     *out = NULL;
@@ -1489,11 +1505,13 @@ CCN_API ccn_result ccn_create(const ccn_config *cfg, const ccn_allocator *alloc,
     if (!(net = ccn__new_net(&d, alloc, bytes))) return CCN_ERR_OUT_OF_MEMORY;
     net->alpha = (ccn_real)net->cfg.step_size;
     net->adam_b1t = net->adam_b2t = CCN_R(1);
-    ccn_rng_seed(&net->rng, net->cfg.seed);
-    ccn__draw_links(net);
-    laid_out = ccn__place_columns(net); /* the same draws ccn__count_params counted */
-    CCN_ASSERT(laid_out);
-    (void)laid_out;
+    /* net->rng is where ccn__measure's count started: the same plan from the same state draws
+       the links it counted, and their blocks end where it said. Were that ever not so, the
+       net is refused here (no write past links: ccn__link_plan stops at its size). */
+    if (!ccn__link_plan(net, &net->rng, net->links, net->link_off, &n_links) || !ccn__place_columns(net)) {
+        ccn_destroy(net);
+        return CCN_ERR_TOO_LARGE;
+    }
     ccn__init_params(net);
     if (net->opt_v && net->cfg.optimizer == CCN_RMSPROP) ccn__set(net->opt_v, CCN_R(1), net->p);
     if (net->in_var) {
@@ -3645,12 +3663,8 @@ static ccn_result ccn__load(ccn__io *io, uint64_t avail, const ccn_allocator *al
     if (io->version == 1) ccn__upgrade_v1(&d);
     if ((r = ccn_config_resolve(&d.cfg, &resolved)) != CCN_OK) return r;
     if (!ccn__config_same(&d.cfg, &resolved)) return CCN_ERR_BAD_FILE;
-    if (!ccn__shape(&d) || n_links > 0x7FFFFFFF || p > (size_t)-1 || !ccn__params_with(&d, (size_t)n_links, &want))
-        return CCN_ERR_TOO_LARGE;
-    if (want != p) return CCN_ERR_BAD_FILE; /* and so the net is no larger than its parameters say */
-    d.n_links = (size_t)n_links;
-    d.p = (size_t)p;
-    d.readout = d.p - (size_t)d.o * ((size_t)d.n + 1);
+    if (!ccn__shape(&d) || p > (size_t)-1 || !ccn__count_params(&d, n_links)) return CCN_ERR_TOO_LARGE;
+    if (d.p != p) return CCN_ERR_BAD_FILE; /* and so the net is no larger than its parameters say */
     if (d.stage < 0 || d.stage >= d.n_stages || (d.td_started != 0 && d.td_started != 1)) /* or a flag unknown */
         return CCN_ERR_BAD_FILE;
     if (!(bytes = ccn__place(&d, NULL)) || !ccn__file_bytes(&d, io->real_size, io->version, &want)) return CCN_ERR_TOO_LARGE;

@@ -26,6 +26,8 @@ static const th_case suite_cases[] = {
     {"allocation", test_allocation},
     {"layout", test_layout},
     {"link_density", test_link_density},
+    {"sizes_agree_with_layout", test_sizes_agree_with_layout},
+    {"link_plan_stops_at_its_count", test_link_plan_stops_at_its_count},
     {"rng_reference_values", test_rng_reference_values},
     {"math_accuracy", test_math_accuracy},
     {"preact_across_columns", test_preact_across_columns},

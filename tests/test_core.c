@@ -197,6 +197,139 @@ static void test_link_density(void) {
     }
 }
 
+/* Sizes against a created net, over many configurations (every kind and method, 0-2 feature
+   layers, one stage or several with a short last one, no links, some, every candidate): the
+   test's own replay of the link draws (one uniform per candidate: for each other column of the
+   stage its state, then its features) gives each column's links; the test's own formula for a
+   block (features, then G gates of own + cascade + links + 2) gives every ccn_column_info field,
+   the readout offset and ccn_param_count; the one allocation is ccn_memory_size() bytes; and the
+   net saved and loaded again allocates as much and lays its blocks out the same. Also runs under
+   NDEBUG (tests/api_ndebug.c): creation that counted and drew differently would fail here. */
+static void test_sizes_agree_with_layout(void) {
+    static const int shapes[][2] = {{1, 1}, {5, 5}, {7, 3}, {8, 2}, {6, 4}}; /* n_columns, columns_per_stage */
+    int configs = 0, linked = 0, refused = 0, kind, method, layers, sh, li;
+    for (kind = CCN_TANH; kind <= CCN_LSTM; ++kind)
+        for (method = CCN_COLOR; method <= CCN_FORWARD; ++method)
+            for (layers = 0; layers <= 2; ++layers)
+                for (sh = 0; sh < 5; ++sh)
+                    for (li = 0; li < 3; ++li) {
+                        int n = shapes[sh][0], cps = shapes[sh][1], m = 2 + (sh + li) % 3, o = 1 + (li == 1);
+                        int W = layers ? 2 + (sh + kind) % 3 : 0, own = W ? W : m;
+                        int G = kind == CCN_TANH ? 1 : kind == CCN_GATED ? 2 : 4, i, j, f;
+                        double cand = (double)(cps - 1) * (1.0 + W);
+                        size_t fc = layers ? (size_t)(W * (m + 1) + (layers == 2 ? W * (W + 1) : 0)) : 0;
+                        size_t bytes = 0, off = 0, saved;
+                        ccn_config c = tu_config(kind, method, layers, li == 0 ? 0.0 : li == 1 ? 0.4 * cand : cand, n, m, o);
+                        tu_alloc_stats st, st2;
+                        ccn_allocator a = tu_allocator(&st), a2 = tu_allocator(&st2);
+                        ccn_net *net = NULL, *back = NULL;
+                        unsigned char *file;
+                        ccn_rng rng;
+                        int bad = 0;
+                        if (cand == 0 && li > 0) continue; /* one column per stage: no candidates */
+                        c.feature_width = W;
+                        c.columns_per_stage = cps;
+                        c.seed = (uint64_t)(1000 * configs + 7);
+                        c.optimizer = CCN_SGD + configs % 3;
+                        c.input_norm_rate = configs % 2 ? 0.5 : 0.0;
+                        ++configs;
+                        CHECK(ccn_memory_size(&c, &bytes) == CCN_OK);
+                        CHECK(ccn_create(&c, &a, &net) == CCN_OK && net != NULL);
+                        if (!net) {
+                            refused += 1;
+                            CHECK(st.live_bytes == 0);
+                            continue;
+                        }
+                        CHECK(st.allocs == 1 && st.live_bytes == (long)bytes);
+                        ccn_rng_seed(&rng, c.seed);
+                        for (i = 0; i < n; ++i) {
+                            int first = i / cps * cps, last = first + cps < n ? first + cps : n, nl, at = 0, z;
+                            const ccn_link *lk = ccn_links(net, i, &nl);
+                            ccn_column_info ci;
+                            for (j = first; j < last; ++j) {
+                                if (j == i) continue;
+                                for (f = -1; f < W; ++f)
+                                    if (c.links > 0 && ccn_rng_uniform(&rng) < c.links / cand) {
+                                        if (at >= nl || lk[at].column != j ||
+                                            lk[at].type != (f < 0 ? CCN_LINK_STATE : CCN_LINK_FEATURE) ||
+                                            lk[at].feature != (f < 0 ? 0 : f))
+                                            bad = 1;
+                                        ++at;
+                                    }
+                            }
+                            if (at != nl) bad = 1;
+                            linked += nl;
+                            z = own + first + nl;
+                            ccn_column_info_get(net, i, &ci);
+                            if (ci.param_offset != off || ci.feature_offset != off || ci.feature_count != fc ||
+                                ci.gate_offset != off + fc || ci.gate_stride != (size_t)z + 2 || ci.n_gates != G ||
+                                ci.z_len != z || ci.own_len != own || ci.cascade_len != first || ci.n_links != nl ||
+                                ci.stage != i / cps || ci.param_count != fc + (size_t)G * ((size_t)z + 2))
+                                bad = 1;
+                            off += fc + (size_t)G * ((size_t)z + 2);
+                        }
+                        if (bad) printf("    kind %d method %d layers %d n %d cps %d links %g: links or layout differ\n",
+                                        kind, method, layers, n, cps, c.links);
+                        CHECK(!bad);
+                        CHECK(ccn_readout_offset(net) == off);
+                        CHECK(ccn_param_count(net) == off + (size_t)o * (size_t)(n + 1));
+                        saved = ccn_saved_size(net);
+                        file = (unsigned char *)malloc(saved);
+                        CHECK(file && ccn_save_to_memory(net, file, saved, &saved) == CCN_OK);
+                        CHECK(ccn_load_from_memory(file, saved, &a2, &back) == CCN_OK && back != NULL);
+                        if (back) {
+                            CHECK(st2.allocs == 1 && st2.live_bytes == (long)bytes);
+                            CHECK(ccn_param_count(back) == ccn_param_count(net));
+                            for (i = 0; i < n; ++i) {
+                                ccn_column_info x, y;
+                                ccn_column_info_get(net, i, &x);
+                                ccn_column_info_get(back, i, &y);
+                                CHECK(memcmp(&x, &y, sizeof x) == 0);
+                            }
+                        }
+                        free(file);
+                        ccn_destroy(back);
+                        ccn_destroy(net);
+                        CHECK(st.live_bytes == 0 && st2.live_bytes == 0);
+                    }
+    printf("    %d configurations, %d links in all, %d refused\n", configs, linked, refused);
+    CHECK(configs > 300 && linked > 1000 && refused == 0);
+}
+
+/* ccn__link_plan, drawing into an array sized for one link fewer than its draws take, for as
+   many, and for one more: only the right size succeeds, and nothing is written past the array's
+   end. So were creation's counting and drawing passes ever to disagree, ccn_create would refuse
+   the net rather than overrun it, in every build: this test also runs under NDEBUG
+   (tests/api_ndebug.c), where no assert is left. */
+static void test_link_plan_stops_at_its_count(void) {
+    ccn_config c = tu_config(CCN_GATED, CCN_COLOR, 1, 2.0, 6, 3, 1);
+    ccn_net *net = tu_create(&c), d;
+    ccn_link buf[64];
+    int offs[7], trial, k;
+    size_t N = net->n_links;
+    uint64_t total = 0;
+    ccn_rng rng;
+    ccn_rng_seed(&rng, c.seed);
+    CHECK(ccn__link_plan(net, &rng, NULL, NULL, &total) && total == N); /* the counting pass */
+    CHECK(N > 2 && N + 2 < 64);
+    for (trial = -1; trial <= 1; ++trial) {
+        int ok, past = 0;
+        d = *net;
+        d.n_links = (size_t)((int)N + trial);
+        for (k = 0; k < 64; ++k) buf[k].type = buf[k].column = buf[k].feature = -7;
+        ccn_rng_seed(&rng, c.seed);
+        ok = ccn__link_plan(&d, &rng, buf, offs, &total);
+        for (k = (int)d.n_links; k < 64; ++k) past |= buf[k].type != -7 || buf[k].column != -7 || buf[k].feature != -7;
+        if (ok != (trial == 0) || past)
+            printf("    room for %d of %d links: plan %d, wrote past the end %d\n", (int)d.n_links, (int)N, ok, past);
+        CHECK(ok == (trial == 0));
+        CHECK(!past);
+        if (trial == 0)
+            CHECK(memcmp(buf, net->links, N * sizeof(ccn_link)) == 0 && memcmp(offs, net->link_off, sizeof offs) == 0);
+    }
+    ccn_destroy(net);
+}
+
 static void tc_run(ccn_net *net, int T, uint64_t seed, ccn_real *ys) {
     ccn_rng rng;
     const ccn_config *c = ccn_get_config(net);
