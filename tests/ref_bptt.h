@@ -443,7 +443,7 @@ REF_STATIC void ref_run_forward(const ref_net *net, const double *theta, int T, 
                 double hin = hp;                          /* the gate's recurrent input */
                 if (net->kind == REF_GRU && q == 2) hin = ref_sigmoid(pre[0]) * hp;   /* r h_prev */
                 for (k = 0; k < zs; ++k) s += w[k] * z[k];
-                s += w[zs] * hin;                         /* u_q h_prev */
+                s += w[zs] * hin;                         /* u_q h_prev (gru g: u_g r h_prev) */
                 pre[q] = s;
             }
 
