@@ -9,7 +9,7 @@
  *
  * The network
  * -----------
- *   m inputs x(t), n columns, o outputs, kind in {0 tanh, 1 gated, 2 lstm}.
+ *   m inputs x(t), n columns, o outputs, kind in {0 tanh, 1 gated, 2 lstm, 3 gru}.
  *   Column i has scalar state h_i (lstm: also cell c_i); h = c = 0 before t=0.
  *
  *   features (per column, L = feature_layers, W = feature_width):
@@ -26,6 +26,8 @@
  *     tanh : h = tanh(a)
  *     gated: f = sig(a_f), g = tanh(a_g), h = f h_prev + (1-f) g
  *     lstm : i,f,o = sig(a_.), g = tanh(a_g), c = f c_prev + i g, h = o tanh(c)
+ *     gru  : r,s = sig(a_.), g = tanh(a_g) whose recurrent input is reset:
+ *            a_g = w_g . z + u_g (r h_prev) + b_g;  h = (1-s) h_prev + s g
  *   feedforward: h_prev = c_prev = 0 for the column's own state (its u_q
  *     are never read and get no gradient); state links still read h_j(t-1).
  *
@@ -52,7 +54,8 @@
  * Parameter vector theta (no padding):
  *   for each column i: [W1 (W*m, row-major), b1 (W)] if L>=1,
  *                      [W2 (W*W, row-major), b2 (W)] if L==2,
- *                      then per gate q (kind's order): w_q (|z_i|), u_q, b_q
+ *                      then per gate q (kind's order: f g | i f o g | r s g):
+ *                      w_q (|z_i|), u_q, b_q
  *   then W_out (o*n, row-major), b_out (o).
  *
  * Invalid networks (bad kind/sizes, decreasing stages, bad links, feature
@@ -76,8 +79,11 @@
 
 typedef struct ref_link { int type; int column; int feature; } ref_link;  /* type 0 state, 1 feature */
 
+/* The reference's kinds (its own numbering, not ccn.h's). */
+enum { REF_TANH = 0, REF_GATED = 1, REF_LSTM = 2, REF_GRU = 3 };
+
 typedef struct ref_net {
-    int kind;            /* 0 tanh, 1 gated, 2 lstm */
+    int kind;            /* REF_TANH 0, REF_GATED 1, REF_LSTM 2, REF_GRU 3 */
     int n_inputs, n_outputs, n_columns;
     int feature_layers;  /* 0, 1, 2 */
     int feature_width;   /* W, used when feature_layers > 0 */
@@ -105,7 +111,7 @@ REF_STATIC double ref_relu_deriv(double a) { return a > 0.0 ? 1.0 : 0.0; }  /* r
 
 REF_STATIC double ref_nan(void) { return (double)NAN; }   /* NAN is a float constant */
 
-REF_STATIC int ref_num_gates(int kind) { return kind == 0 ? 1 : (kind == 1 ? 2 : 4); }
+REF_STATIC int ref_num_gates(int kind) { return kind == REF_TANH ? 1 : kind == REF_GATED ? 2 : kind == REF_GRU ? 3 : 4; }
 
 REF_STATIC int ref_stage_of(const ref_net *net, int i) { return net->stage ? net->stage[i] : 0; }
 REF_STATIC int ref_links_of(const ref_net *net, int i) { return net->n_links ? net->n_links[i] : 0; }
@@ -160,7 +166,7 @@ REF_STATIC int ref_net_valid(const ref_net *net)
 {
     int i, k;
     if (!net) return 0;
-    if (net->kind < 0 || net->kind > 2) return 0;
+    if (net->kind < REF_TANH || net->kind > REF_GRU) return 0;
     if (net->n_inputs < 1 || net->n_outputs < 1 || net->n_columns < 1) return 0;
     if (net->feature_layers < 0 || net->feature_layers > 2) return 0;
     if (net->feature_layers > 0 && net->feature_width < 1) return 0;
@@ -434,21 +440,29 @@ REF_STATIC void ref_run_forward(const ref_net *net, const double *theta, int T, 
             for (q = 0; q < G; ++q) {
                 const double *w = gates + (long)q * (zs + 2);
                 double s = w[zs + 1];                     /* b_q */
+                double hin = hp;                          /* the gate's recurrent input */
+                if (net->kind == REF_GRU && q == 2) hin = ref_sigmoid(pre[0]) * hp;   /* r h_prev */
                 for (k = 0; k < zs; ++k) s += w[k] * z[k];
-                s += w[zs] * hp;                          /* u_q h_prev */
+                s += w[zs] * hin;                         /* u_q h_prev (gru g: u_g r h_prev) */
                 pre[q] = s;
             }
 
             /* cell */
             st[2] = hp; st[3] = cp;
-            if (net->kind == 0) {
+            if (net->kind == REF_TANH) {
                 act[0] = tanh(pre[0]);
                 st[0] = act[0];
                 st[1] = 0.0;
-            } else if (net->kind == 1) {
+            } else if (net->kind == REF_GATED) {
                 act[0] = ref_sigmoid(pre[0]);             /* f */
                 act[1] = tanh(pre[1]);                    /* g */
                 st[0] = act[0] * hp + (1.0 - act[0]) * act[1];
+                st[1] = 0.0;
+            } else if (net->kind == REF_GRU) {
+                act[0] = ref_sigmoid(pre[0]);             /* r */
+                act[1] = ref_sigmoid(pre[1]);             /* s */
+                act[2] = tanh(pre[2]);                    /* g */
+                st[0] = (1.0 - act[1]) * hp + act[1] * act[2];
                 st[1] = 0.0;
             } else {
                 act[0] = ref_sigmoid(pre[0]);             /* i */
@@ -538,15 +552,28 @@ REF_STATIC void ref_run_backward(const ref_net *net, const double *theta, int T,
             double da[4], dhp = 0.0, dcp = 0.0;
             ref_col_stats(net, tp, t, i, &mu, &var);
 
-            if (net->kind == 0) {
+            if (net->kind == REF_TANH) {
                 double h = act[0];
                 da[0] = dh * (1.0 - h * h);
-            } else if (net->kind == 1) {
+            } else if (net->kind == REF_GATED) {
                 double f = act[0], g = act[1];
                 double df = dh * (hp - g), dg = dh * (1.0 - f);
                 dhp += dh * f;
                 da[0] = df * f * (1.0 - f);
                 da[1] = dg * (1.0 - g * g);
+            } else if (net->kind == REF_GRU) {
+                /* h = (1-s) hp + s g, g = tanh(a_g), a_g = w_g.z + u_g (r hp) + b_g:
+                 * dh/ds = g - hp, dh/dg = s, dh/dhp = 1 - s directly; through a_g,
+                 * d a_g/d r = u_g hp and d a_g/d hp = u_g r (the r, s gates' own u_q hp
+                 * terms are added to dhp below, as for every kind). */
+                double rg = act[0], s = act[1], g = act[2];
+                double ug = gates[2L * (zs + 2) + zs];
+                double ds = dh * (g - hp), dag = dh * s * (1.0 - g * g);
+                double dr = dag * ug * hp;
+                dhp += dh * (1.0 - s) + dag * ug * rg;
+                da[0] = dr * rg * (1.0 - rg);
+                da[1] = ds * s * (1.0 - s);
+                da[2] = dag;
             } else {
                 double ig = act[0], f = act[1], og = act[2], g = act[3];
                 double tc = tanh(st[1]);
@@ -564,13 +591,14 @@ REF_STATIC void ref_run_backward(const ref_net *net, const double *theta, int T,
             for (q = 0; q < G; ++q) {
                 const double *w = gates + (long)q * (zs + 2);
                 double *gw = ggates + (long)q * (zs + 2);
+                int reset = net->kind == REF_GRU && q == 2;   /* gru's g reads r hp (its dhp is above) */
                 for (k = 0; k < zs; ++k) {
                     gw[k] += da[q] * z[k];
                     dz[k] += da[q] * w[k];
                 }
-                gw[zs] += da[q] * hp;
+                gw[zs] += da[q] * (reset ? act[0] * hp : hp);
                 gw[zs + 1] += da[q];
-                dhp += da[q] * w[zs];
+                if (!reset) dhp += da[q] * w[zs];
             }
             if (!net->feedforward) {   /* feedforward: h_prev, c_prev are the constant 0 */
                 dh_prev[i] += dhp;

@@ -4,12 +4,12 @@
  *   gcc -std=c99 -O2 -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
  *       -Wdouble-promotion -Werror tests/ref_selftest.c -lm && ./a.out
  *
- * 1. Hand-written forward passes (hard-coded parameter offsets) for two small
+ * 1. Hand-written forward passes (hard-coded parameter offsets) for small
  *    networks, compared with ref_forward: checks the layout, z ordering
  *    (own ; cascade ; links), gate orders and cell equations.
  *    Plus conventions: NULL stage/n_links, stage relabelling, T = 0.
  * 2. ref_bptt vs. 7-point central finite differences of ref_forward's loss for
- *    every kind x feature_layers {0,1,2} x links {none, state, feature, both}
+ *    every kind (tanh, gated, lstm, gru) x feature_layers {0,1,2} x links {none, state, feature, both}
  *    x stages {1, 3}, T = 30.
  * 3. ref_bptt_weighted vs. finite differences of sum_t,r w[t,r] y_r(t), and
  *    vs. ref_bptt with w = y - target.
@@ -36,6 +36,8 @@ static double urand(void) /* uniform in [-1, 1) */
 }
 
 static int failures = 0;
+
+enum { NKINDS = REF_GRU + 1 };   /* every kind: REF_TANH .. REF_GRU */
 
 static void check(int ok, const char *what)
 {
@@ -92,6 +94,16 @@ static double gated_cell(const double *p, int zs, const double *z, double hp)
     double fg = sig(dot(p + 0 * B, z, zs) + p[0 * B + zs] * hp + p[0 * B + zs + 1]);
     double gg = tanh(dot(p + 1 * B, z, zs) + p[1 * B + zs] * hp + p[1 * B + zs + 1]);
     return fg * hp + (1.0 - fg) * gg;
+}
+
+/* gru cell, order r s g; the candidate reads the reset state r hp */
+static double gru_cell(const double *p, int zs, const double *z, double hp)
+{
+    const int B = zs + 2;
+    double rg = sig(dot(p + 0 * B, z, zs) + p[0 * B + zs] * hp + p[0 * B + zs + 1]);
+    double sg = sig(dot(p + 1 * B, z, zs) + p[1 * B + zs] * hp + p[1 * B + zs + 1]);
+    double gg = tanh(dot(p + 2 * B, z, zs) + p[2 * B + zs] * (rg * hp) + p[2 * B + zs + 1]);
+    return (1.0 - sg) * hp + sg * gg;
 }
 
 static void hand_checks(void)
@@ -348,6 +360,92 @@ static void hand_checks(void)
         check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, "hand check E");
     }
 
+    /* F: gru, the net of B (m=2, n=3, o=2, L=1, W=3, stages {0,0,1}, column 1 links
+     *    [feature (2,0), state 0]) with three gates a column
+     *  features: 6+3 = 9
+     *  col 0: |z| = 3 -> 3*5 = 15 -> 24  (0..23)
+     *  col 1: |z| = 5 -> 3*7 = 21 -> 30  (24..53)
+     *  col 2: |z| = 5 -> 3*7 = 21 -> 30  (54..83)
+     *  W_out 84..89 (2x3), b_out 90..91 -> 92 */
+    {
+        static const int stage[3] = {0, 0, 1};
+        static const int nl[3] = {0, 2, 0};
+        static const ref_link l1[2] = {{1, 2, 0}, {0, 0, 0}};
+        const ref_link *links[3];
+        ref_net net;
+        double theta[92], x[5 * 2], target[5 * 2], y[5 * 2], yh[5 * 2];
+        double h[3] = {0, 0, 0}, loss = 0.0, loss_ref, maxd = 0.0;
+        int k, t, r;
+        links[0] = NULL; links[1] = l1; links[2] = NULL;
+        memset(&net, 0, sizeof net);
+        net.kind = REF_GRU; net.n_inputs = 2; net.n_outputs = 2; net.n_columns = 3;
+        net.feature_layers = 1; net.feature_width = 3;
+        net.stage = stage; net.n_links = nl; net.links = links;
+        check(ref_param_count(&net) == 92, "param count F");
+        for (k = 0; k < 92; ++k) theta[k] = 0.8 * urand();
+        for (k = 0; k < 10; ++k) { x[k] = urand(); target[k] = urand(); }
+        for (t = 0; t < 5; ++t) {
+            double phi0[3], phi1[3], phi2[3], z[5], hprev[3];
+            memcpy(hprev, h, sizeof h);
+            feat1(theta + 0, x + 2 * t, phi0);
+            feat1(theta + 24, x + 2 * t, phi1);
+            feat1(theta + 54, x + 2 * t, phi2);
+            z[0] = phi0[0]; z[1] = phi0[1]; z[2] = phi0[2];
+            h[0] = gru_cell(theta + 0 + 9, 3, z, hprev[0]);
+            z[0] = phi1[0]; z[1] = phi1[1]; z[2] = phi1[2]; z[3] = phi2[0]; z[4] = hprev[0];
+            h[1] = gru_cell(theta + 24 + 9, 5, z, hprev[1]);
+            z[0] = phi2[0]; z[1] = phi2[1]; z[2] = phi2[2]; z[3] = h[0]; z[4] = h[1];
+            h[2] = gru_cell(theta + 54 + 9, 5, z, hprev[2]);
+            for (r = 0; r < 2; ++r) {
+                yh[2 * t + r] = theta[84 + 3 * r + 0] * h[0] + theta[84 + 3 * r + 1] * h[1]
+                              + theta[84 + 3 * r + 2] * h[2] + theta[90 + r];
+                loss += 0.5 * (yh[2 * t + r] - target[2 * t + r]) * (yh[2 * t + r] - target[2 * t + r]);
+            }
+        }
+        loss_ref = ref_forward(&net, theta, 5, x, target, y);
+        for (k = 0; k < 10; ++k) if (fabs(y[k] - yh[k]) > maxd) maxd = fabs(y[k] - yh[k]);
+        printf("hand check F (gru, L=1, cascade, feature+state links): |dy| = %.3g, |dloss| = %.3g\n",
+               maxd, fabs(loss - loss_ref));
+        check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, "hand check F");
+    }
+
+    /* G: gru, m=2, n=2, o=1, L=0, stages {0,1}, feedforward; column 0 links [state 1]: the
+     *    own state is 0 (so the reset gate has nothing to reset), the link reads h_1(t-1)
+     *  col 0: |z| = 2+0+1 = 3 -> 3*5 = 15 (0..14); col 1: |z| = 2+1 = 3 -> 15 (15..29);
+     *  W_out 30..31, b_out 32 -> 33 */
+    {
+        static const int stage[2] = {0, 1};
+        static const int nl[2] = {1, 0};
+        static const ref_link l0[1] = {{0, 1, 0}};
+        const ref_link *links[2];
+        ref_net net;
+        double theta[33], x[5 * 2], target[5], y[5], yh[5];
+        double h[2] = {0, 0}, loss = 0.0, loss_ref, maxd = 0.0;
+        int k, t;
+        links[0] = l0; links[1] = NULL;
+        memset(&net, 0, sizeof net);
+        net.kind = REF_GRU; net.n_inputs = 2; net.n_outputs = 1; net.n_columns = 2;
+        net.stage = stage; net.n_links = nl; net.links = links; net.feedforward = 1;
+        check(ref_param_count(&net) == 33, "param count G");
+        for (k = 0; k < 33; ++k) theta[k] = 0.8 * urand();
+        for (k = 0; k < 10; ++k) x[k] = urand();
+        for (k = 0; k < 5; ++k) target[k] = urand();
+        for (t = 0; t < 5; ++t) {
+            double z[3];
+            z[0] = x[2 * t]; z[1] = x[2 * t + 1]; z[2] = h[1];   /* h_1(t-1) */
+            h[0] = gru_cell(theta + 0, 3, z, 0.0);
+            z[2] = h[0];                                          /* h_0(t) */
+            h[1] = gru_cell(theta + 15, 3, z, 0.0);
+            yh[t] = theta[30] * h[0] + theta[31] * h[1] + theta[32];
+            loss += 0.5 * (yh[t] - target[t]) * (yh[t] - target[t]);
+        }
+        loss_ref = ref_forward(&net, theta, 5, x, target, y);
+        for (k = 0; k < 5; ++k) if (fabs(y[k] - yh[k]) > maxd) maxd = fabs(y[k] - yh[k]);
+        printf("hand check G (gru, L=0, feedforward, cascade, state link): |dy| = %.3g, |dloss| = %.3g\n",
+               maxd, fabs(loss - loss_ref));
+        check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, "hand check G");
+    }
+
     /* invalid descriptions are rejected */
     {
         static const int bad_stage[2] = {1, 0};
@@ -373,6 +471,10 @@ static void hand_checks(void)
         check(ref_param_count(&net) == -1, "normalisation rate above 1 rejected");
         net.input_norm_rate = 0.9; net.feedforward = 2;
         check(ref_param_count(&net) == -1, "feedforward other than 0 or 1 rejected");
+        net.feedforward = 0; net.kind = REF_GRU + 1;
+        check(ref_param_count(&net) == -1, "unknown kind rejected");
+        net.kind = REF_GRU;
+        check(ref_param_count(&net) > 0, "gru accepted");
     }
 }
 
@@ -389,7 +491,7 @@ static void misc_checks(void)
     double theta[400], x[T * M], target[T * O], g1[400], g2[400], la, lb;
     long p, k;
     int kind;
-    for (kind = 0; kind < 3; ++kind) {
+    for (kind = 0; kind < NKINDS; ++kind) {
         memset(&a, 0, sizeof a);
         a.kind = kind; a.n_inputs = M; a.n_outputs = O; a.n_columns = N;
         a.feature_layers = 2; a.feature_width = 3;
@@ -557,7 +659,7 @@ static void merge(errs *acc, const errs *e)
     if (e->rel_kink > acc->rel_kink) acc->rel_kink = e->rel_kink;
 }
 
-static const char *kind_name[3] = {"tanh ", "gated", "lstm "};
+static const char *kind_name[NKINDS] = {"tanh ", "gated", "lstm ", "gru  "};
 static const char *link_name[4] = {"none   ", "state  ", "feature", "both   "};
 
 /* 4. The flags: feedforward, input normalisation (stages 0 and 1 frozen, stage 2 live) and
@@ -577,7 +679,7 @@ static double flag_checks(void)
     printf("\nflags: ref_bptt vs 7-point central FD of ref_forward (statistics replayed), m=%d n=%d o=%d W=%d T=%d, stages {0,0,1,2,2}\n",
            M, N, O, WF, T);
     printf("kind   L flags                  params  rel smooth  rel kink   max-abs\n");
-    for (kind = 0; kind < 3; ++kind)
+    for (kind = 0; kind < NKINDS; ++kind)
         for (L = 0; L <= 2; ++L)
             for (set = 0; set < 3; ++set) {
                 int nl[N], i, k;
@@ -667,7 +769,7 @@ static double flag_checks(void)
 int main(void)
 {
     enum { M = 3, N = 5, O = 2, WF = 4, T = 30, MAXL = 3 };
-    errs worst[3][3], wworst[3][3], all, wall;   /* [kind][L]: bptt and weighted */
+    errs worst[NKINDS][3], wworst[NKINDS][3], all, wall;   /* [kind][L]: bptt and weighted */
     int kind, L, lk, ns;
 
     hand_checks();
@@ -682,7 +784,7 @@ int main(void)
            "central stencil and components next to a relu kink (one-sided / reduced-h FD)\n\n");
     printf("                             ---------- ref_bptt ----------   -- ref_bptt_weighted --\n");
     printf("kind   L links   stages params  rel smooth  rel kink   max-abs    rel smooth  rel kink   |bptt-weighted(y-target)|\n");
-    for (kind = 0; kind < 3; ++kind)
+    for (kind = 0; kind < NKINDS; ++kind)
         for (L = 0; L <= 2; ++L)
             for (lk = 0; lk < 4; ++lk)
                 for (ns = 1; ns <= 3; ns += 2) {
@@ -772,7 +874,7 @@ int main(void)
 
     printf("\nworst max-rel per group (smooth components | next to a relu kink):\n");
     printf("kind   L    ref_bptt               ref_bptt_weighted\n");
-    for (kind = 0; kind < 3; ++kind)
+    for (kind = 0; kind < NKINDS; ++kind)
         for (L = 0; L <= 2; ++L)
             printf("%s  %d    %.2e | %.2e    %.2e | %.2e\n", kind_name[kind], L,
                    worst[kind][L].rel_smooth, worst[kind][L].rel_kink,

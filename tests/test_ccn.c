@@ -32,10 +32,10 @@ static int tc_learning(ccn_net *net, size_t k) {
 static void test_ccn_gradients_exact(void) {
     int ki, layers, stage;
     double worst_color = 0, worst_bptt = 0;
-    for (ki = 0; ki < 3; ++ki)
+    TU_FOR_KINDS(ki)
         for (layers = 0; layers <= 1; ++layers)
             for (stage = 0; stage < 3; ++stage) {
-                ccn_config c = tc_ccn(CCN_TANH + ki, CCN_COLOR, layers);
+                ccn_config c = tc_ccn(tu_kind(ki), CCN_COLOR, layers);
                 ccn_net *a = tu_create(&c), *b;
                 size_t p = ccn_param_count(a), *map, k, q;
                 tu_seq s = tu_sequence(30, 3, 2, (uint64_t)(stage + 1));
@@ -89,8 +89,8 @@ static void test_ccn_gradients_exact(void) {
    statistics as constants). */
 static void test_ccn_normalised_color_equals_rtrl(void) {
     int ki;
-    for (ki = 0; ki < 3; ++ki) {
-        ccn_config c = tc_ccn(CCN_TANH + ki, CCN_COLOR, 1);
+    TU_FOR_KINDS(ki) {
+        ccn_config c = tc_ccn(tu_kind(ki), CCN_COLOR, 1);
         ccn_net *a, *b;
         tu_seq warm = tu_sequence(200, 3, 2, 4), s = tu_sequence(25, 3, 2, 5);
         double *ga, *gb, *dummy;

@@ -93,15 +93,15 @@ static ccn_net *tl_reloaded(ccn_net *net) {
    NaN. A NaN target is refused after the step as ccn_learn refuses it. The plain set-up has 10
    inputs, so that its z (12 long) takes the eight-column paths of AVX builds. */
 static void test_learn_step_is_step_then_learn(void) {
-    int kind, layers, opt, variant, combos = 0, total = 0;
+    int ki, layers, opt, variant, combos = 0, total = 0;
     tu_runner runner = {3, 0, 0};
-    for (kind = CCN_TANH; kind <= CCN_LSTM; ++kind)
+    TU_FOR_KINDS(ki)
         for (layers = 0; layers <= 2; ++layers)
             for (opt = CCN_SGD; opt <= CCN_ADAM; ++opt)
                 for (variant = 0; variant < 4; ++variant) {
                     int o = variant == 3 ? 1 : 2; /* TD: one output */
                     int m = variant == 0 ? 10 : 4; /* 10: z 12 long, where AVX builds go eight columns at once */
-                    ccn_config c = tu_config(kind, CCN_COLOR, layers, variant == 1 ? 2.0 : 0.0, variant == 2 ? 100 : 40, m, o);
+                    ccn_config c = tu_config(tu_kind(ki), CCN_COLOR, layers, variant == 1 ? 2.0 : 0.0, variant == 2 ? 100 : 40, m, o);
                     ccn_net *a, *b;
                     int t, same_y = 1, ok = 1, same, bits;
                     c.optimizer = opt;

@@ -98,12 +98,12 @@ static void ts_protocol(ccn_net *net, int t, ccn_real *y) {
    saved files, every parameter, trace, moment, statistic, state and counter is bit-identical. */
 static void test_save_load_continues_bit_identically(void) {
     int ki, mi, li, oi, k = 0, staged = 0;
-    for (ki = 0; ki < 3; ++ki)
+    TU_FOR_KINDS(ki)
         for (mi = CCN_COLOR; mi <= CCN_FORWARD; ++mi)
             for (li = CCN_SUPERVISED; li <= CCN_TD; ++li)
                 for (oi = CCN_SGD; oi <= CCN_ADAM; ++oi, ++k) {
                     enum { N = 11, M = 9 };
-                    ccn_config c = tu_config(CCN_TANH + ki, mi, (ki + oi) % 3, oi == CCN_RMSPROP ? 1.0 : 0.0, 5, 3,
+                    ccn_config c = tu_config(tu_kind(ki), mi, (ki + oi) % 3, oi == CCN_RMSPROP ? 1.0 : 0.0, 5, 3,
                                              li == CCN_TD ? 1 : 2);
                     ccn_net *a, *b = NULL;
                     ccn_real ya[M * 2], yb[M * 2];
@@ -172,7 +172,7 @@ static void test_save_load_continues_bit_identically(void) {
                     free(f2);
                     free(f3);
                 }
-    CHECK(k == 54 && staged > 20);
+    CHECK(k >= 54 && k % 18 == 0 && staged > 20); /* 18 configurations a kind */
 }
 
 /* The file holds what FILE FORMAT says, where it says: header fields, configuration, counters,
