@@ -616,6 +616,28 @@ CCN_API ccn_result ccn_learn_step(ccn_net *net, const ccn_real *x, const ccn_rea
    without learner = CCN_TD. */
 CCN_API ccn_result ccn_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulant, ccn_real gamma,
                                ccn_real *prediction);
+/* The TD error of the last ccn_td_step (0 before the second call, and for a NULL net). */
+CCN_API ccn_real ccn_td_error(const ccn_net *net);
+/* The eligibility E (ccn_param_count() entries), NULL unless CCN_TD. */
+CCN_API const ccn_real *ccn_eligibility(const ccn_net *net);
+/* Runs the column work of every following step through fn (NULL: single-threaded again). Not
+   saved, nor copied by ccn_copy. */
+CCN_API void ccn_set_parallel(ccn_net *net, ccn_parallel_fn fn, void *user);
+/* on 1: the net's following calls that compute (step, learn, gradients) flush subnormal numbers
+   to zero, inputs and results; 0, the default: they run in the caller's mode (IEEE, unless the
+   program set these modes itself, as the start-up code of -ffast-math builds does). On x86-64
+   these are the MXCSR's flush-to-zero and denormals-are-zero modes, set at the start of each such
+   call (and of each task it gives the parallel-for) and put back before it returns, exception
+   flags kept: the caller's threads keep their own mode. The same bits on every x86-64 machine,
+   with any number of threads; neither saved nor copied, as the parallel-for. on other than 0
+   or 1: CCN_ERR_BAD_FLAG. CCN_ERR_UNSUPPORTED (nothing changes) where the library does not set
+   the mode: not x86-64 (32-bit x86 included: not every such processor has denormals-are-zero),
+   or x87 arithmetic. See SPEED. */
+CCN_API ccn_result ccn_set_flush_subnormals(ccn_net *net, int on);
+/* Changes alpha from now on (schedules, evaluation with 0). CCN_ERR_BAD_STEP_SIZE if < 0, NaN or
+   above 1e30 (nothing changes). */
+CCN_API ccn_result ccn_set_step_size(ccn_net *net, double step_size);
+
 /* ---- many steps in one call ---------------------------------------------------------------- */
 /* A sequence of n steps over the caller's arrays, row after row (row-major: step t's inputs are
    x[t * n_inputs ..]), with the bits of n calls of the per-step call, for a caller whose own
@@ -638,27 +660,6 @@ CCN_API ccn_result ccn_learn_steps(ccn_net *net, size_t n, const ccn_real *x, co
 /* n calls of ccn_td_step: cumulant and gamma n each; prediction (n) may be NULL. */
 CCN_API ccn_result ccn_td_steps(ccn_net *net, size_t n, const ccn_real *x, const ccn_real *cumulant,
                                 const ccn_real *gamma, ccn_real *prediction, size_t *done);
-/* The TD error of the last ccn_td_step (0 before the second call, and for a NULL net). */
-CCN_API ccn_real ccn_td_error(const ccn_net *net);
-/* The eligibility E (ccn_param_count() entries), NULL unless CCN_TD. */
-CCN_API const ccn_real *ccn_eligibility(const ccn_net *net);
-/* Runs the column work of every following step through fn (NULL: single-threaded again). Not
-   saved, nor copied by ccn_copy. */
-CCN_API void ccn_set_parallel(ccn_net *net, ccn_parallel_fn fn, void *user);
-/* on 1: the net's following calls that compute (step, learn, gradients) flush subnormal numbers
-   to zero, inputs and results; 0, the default: they run in the caller's mode (IEEE, unless the
-   program set these modes itself, as the start-up code of -ffast-math builds does). On x86-64
-   these are the MXCSR's flush-to-zero and denormals-are-zero modes, set at the start of each such
-   call (and of each task it gives the parallel-for) and put back before it returns, exception
-   flags kept: the caller's threads keep their own mode. The same bits on every x86-64 machine,
-   with any number of threads; neither saved nor copied, as the parallel-for. on other than 0
-   or 1: CCN_ERR_BAD_FLAG. CCN_ERR_UNSUPPORTED (nothing changes) where the library does not set
-   the mode: not x86-64 (32-bit x86 included: not every such processor has denormals-are-zero),
-   or x87 arithmetic. See SPEED. */
-CCN_API ccn_result ccn_set_flush_subnormals(ccn_net *net, int on);
-/* Changes alpha from now on (schedules, evaluation with 0). CCN_ERR_BAD_STEP_SIZE if < 0, NaN or
-   above 1e30 (nothing changes). */
-CCN_API ccn_result ccn_set_step_size(ccn_net *net, double step_size);
 
 /* ---- stages -------------------------------------------------------------------------------- */
 /* Freezes the current stage and starts the next; CCN_ERR_NO_MORE_STAGES on the last. */

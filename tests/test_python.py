@@ -218,6 +218,22 @@ class Layout(unittest.TestCase):
             ccn.NAMES["kind"]["lstm"] = saved
 
 
+    def test_names_follow_the_header(self):
+        """a name of NAMES is its C constant where ccn.h declares it, refused where not"""
+        lib, declared = self.lib(), 0
+        for field, table in ccn.NAMES.items():
+            for name, value in table.items():
+                if "CCN_" + name.upper() in lib.enums[field]:
+                    self.assertEqual(getattr(ccn.Config(**{field: name}), field), value)
+                    declared += 1
+                else:  # e.g. 'gru' before ccn.h has CCN_GRU
+                    with self.assertRaises(ValueError) as e:
+                        ccn.Config(**{field: name})
+                    self.assertIn("this ccn.h has no CCN_" + name.upper(), str(e.exception))
+        self.assertGreaterEqual(declared, 11)
+        self.assertEqual(sum(len(v) for v in lib.enums.values()), declared)
+
+
 class Errors(unittest.TestCase):
     def test_errors_raise_ccnerror(self):
         """a refusal is CCNError with the ccn_result's name, message and the field"""

@@ -207,7 +207,7 @@ def _parse_header(text):
         fields.append((d.group(2), " ".join(d.group(1).split())))
     enums = {}
     for m in re.finditer(r"enum\s*\{([^}]*)\}\s*;\s*/\*\s*ccn_config\.(\w+)", text):
-        enums[m.group(2)] = re.findall(r"\b(CCN_[A-Z0-9_]+)\s*=", m.group(1))
+        enums.setdefault(m.group(2), []).extend(re.findall(r"\b(CCN_[A-Z0-9_]+)\s*=", m.group(1)))
     m = re.search(r"typedef enum ccn_result \{(.*?)\} ccn_result;", text, re.S)
     if not m:
         raise LayoutError("ccn.h: no 'typedef enum ccn_result { ... } ccn_result;' found")
