@@ -9,9 +9,12 @@ Cases: the trace-patterning nets (examples/trace_patterning.c: columnar 7:7, ccn
 constructive 10:1; lstm, TD through ccn_td_steps, the environment of trace_env.h as
 examples/python/trace_patterning.py generates it) and 100 columns x 128 inputs (tanh SGD through
 ccn_learn_steps, lstm TD through ccn_td_steps). Each figure is the fastest of R repeats, each on
-a fresh net. Columns: C per-step loop; Python sequence calls (list-free: array.array chunks, or
-NumPy where installed); their ratio; one Python call per step (td_step/learn_step on a list),
-and its overhead per call over the C step."""
+a fresh net, the C and Python repeats taken in turn. Columns: C per-step loop; Python sequence calls (list-free: array.array chunks, or
+NumPy where installed); their ratio; the binding's fixed cost of one sequence call (a call of
+0 steps) and its share of a chunk's C time (the part of the ratio that is the binding's: the
+rest is the machine's noise, as the C and Python runs execute the same compiled loop); one
+Python call per step (td_step/learn_step on a list), and its overhead per call over the C
+step."""
 
 import array
 import os
@@ -99,6 +102,28 @@ def python_sequence(case, steps, repeats, native, d):
     return best / steps * 1e6
 
 
+def call_cost(case, native, d):
+    """The binding's fixed cost of one sequence call (microseconds): a call of 0 steps, the
+    fastest of 300, in the form the sequence timing uses."""
+    x, target, cum, m = d
+    np = ccn._np
+    net, td = new_net(case, 1000, native)
+    if np is not None:
+        xs, cs, ts = np.zeros((0, m), dtype=np.float32), np.zeros(0, dtype=np.float32), np.zeros((0, 1), np.float32)
+    else:
+        xs, cs, ts = memoryview(x)[:0], memoryview(cum)[:0], memoryview(cum)[:0]
+    best = float("inf")
+    for _ in range(300):
+        t0 = time.perf_counter()
+        if td:
+            net.run_td(xs, cs, 0.9)
+        else:
+            net.run(xs, ts)
+        best = min(best, time.perf_counter() - t0)
+    net.close()
+    return best * 1e6
+
+
 def python_per_step(case, steps, repeats, native, d):
     x, target, cum, m = d
     rows = [list(x[t * m:(t + 1) * m]) for t in range(steps)]
@@ -121,7 +146,7 @@ def python_per_step(case, steps, repeats, native, d):
 
 
 def main(argv):
-    steps, repeats, native, cases = 50000, 5, None, list(CASES)
+    steps, repeats, native, cases = 20000, 15, None, list(CASES)
     args = list(argv)
     while args:
         a = args.pop(0)
@@ -140,14 +165,20 @@ def main(argv):
     print("Python %s, NumPy %s; ccn.h built with: %s" % (sys.version.split()[0],
           "in use" if ccn.numpy_enabled() else "not in use", " ".join(ccn.build_flags("float", native))))
     print("%d steps, fastest of %d; chunks of %d steps" % (steps, repeats, CHUNK))
-    print("%-18s %10s %12s %7s %12s %12s" % ("case", "C us/step", "Py seq", "ratio", "Py per-step", "overhead"))
+    print("%-18s %10s %12s %7s %10s %8s %12s %12s" % ("case", "C us/step", "Py seq", "ratio", "call us", "share",
+                                                       "Py per-step", "overhead"))
     for case in cases:
         n = steps if case in TP else max(steps // 5, CHUNK)
         d = data(case, n)
-        c = baseline(case, n, repeats, native)
-        seq = python_sequence(case, n, repeats, native, d)
-        per = python_per_step(case, n, max(1, repeats // 2), native, d)
-        print("%-18s %10.3f %12.3f %7.3f %12.3f %12.3f" % (case, c, seq, seq / c, per, per - c))
+        c = seq = per = float("inf")
+        for r in range(repeats):  # interleaved, so that a busy moment of the machine hits both sides
+            c = min(c, baseline(case, n, 1, native))
+            seq = min(seq, python_sequence(case, n, 1, native, d))
+            if r % 2 == 0:
+                per = min(per, python_per_step(case, n, 1, native, d))
+        call = call_cost(case, native, d)
+        print("%-18s %10.3f %12.3f %7.3f %10.2f %7.2f%% %12.3f %12.3f" % (case, c, seq, seq / c, call,
+                                                                        100.0 * call / CHUNK / c, per, per - c))
         sys.stdout.flush()
     del lib
     return 0

@@ -261,6 +261,9 @@ class Errors(unittest.TestCase):
         self.assertRaises(TypeError, ccn.Net, n_inputs=2, n_columns=3, n_colums=4)
         self.assertRaises(ValueError, ccn.Net, n_inputs=2, n_columns=3, kind="lsmt")
         self.assertRaises(ValueError, ccn.Net(n_inputs=2, n_columns=3).run, [[0.0, 0.0]], [[0.0], [1.0]])
+        with ccn.Net(n_inputs=2, n_columns=3, learner="td", td_lambda=0.5) as net:  # empty sequences
+            self.assertEqual((net.run_td([], [], 0.9), net.predict([]), net.step_count), ([], [], 0))
+            self.assertEqual(net.run_td(array.array(net._lib.code), [], 0.9), array.array(net._lib.code))
 
     def test_a_sequence_stops_at_the_first_bad_step(self):
         """a NaN at step k: CCNError with done == k, the net that ran k steps, their outputs"""

@@ -486,7 +486,8 @@ def _as_reals(lib, data, width, what, n=None):
             flat = array.array(lib.code, data)
             if len(flat) % width:
                 raise ValueError("%s: %d values are not rows of %d" % (what, len(flat), width))
-        s.form, s.n, s.ptr, s.keep = "list", len(flat) // width, flat.buffer_info()[0] if len(flat) else 0, flat
+        s.form, s.n, s.keep = "list", len(flat) // width, flat if len(flat) else array.array(lib.code, [0.0])
+        s.ptr = s.keep.buffer_info()[0]  # (a valid pointer for an empty sequence too)
     else:
         try:
             mv = memoryview(data)
@@ -514,9 +515,9 @@ def _as_reals(lib, data, width, what, n=None):
 
 def _scalar_or_reals(lib, value, n, what):
     if isinstance(value, (int, float)):
-        flat = array.array(lib.code, [value]) * n
+        flat = array.array(lib.code, [value]) * max(n, 1)
         s = _Seq()
-        s.form, s.n, s.ptr, s.keep = "list", n, flat.buffer_info()[0] if n else 0, flat
+        s.form, s.n, s.ptr, s.keep = "list", n, flat.buffer_info()[0], flat
         return s
     return _as_reals(lib, value, 1, what, n)
 
