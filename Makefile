@@ -1,7 +1,8 @@
 # ccn.h - the two commands a user needs:
 #   make demo    runs the flagship example (trace patterning)
 #   make test    builds and runs every test in every leg of the compiler matrix
-# and, separately: make bench (speed; BENCH_ARGS="--quick" for a short run), make sanitize
+# and, separately: make bench (speed; BENCH_ARGS="--quick" for a short run), make bench-python (the
+# Python binding's sequence calls against the C per-step loop; BENCH_PYTHON_ARGS), make sanitize
 # (ASan + UBSan), make tsan (the threads tests under ThreadSanitizer), make valgrind (memcheck),
 # make fuzz (libFuzzer on the loader; FUZZ_SECONDS), make soak (10^8 steps of a CCN net: health,
 # error and memory over a long run), make cross (the suite on aarch64 and s390x under qemu-user),
@@ -11,7 +12,7 @@ CC ?= cc
 BUILD := build
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wdouble-promotion -Werror
 
-.PHONY: all demo test bench sanitize tsan valgrind fuzz soak cross slurm-check clean
+.PHONY: all demo test bench bench-python sanitize tsan valgrind fuzz soak cross slurm-check clean
 
 all: test
 
@@ -36,6 +37,13 @@ bench: $(BUILD)/bench
 
 $(BUILD)/bench: bench/bench.c ccn.h examples/plot.h | $(BUILD)
 	$(CC) -std=c11 -O3 -march=native -fno-math-errno $(WARN) -o $@ $< -lm -lpthread
+
+# examples/python/ccn.py's sequence calls, in chunks of 1000 steps, against the C per-step loop on
+# the same nets and data (the trace-patterning nets, 100 columns x 128 inputs), and the cost of a
+# per-step call from Python (bench/python_bench.py --help; e.g. BENCH_PYTHON_ARGS="--native").
+PYTHON ?= python3
+bench-python:
+	$(PYTHON) bench/python_bench.py $(BENCH_PYTHON_ARGS)
 
 # The suite under AddressSanitizer and UndefinedBehaviorSanitizer, float and double.
 sanitize:

@@ -119,6 +119,8 @@
        ccn_destroy(net);
    For TD(lambda): cfg.learner = CCN_TD; cfg.td_lambda = 0.99; then each step
        ccn_td_step(net, x, cumulant, gamma, &prediction);
+   Whole sequences in one call, the same bits (ccn_steps, ccn_learn_steps, ccn_td_steps):
+       ccn_learn_steps(net, n, xs, targets, ys, &done);  // n rows of x, of targets, of y
 
    PARAMETER LAYOUT
    One flat vector, no padding. For each column i in order, a contiguous block:
@@ -336,6 +338,8 @@
    restoring the mode costs a little per call, and per task; bench/README.md).
 
    CHANGES
+   0.6.0  New: ccn_steps, ccn_learn_steps, ccn_td_steps: a whole sequence of steps in one call,
+          with the bits of the per-step calls (for bindings: examples/python/ccn.py).
    0.5.0  Fixes: feedforward gated and lstm columns got wrong gradients (their traces kept a
           memory the net does not have); ccn_save wrote into the const net it saved (a data
           race between two saving threads); a float net with step size 1e30 saved a file it
@@ -633,6 +637,29 @@ CCN_API ccn_result ccn_set_flush_subnormals(ccn_net *net, int on);
 /* Changes alpha from now on (schedules, evaluation with 0). CCN_ERR_BAD_STEP_SIZE if < 0, NaN or
    above 1e30 (nothing changes). */
 CCN_API ccn_result ccn_set_step_size(ccn_net *net, double step_size);
+
+/* ---- many steps in one call ---------------------------------------------------------------- */
+/* A sequence of n steps over the caller's arrays, row after row (row-major: step t's inputs are
+   x[t * n_inputs ..]), with the bits of n calls of the per-step call, for a caller whose own
+   loop is costly per call (an interpreter's foreign call: examples/python). The arrays must not
+   overlap each other or point into the net. The run stops at the first step that fails and
+   returns that step's error; *done (unless NULL) gets the number of steps that succeeded, and
+   the outputs of later rows are not written. A failure the step's own arguments show (a NULL
+   array; a NaN or infinite input, target or cumulant; a gamma outside [0, 1]; learning on a
+   CCN_FORWARD net, a TD call without CCN_TD) is found before the step runs, so the failing step
+   changes nothing: the net is the net that ran *done steps. A failure only the step itself
+   reveals leaves that step as its per-step call does: CCN_ERR_NOT_FINITE for a NaN or infinite
+   output (a net whose parameters are no longer finite) and CCN_ERR_DIVERGED (refuse_nonfinite)
+   come after the step ran and before its update. n = 0: CCN_OK, nothing happens. */
+/* n calls of ccn_step: y (n x n_outputs) may be NULL. */
+CCN_API ccn_result ccn_steps(ccn_net *net, size_t n, const ccn_real *x, ccn_real *y, size_t *done);
+/* n calls of ccn_learn_step: targets n x n_outputs; y (n x n_outputs, each before its step's
+   update) may be NULL. */
+CCN_API ccn_result ccn_learn_steps(ccn_net *net, size_t n, const ccn_real *x, const ccn_real *target,
+                                   ccn_real *y, size_t *done);
+/* n calls of ccn_td_step: cumulant and gamma n each; prediction (n) may be NULL. */
+CCN_API ccn_result ccn_td_steps(ccn_net *net, size_t n, const ccn_real *x, const ccn_real *cumulant,
+                                const ccn_real *gamma, ccn_real *prediction, size_t *done);
 
 /* ---- stages -------------------------------------------------------------------------------- */
 /* Freezes the current stage and starts the next; CCN_ERR_NO_MORE_STAGES on the last. */
@@ -3148,6 +3175,56 @@ static ccn_result ccn__api_td_step(ccn_net *net, const ccn_real *x, ccn_real cum
     return result;
 }
 
+/* The sequence calls: the per-step calls in a loop, in the net's floating-point mode for the
+   whole run (set once, not per step). What a step's arguments show is checked before it runs,
+   so that the failing step changes nothing; ccn_learn_step itself runs its step before it looks
+   at the target, and on a CCN_FORWARD net before it refuses to learn. */
+static ccn_result ccn__api_steps(ccn_net *net, size_t n, const ccn_real *x, ccn_real *y, size_t *done) {
+    ccn_result result = CCN_OK;
+    size_t t = 0;
+    if (done) *done = 0;
+    if (!net || !x) return CCN_ERR_NULL_ARGUMENT;
+    for (; t < n; ++t, x += net->m, y = y ? y + net->o : NULL) {
+        result = ccn__api_step(net, x, y);
+        if (result != CCN_OK) break;
+    }
+    if (done) *done = t;
+    return result;
+}
+
+static ccn_result ccn__api_learn_steps(ccn_net *net, size_t n, const ccn_real *x, const ccn_real *target, ccn_real *y,
+                                       size_t *done) {
+    ccn_result result = CCN_OK;
+    size_t t = 0;
+    if (done) *done = 0;
+    if (!net || !x || !target) return CCN_ERR_NULL_ARGUMENT;
+    if (n && net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
+    for (; t < n; ++t, x += net->m, target += net->o, y = y ? y + net->o : NULL) {
+        if (!ccn__all_finite(x, (size_t)net->m) || !ccn__all_finite(target, (size_t)net->o)) {
+            result = CCN_ERR_NOT_FINITE;
+            break;
+        }
+        result = ccn__api_learn_step(net, x, target, y);
+        if (result != CCN_OK) break;
+    }
+    if (done) *done = t;
+    return result;
+}
+
+static ccn_result ccn__api_td_steps(ccn_net *net, size_t n, const ccn_real *x, const ccn_real *cumulant,
+                                    const ccn_real *gamma, ccn_real *prediction, size_t *done) {
+    ccn_result result = CCN_OK;
+    size_t t = 0;
+    if (done) *done = 0;
+    if (!net || !x || !cumulant || !gamma) return CCN_ERR_NULL_ARGUMENT;
+    for (; t < n; ++t, x += net->m, prediction = prediction ? prediction + 1 : NULL) {
+        result = ccn__api_td_step(net, x, cumulant[t], gamma[t], prediction); /* it checks before it steps */
+        if (result != CCN_OK) break;
+    }
+    if (done) *done = t;
+    return result;
+}
+
 CCN_API ccn_real ccn_td_error(const ccn_net *net) { return net ? net->td_delta : 0; }
 CCN_API const ccn_real *ccn_eligibility(const ccn_net *net) { return net ? net->elig : NULL; }
 
@@ -3178,6 +3255,13 @@ CCN_API ccn_result ccn_learn_step(ccn_net *net, const ccn_real *x, const ccn_rea
     CCN__IN_MODE(ccn__api_learn_step(net, x, target, y))
 CCN_API ccn_result ccn_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulant, ccn_real gamma,
                                ccn_real *prediction) CCN__IN_MODE(ccn__api_td_step(net, x, cumulant, gamma, prediction))
+CCN_API ccn_result ccn_steps(ccn_net *net, size_t n, const ccn_real *x, ccn_real *y, size_t *done)
+    CCN__IN_MODE(ccn__api_steps(net, n, x, y, done))
+CCN_API ccn_result ccn_learn_steps(ccn_net *net, size_t n, const ccn_real *x, const ccn_real *target,
+                                   ccn_real *y, size_t *done) CCN__IN_MODE(ccn__api_learn_steps(net, n, x, target, y, done))
+CCN_API ccn_result ccn_td_steps(ccn_net *net, size_t n, const ccn_real *x, const ccn_real *cumulant,
+                                const ccn_real *gamma, ccn_real *prediction, size_t *done)
+    CCN__IN_MODE(ccn__api_td_steps(net, n, x, cumulant, gamma, prediction, done))
 
 /* ============================================================================================
    10. Stages: freezing the current stage copies its normalisation statistics; the next stage's

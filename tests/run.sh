@@ -234,6 +234,16 @@ elif grep -q 'ccn.h needs C99 or C++' "$out/c89.log"; then
 else
     echo "FAIL c89: no \"ccn.h needs C99 or C++\" among the errors:"; head -n 5 "$out/c89.log"; failed=$((failed + 1))
 fi
+# the Python binding (examples/python/ccn.py): tests/test_python.py with each python3 found, the
+# one on PATH and /usr/bin/python3 when that is another (NumPy may be in one and not the other)
+pys=$( (command -v python3; [ -x /usr/bin/python3 ] && echo /usr/bin/python3) 2>/dev/null | awk '!seen[$0]++')
+[ -n "$pys" ] || echo "SKIPPED python: python3 is not installed"
+for py in $pys; do
+    CCN_PY_CACHE=$out/python/cache "$py" tests/test_python.py "$out/python" >"$out/python.log" 2>&1
+    grep -v '^ok ' "$out/python.log" | grep -Ev '^[0-9]+ passed, [0-9]+ failed$'
+    tail -n 1 "$out/python.log" | sed "s|^|python ($py): |"
+    count "$out/python.log"
+done
 # the sweep tools (examples/sweep): the job list, a local run, resume, a failing job, the Slurm
 # array script's line selection, and the aggregator's table and selection, on a stand-in example
 # (tests/sweep_fake.sh) whose numbers are known, so each figure checked was computed by hand

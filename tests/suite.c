@@ -13,6 +13,7 @@
 #include "test_health.c"
 #include "test_api.c"
 #include "test_threads.c"
+#include "test_sequence.c"
 #include "test_bits.c"
 
 static const th_case suite_cases[] = {
@@ -104,6 +105,10 @@ static const th_case suite_cases[] = {
     {"threads_read_one_net", test_threads_read_one_net},
     {"threads_pool_step_is_bit_identical", test_threads_pool_step_is_bit_identical},
     {"same_bits_everywhere", test_same_bits_everywhere},
+    {"sequence_calls_are_the_per_step_calls", test_sequence_calls_are_the_per_step_calls},
+    {"sequence_forward_only_and_empty", test_sequence_forward_only_and_empty},
+    {"sequence_stops_at_the_first_failure", test_sequence_stops_at_the_first_failure},
+    {"sequence_stops_where_the_update_diverges", test_sequence_stops_where_the_update_diverges},
 };
 
 int main(int argc, char **argv) {

@@ -296,6 +296,18 @@ static void test_null_arguments(void) {
     CHECK(ccn_td_step(NULL, x, 0, CCN_R(0.5), &pred) == CCN_ERR_NULL_ARGUMENT);
     CHECK(ccn_td_step(td, NULL, 0, CCN_R(0.5), &pred) == CCN_ERR_NULL_ARGUMENT && pred == 7);
     CHECK(ccn_td_error(NULL) == 0 && ccn_eligibility(NULL) == NULL);
+    w = 7; /* the sequence calls: done (optional) is 0 after a refusal */
+    CHECK(ccn_steps(NULL, 1, x, &y, &w) == CCN_ERR_NULL_ARGUMENT && w == 0 && y == 7);
+    CHECK(ccn_steps(net, 1, NULL, &y, &w) == CCN_ERR_NULL_ARGUMENT && y == 7);
+    CHECK(ccn_steps(net, 0, NULL, NULL, NULL) == CCN_ERR_NULL_ARGUMENT);
+    CHECK(ccn_learn_steps(NULL, 1, x, &e, &y, &w) == CCN_ERR_NULL_ARGUMENT);
+    CHECK(ccn_learn_steps(net, 1, NULL, &e, &y, &w) == CCN_ERR_NULL_ARGUMENT);
+    w = 7;
+    CHECK(ccn_learn_steps(net, 1, x, NULL, &y, &w) == CCN_ERR_NULL_ARGUMENT && y == 7 && w == 0);
+    CHECK(ccn_td_steps(NULL, 1, x, &e, &e, &pred, &w) == CCN_ERR_NULL_ARGUMENT);
+    CHECK(ccn_td_steps(td, 1, NULL, &e, &e, &pred, &w) == CCN_ERR_NULL_ARGUMENT);
+    CHECK(ccn_td_steps(td, 1, x, NULL, &e, &pred, &w) == CCN_ERR_NULL_ARGUMENT);
+    CHECK(ccn_td_steps(td, 1, x, &e, NULL, &pred, &w) == CCN_ERR_NULL_ARGUMENT && pred == 7);
     ccn_set_parallel(NULL, ta_parallel, NULL);
     CHECK(ccn_set_flush_subnormals(NULL, 0) == CCN_ERR_NULL_ARGUMENT);
     CHECK(ccn_set_flush_subnormals(net, 2) == CCN_ERR_BAD_FLAG && ccn_set_flush_subnormals(net, -1) == CCN_ERR_BAD_FLAG);

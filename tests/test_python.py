@@ -1,0 +1,410 @@
+"""Tests of the Python binding, examples/python/ccn.py (run by tests/run.sh, one leg per python3):
+its results are the C library's bit for bit (tests/python_driver.c, the per-step calls in C),
+the sequence calls are the per-step calls, in every form they take (lists, flat buffers, NumPy
+arrays), the layout check catches a Config that does not match ccn_config, errors become
+CCNError, the library is rebuilt when ccn.h changes, and trace_patterning.py prints the C
+demo's result line. The NumPy tests are skipped, and say so, where NumPy is not installed.
+
+    usage: python3 tests/test_python.py [build-dir]   (CCN_PY_CACHE: where the library goes)
+Prints "ok   <python>: <test>" per test, SKIP/FAIL lines, and last "N passed, N failed"."""
+
+import array
+import ctypes
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+import unittest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "python"))
+os.makedirs(OUT, exist_ok=True)
+os.environ.setdefault("CCN_PY_CACHE", os.path.join(OUT, "cache"))
+sys.path.insert(0, os.path.join(ROOT, "examples", "python"))
+import ccn  # noqa: E402
+
+NUMPY = ccn._np
+PRECISIONS = ("float", "double")
+
+
+def inputs(code, T=200):
+    """The driver's inputs: x (T x 3) then targets (T x 2), 2u - 1 rounded to the real."""
+    rng = ccn.Rng(7)
+    x = array.array(code, [2.0 * rng.uniform() - 1.0 for _ in range(3 * T)])
+    target = array.array(code, [2.0 * rng.uniform() - 1.0 for _ in range(2 * T)])
+    return [list(x[3 * t:3 * t + 3]) for t in range(T)], [list(target[2 * t:2 * t + 2]) for t in range(T)]
+
+
+CONFIGS = {  # as tests/python_driver.c
+    "sup": dict(n_inputs=3, n_outputs=2, n_columns=9, kind="lstm", columns_per_stage=3, steps_per_stage=60,
+                optimizer="adam", step_size=0.01, input_norm_rate=0.99, feature_norm_rate=0.99, seed=3),
+    "td": dict(n_inputs=3, n_columns=6, kind="gated", links=1.0, learner="td", td_lambda=0.9, optimizer="rmsprop",
+               step_size=0.01, scale_readout_step=1, seed=4),
+    "fwd": dict(n_inputs=3, n_outputs=2, n_columns=5, method="forward", feature_layers=1, seed=5),
+}
+CUMULANTS = [float(t % 7 == 3) for t in range(200)]
+GAMMAS = [0.0 if t % 50 == 49 else 0.9 for t in range(200)]
+
+
+def run_driver():
+    """Builds and runs tests/python_driver.c (float and double) once; returns its folder."""
+    d = os.path.join(OUT, "driver")
+    if getattr(run_driver, "done", False):
+        return d
+    os.makedirs(d, exist_ok=True)
+    cc = ccn._compiler()
+    for precision in PRECISIONS:
+        exe = os.path.join(d, "driver-" + precision)
+        flags = ["-DCCN_DOUBLE"] if precision == "double" else []
+        subprocess.run(cc + ["-std=c99", "-O2", "-ffp-contract=off"] + flags + ["-o", exe,
+                       os.path.join(ROOT, "tests", "python_driver.c"), "-lm"], check=True)
+        subprocess.run([exe, d], check=True)
+    run_driver.done = True
+    return d
+
+
+def c_outputs(d, precision, name):
+    size = 8 if precision == "double" else 4
+    with open(os.path.join(d, "driver-%d-%s.txt" % (size, name))) as f:
+        return [[float.fromhex(v) for v in line.split()] for line in f]
+
+
+def c_saved(d, precision, name):
+    size = 8 if precision == "double" else 4
+    with open(os.path.join(d, "driver-%d-%s.ccn" % (size, name)), "rb") as f:
+        return f.read()
+
+
+class WithoutNumpy:
+    """The binding as it is where NumPy is not installed."""
+
+    def __enter__(self):
+        self.saved, ccn._np = ccn._np, None
+
+    def __exit__(self, *exc):
+        ccn._np = self.saved
+
+
+class BitsAsC(unittest.TestCase):
+    def test_per_step_calls_are_the_c_librarys(self):
+        """learn_step, td_step and step from Python: the outputs and saved bytes of C's calls"""
+        d = run_driver()
+        for precision in PRECISIONS:
+            code = "d" if precision == "double" else "f"
+            xs, ts = inputs(code)
+            with ccn.Net(precision=precision, **CONFIGS["sup"]) as net:
+                ys = [net.learn_step(x, t) for x, t in zip(xs, ts)]
+                self.assertEqual(ys, c_outputs(d, precision, "sup"))
+                self.assertEqual(net.save(), c_saved(d, precision, "sup"))
+                self.assertEqual(net.stage, 2)
+            with ccn.Net(precision=precision, **CONFIGS["td"]) as net:
+                ps = [[net.td_step(x, c, g)] for x, c, g in zip(xs, CUMULANTS, GAMMAS)]
+                self.assertEqual(ps, c_outputs(d, precision, "td"))
+                self.assertEqual(net.save(), c_saved(d, precision, "td"))
+            with ccn.Net(precision=precision, **CONFIGS["fwd"]) as net:
+                ys = [net.step(x) for x in xs]
+                self.assertEqual(ys, c_outputs(d, precision, "fwd"))
+                self.assertEqual(net.save(), c_saved(d, precision, "fwd"))
+
+    def check_sequences(self, form):
+        d = run_driver()
+        for precision in PRECISIONS:
+            code = "d" if precision == "double" else "f"
+            xs, ts = inputs(code)
+            conv = {
+                "list": lambda rows: rows,
+                "buffer": lambda rows: array.array(code, [v for r in rows for v in (r if isinstance(r, list) else [r])]),
+                "numpy": lambda rows: NUMPY.array(rows, dtype=NUMPY.float64 if code == "d" else NUMPY.float32),
+            }[form]
+            back = {
+                "list": lambda out, w: out if w > 1 or not out or isinstance(out[0], list) else [[v] for v in out],
+                "buffer": lambda out, w: [list(out[i * w:(i + 1) * w]) for i in range(len(out) // w)],
+                "numpy": lambda out, w: [[float(v) for v in (row if w > 1 else [row])] for row in out],
+            }[form]
+            with ccn.Net(precision=precision, **CONFIGS["sup"]) as net:
+                out = net.run(conv(xs[:70]), conv(ts[:70]))
+                out2 = net.run(conv(xs[70:]), conv(ts[70:]))
+                self.assertEqual(type(out), {"list": list, "buffer": array.array, "numpy": NUMPY and NUMPY.ndarray}[form])
+                self.assertEqual(back(out, 2) + back(out2, 2), c_outputs(d, precision, "sup"))
+                self.assertEqual(net.save(), c_saved(d, precision, "sup"))
+            with ccn.Net(precision=precision, **CONFIGS["td"]) as net:
+                out = net.run_td(conv(xs), conv(CUMULANTS), conv(GAMMAS))
+                self.assertEqual(back(out, 1), c_outputs(d, precision, "td"))
+                self.assertEqual(net.save(), c_saved(d, precision, "td"))
+            with ccn.Net(precision=precision, **CONFIGS["fwd"]) as net:
+                out = net.predict(conv(xs))
+                self.assertEqual(back(out, 2), c_outputs(d, precision, "fwd"))
+                self.assertEqual(net.save(), c_saved(d, precision, "fwd"))
+
+    def test_sequences_from_lists(self):
+        """run, run_td, predict on lists of lists: the C per-step calls' outputs and bytes"""
+        with WithoutNumpy():
+            self.check_sequences("list")
+
+    def test_sequences_from_flat_buffers(self):
+        """the same from array.array buffers, returning array.array"""
+        with WithoutNumpy():
+            self.check_sequences("buffer")
+
+    def test_sequences_from_numpy(self):
+        """the same from NumPy arrays, returning NumPy arrays"""
+        if NUMPY is None:
+            self.skipTest("NumPy is not installed for %s" % sys.executable)
+        self.check_sequences("numpy")
+
+
+class Views(unittest.TestCase):
+    def check_params(self):
+        with ccn.Net(n_inputs=2, n_columns=3, step_size=0.1, seed=1) as net:
+            p = net.params
+            self.assertEqual(len(p), net.param_count)
+            p[net.readout_offset] = 0.5  # writes the net's own parameters
+            y = net.step([1.0, -1.0])
+            with ccn.Net(n_inputs=2, n_columns=3, step_size=0.1, seed=1) as ref:
+                self.assertNotEqual(y, ref.step([1.0, -1.0]))
+            self.assertEqual(net.params[net.readout_offset], 0.5)
+            net.learn([1.0])
+            self.assertNotEqual(net.params[net.readout_offset], 0.5)
+            self.assertEqual(len(net.grad), net.param_count)
+            return p
+
+    def test_params_memoryview(self):
+        """without NumPy: params and grad are writable memoryviews of the net's arrays"""
+        with WithoutNumpy():
+            self.assertIsInstance(self.check_params(), memoryview)
+
+    def test_params_numpy(self):
+        """with NumPy: params and grad are NumPy arrays over the net's arrays (no copy)"""
+        if NUMPY is None:
+            self.skipTest("NumPy is not installed for %s" % sys.executable)
+        self.assertIsInstance(self.check_params(), NUMPY.ndarray)
+
+
+class Layout(unittest.TestCase):
+    def lib(self):
+        return ccn.load_library("float")
+
+    def wrong(self, fields, **attrs):
+        return type("Wrong", (ctypes.Structure,), dict(_fields_=fields, **attrs))
+
+    def test_the_layout_matches(self):
+        """Config passes the check against the compiled ccn_config"""
+        ccn.check_layout(self.lib())
+        self.assertEqual(ctypes.sizeof(ccn.Config), self.lib().ccnpy_config_size())
+
+    def test_a_wrong_layout_is_caught(self):
+        """a field's type, a missing field, a packed struct, a wrong constant: LayoutError"""
+        good = list(ccn.Config._fields_)
+        bad_type = [(n, ctypes.c_float if n == "links" else t) for n, t in good]
+        missing = [(n, t) for n, t in good if n != "clip_norm"]
+        swapped = good[:]
+        swapped[0], swapped[1] = swapped[1], swapped[0]
+        for fields, attrs, words in ((bad_type, {}, "Config.links is c_float, ccn.h declares double"),
+                                     (missing, {}, "ccn.h has clip_norm that Config lacks"),
+                                     (swapped, {}, "the order differs"),
+                                     (good, {"_pack_": 4}, "Config.steps_per_stage is at offset 44, ccn_config.steps_per_stage at 48")):
+            with self.assertRaises(ccn.LayoutError) as e:
+                ccn.check_layout(self.lib(), self.wrong(fields, **attrs))
+            self.assertIn(words, str(e.exception))
+        saved = ccn.NAMES["kind"]["lstm"]
+        try:
+            ccn.NAMES["kind"]["lstm"] = 5
+            with self.assertRaises(ccn.LayoutError) as e:
+                ccn.check_layout(self.lib(), ccn.Config)
+            self.assertIn("CCN_LSTM = 3, NAMES['kind'] says 5", str(e.exception))
+        finally:
+            ccn.NAMES["kind"]["lstm"] = saved
+
+
+    def test_names_follow_the_header(self):
+        """a name of NAMES is its C constant where ccn.h declares it, refused where not"""
+        lib, declared = self.lib(), 0
+        for field, table in ccn.NAMES.items():
+            for name, value in table.items():
+                if "CCN_" + name.upper() in lib.enums[field]:
+                    self.assertEqual(getattr(ccn.Config(**{field: name}), field), value)
+                    declared += 1
+                else:  # e.g. 'gru' before ccn.h has CCN_GRU
+                    with self.assertRaises(ValueError) as e:
+                        ccn.Config(**{field: name})
+                    self.assertIn("this ccn.h has no CCN_" + name.upper(), str(e.exception))
+        self.assertGreaterEqual(declared, 11)
+        self.assertEqual(sum(len(v) for v in lib.enums.values()), declared)
+
+
+class Errors(unittest.TestCase):
+    def test_errors_raise_ccnerror(self):
+        """a refusal is CCNError with the ccn_result's name, message and the field"""
+        with self.assertRaises(ccn.CCNError) as e:
+            ccn.Net(n_inputs=3, n_columns=4, td_lambda=0.5)
+        self.assertEqual((e.exception.name, e.exception.field), ("CCN_ERR_UNUSED_SETTING", "td_lambda"))
+        with self.assertRaises(ccn.CCNError) as e:
+            ccn.Net(n_inputs=0, n_columns=4)
+        self.assertEqual(e.exception.name, "CCN_ERR_BAD_SIZE")
+        with ccn.Net(n_inputs=2, n_columns=3, step_size=0.1) as net:
+            with self.assertRaises(ccn.CCNError) as e:
+                net.learn([0.0])
+            self.assertEqual(e.exception.name, "CCN_ERR_NO_STEP")
+            self.assertIn("ccn_learn: CCN_ERR_NO_STEP", str(e.exception))
+            with self.assertRaises(ccn.CCNError) as e:
+                net.step([float("inf"), 0.0])
+            self.assertEqual(e.exception.name, "CCN_ERR_NOT_FINITE")
+            with self.assertRaises(ccn.CCNError) as e:
+                net.td_step([0.0, 0.0], 0.0, 0.9)
+            self.assertEqual(e.exception.name, "CCN_ERR_BAD_LEARNER")
+            with self.assertRaises(ccn.CCNError) as e:
+                net.next_stage()
+            self.assertEqual(e.exception.name, "CCN_ERR_NO_MORE_STAGES")
+        self.assertRaises(ValueError, net.step, [0.0, 0.0])  # closed
+        self.assertRaises(TypeError, ccn.Net, n_inputs=2, n_columns=3, n_colums=4)
+        self.assertRaises(ValueError, ccn.Net, n_inputs=2, n_columns=3, kind="lsmt")
+        self.assertRaises(ValueError, ccn.Net(n_inputs=2, n_columns=3).run, [[0.0, 0.0]], [[0.0], [1.0]])
+        with ccn.Net(n_inputs=2, n_columns=3, learner="td", td_lambda=0.5) as net:  # empty sequences
+            self.assertEqual((net.run_td([], [], 0.9), net.predict([]), net.step_count), ([], [], 0))
+            self.assertEqual(net.run_td(array.array(net._lib.code), [], 0.9), array.array(net._lib.code))
+
+    def test_a_sequence_stops_at_the_first_bad_step(self):
+        """a NaN at step k: CCNError with done == k, the net that ran k steps, their outputs"""
+        with WithoutNumpy():
+            for precision in PRECISIONS:
+                xs, ts = inputs("d" if precision == "double" else "f", 40)
+                k = 17
+                bad = [list(x) for x in xs]
+                bad[k][1] = float("nan")
+                with ccn.Net(precision=precision, **CONFIGS["sup"]) as a, \
+                        ccn.Net(precision=precision, **CONFIGS["sup"]) as b:
+                    ys = [a.learn_step(x, t) for x, t in zip(xs[:k], ts[:k])]
+                    with self.assertRaises(ccn.CCNError) as e:
+                        b.run(bad, ts)
+                    self.assertEqual((e.exception.name, e.exception.done), ("CCN_ERR_NOT_FINITE", k))
+                    self.assertEqual(e.exception.outputs, ys)
+                    self.assertEqual(a.save(), b.save())
+                    ts2 = [list(t) for t in ts]
+                    ts2[k][0] = float("inf")
+                    with self.assertRaises(ccn.CCNError) as e:
+                        b.run(xs[k:], ts2[k:])  # the target at row 0 of this call
+                    self.assertEqual(e.exception.done, 0)
+                    self.assertEqual(a.save(), b.save())
+                with ccn.Net(precision=precision, **CONFIGS["td"]) as a, \
+                        ccn.Net(precision=precision, **CONFIGS["td"]) as b:
+                    for x, c, g in zip(xs[:k], CUMULANTS, GAMMAS):
+                        a.td_step(x, c, g)
+                    gammas = GAMMAS[:40]
+                    gammas[k] = 1.5
+                    with self.assertRaises(ccn.CCNError) as e:
+                        b.run_td(xs, CUMULANTS[:40], gammas)
+                    self.assertEqual((e.exception.name, e.exception.done), ("CCN_ERR_BAD_GAMMA", k))
+                    self.assertEqual(a.save(), b.save())
+
+    def test_no_compiler_is_a_clear_error(self):
+        """no C compiler: BuildError saying so"""
+        saved = dict(os.environ)
+        try:
+            os.environ["CC"] = "/nonexistent/cc"
+            with self.assertRaises(ccn.BuildError) as e:
+                ccn._compiler()
+            self.assertIn("no such compiler", str(e.exception))
+            del os.environ["CC"]
+            os.environ["PATH"] = tempfile.mkdtemp()
+            with self.assertRaises(ccn.BuildError) as e:
+                ccn._compiler()
+            self.assertIn("needs a C compiler", str(e.exception))
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+class Files(unittest.TestCase):
+    def test_save_load_copy_continue_bit_for_bit(self):
+        """save to bytes and to a path, load, copy: each continues as the original"""
+        xs, ts = inputs("f", 60)
+        with ccn.Net(**CONFIGS["sup"]) as net:
+            net.run(xs[:30], ts[:30])
+            data = net.save()
+            path = os.path.join(OUT, "test_python.ccn")
+            net.save(path)
+            others = [ccn.Net.load(data), ccn.Net.load(path), net.copy(), ccn.Net.load(bytearray(data))]
+            want = net.run(xs[30:], ts[30:])
+            for other in others:
+                self.assertEqual(other.run(xs[30:], ts[30:]), want)
+                self.assertEqual(other.save(), net.save())
+                other.close()
+            as_double = ccn.Net.load(data, precision="double")
+            self.assertEqual(as_double.precision, "double")
+            self.assertEqual(ccn.Net.load(as_double.save()).precision, "double")
+        with self.assertRaises(ccn.CCNError) as e:
+            ccn.Net.load(data[:-1])
+        self.assertEqual(e.exception.name, "CCN_ERR_TRUNCATED")
+
+    def test_a_changed_header_is_built_again(self):
+        """the cached library's name follows ccn.h: a changed ccn.h is compiled anew"""
+        d = tempfile.mkdtemp(dir=OUT)
+        header = os.path.join(d, "ccn.h")
+        shutil.copy(os.path.join(ROOT, "ccn.h"), header)
+        saved = dict(os.environ)
+        try:
+            os.environ["CCN_H"] = header
+            os.environ["CCN_PY_CFLAGS"] = "-O0"  # (quicker to build: the cache is what is tested)
+            first, _ = ccn.build_library("float")
+            self.assertEqual(ccn.build_library("float")[0], first)  # cached
+            with open(header, "a") as f:
+                f.write("\n/* changed */\n")
+            second, _ = ccn.build_library("float")
+            self.assertNotEqual(first, second)
+            self.assertTrue(os.path.exists(first) and os.path.exists(second))
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+class Example(unittest.TestCase):
+    def test_trace_patterning_prints_the_c_demos_line(self):
+        """examples/python/trace_patterning.py --json: the C demo's result line (but the time)"""
+        exe = os.path.join(OUT, "trace_patterning")
+        subprocess.run(ccn._compiler() + ["-std=c99", "-O2", "-ffp-contract=off", "-o", exe,
+                       os.path.join(ROOT, "examples", "trace_patterning.c"), "-lm"], check=True)
+        args = ["--steps", "6000", "--window", "2000", "--json"]
+        c = subprocess.run([exe, "--learner", "ccn", "--svg", ""] + args, stdout=subprocess.PIPE,
+                           universal_newlines=True, check=True).stdout
+        py = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "python", "trace_patterning.py")] + args,
+                            stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+
+        def strip(s):
+            return s.strip().rsplit(',"us_per_step"', 1)[0]
+        self.assertTrue(strip(c).startswith('{"example":"trace_patterning","learner":"ccn"'), c)
+        self.assertEqual(strip(py), strip(c))
+
+
+def main():
+    label = "python%d.%d%s" % (sys.version_info[0], sys.version_info[1], "+numpy" if NUMPY is not None else "")
+    tests = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    passed = failed = 0
+
+    def flatten(s):
+        for t in s:
+            if isinstance(t, unittest.TestSuite):
+                yield from flatten(t)
+            else:
+                yield t
+    for test in flatten(tests):
+        result = unittest.TestResult()
+        test.run(result)
+        name = test.id().rsplit(".", 1)[-1]
+        if result.skipped:
+            print("SKIPPED %s: %s: %s" % (label, name, result.skipped[0][1]))
+        elif result.wasSuccessful():
+            print("ok   %s: %s" % (label, name))
+            passed += 1
+        else:
+            print("FAIL %s: %s" % (label, name))
+            for _, tb in result.errors + result.failures:
+                print("    " + tb.replace("\n", "\n    "))
+            failed += 1
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
