@@ -584,6 +584,86 @@ static void test_preact_across_columns(void) {
     CHECK_LE(worst, 16 * (TU_DOUBLE ? 2.220446049250313e-16 : 1.1920929e-07));
 }
 
+/* Every fast path is a specialisation of the generic one (ccn.h, sections 3 and 4): the same
+   nets stepped with ccn__test_generic = 1 (every column through ccn__preact_generic and
+   ccn__color_generic) and = 0 (the measured loops: constant gate counts and feature depth, the
+   regs tail, the two-window runs, ccn__trace1_x8 and ccn__preact_x8 where the build has AVX)
+   must have the same outputs at every step and the same saved bytes (parameters, traces,
+   eligibility, moments, state) at the end, for every kind, feature depth 0, 1, 2, links or
+   none, fan-ins that give runs under 8, of 8 to 15 (small fan-in) and longer, feedforward or
+   not, two stages, and every ride: none (ccn_step, ccn_learn), SGD's and RMSProp's
+   (ccn_learn_step), TD's eligibility (ccn_td_step, SGD and RMSProp). */
+static void test_generic_equals_fast_paths(void) {
+    static const int ms[3] = {3, 10, 20};
+    int kind, layers, li, mi, ride, ff, t, j, nets = 0, differ = 0;
+    for (kind = CCN_TANH; kind <= CCN_GRU; ++kind)
+        for (layers = 0; layers <= 2; ++layers)
+            for (li = 0; li < 2; ++li)
+                for (mi = 0; mi < 3; ++mi)
+                    for (ride = 0; ride < 5; ++ride)
+                        for (ff = 0; ff < 2; ++ff) {
+                            ccn_config c = tu_config(kind, CCN_COLOR, layers, li ? 1.5 : 0.0, 8, ms[mi], 1);
+                            ccn_net *net[2];
+                            ccn_real x[20];
+                            size_t size[2] = {0, 0};
+                            void *saved[2];
+                            int v, same = 1;
+                            ccn_rng rng;
+                            c.feedforward = ff;
+                            c.columns_per_stage = 4;
+                            c.steps_per_stage = 6;
+                            c.step_size = 0.05;
+                            c.seed = (uint64_t)(kind * 1000 + layers * 100 + li * 50 + mi * 10 + ride * 2 + ff);
+                            if (ride == 1 || ride == 4) {
+                                c.optimizer = CCN_RMSPROP;
+                                c.step_size = 0.01;
+                            }
+                            if (ride >= 3) {
+                                c.learner = CCN_TD;
+                                c.td_lambda = 0.8;
+                            }
+                            for (v = 0; v < 2; ++v) {
+                                net[v] = tu_create(&c);
+                                tu_randomize(net[v], c.seed + 3, 0.8);
+                            }
+                            ccn_rng_seed(&rng, c.seed);
+                            for (t = 0; t < 14; ++t) {
+                                ccn_real y[2], target = (ccn_real)(ccn_rng_uniform(&rng) - 0.5);
+                                for (j = 0; j < c.n_inputs; ++j) x[j] = (ccn_real)(2 * ccn_rng_uniform(&rng) - 1);
+                                for (v = 0; v < 2; ++v) {
+                                    ccn__test_generic = v;
+                                    if (ride >= 3) CHECK(ccn_td_step(net[v], x, target, CCN_R(0.9), &y[v]) == CCN_OK);
+                                    else if (ride == 2) {
+                                        CHECK(ccn_step(net[v], x, &y[v]) == CCN_OK);
+                                        CHECK(ccn_learn(net[v], &target) == CCN_OK);
+                                    } else CHECK(ccn_learn_step(net[v], x, &target, &y[v]) == CCN_OK);
+                                }
+                                ccn__test_generic = 0;
+                                same &= memcmp(&y[0], &y[1], sizeof y[0]) == 0;
+                            }
+                            for (v = 0; v < 2; ++v) {
+                                size[v] = ccn_saved_size(net[v]);
+                                saved[v] = malloc(size[v]);
+                                CHECK(ccn_save_to_memory(net[v], saved[v], size[v], NULL) == CCN_OK);
+                            }
+                            same &= size[0] == size[1] && memcmp(saved[0], saved[1], size[0]) == 0;
+                            if (!same && differ < 5)
+                                printf("    kind %d layers %d links %d m %d ride %d feedforward %d: other bits\n", kind,
+                                       layers, li, ms[mi], ride, ff);
+                            differ += !same;
+                            ++nets;
+                            for (v = 0; v < 2; ++v) {
+                                free(saved[v]);
+                                ccn_destroy(net[v]);
+                            }
+                        }
+    printf("    %d nets, %d with other bits on the fast paths than on the generic ones\n", nets, differ);
+    if (tu_contracts()) /* each path has its own bits under contraction (ccn.h, RANDOMNESS) */
+        printf("    this build contracts a * b + c into one rounding: the paths' bits are not compared\n");
+    else
+        CHECK(differ == 0);
+}
+
 static void test_parallel_step_is_bit_identical(void) {
     int ki;
     for (ki = 0; ki < 3; ++ki) {

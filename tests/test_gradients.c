@@ -29,8 +29,14 @@
 #define TOL_FORWARD 1e-5
 #endif
 
-static const int tg_kinds[3] = {CCN_TANH, CCN_GATED, CCN_LSTM};
-static const char *tg_kind_name(int k) { return k == CCN_TANH ? "tanh" : k == CCN_GATED ? "gated" : "lstm"; }
+/* Every kind; the tests against ref_bptt.h take the first TG_REF_KINDS (the kinds the reference
+   computes), the others all TG_KINDS. */
+#define TG_KINDS 4
+#define TG_REF_KINDS 3
+static const int tg_kinds[TG_KINDS] = {CCN_TANH, CCN_GATED, CCN_LSTM, CCN_GRU};
+static const char *tg_kind_name(int k) {
+    return k == CCN_TANH ? "tanh" : k == CCN_GATED ? "gated" : k == CCN_LSTM ? "lstm" : "gru";
+}
 
 /* One architecture of the grid, a net with random parameters, and its reference. */
 static ccn_net *tg_net(int kind, int method, int layers, double links, uint64_t seed) {
@@ -45,7 +51,7 @@ static ccn_net *tg_net(int kind, int method, int layers, double links, uint64_t 
 static void test_rtrl_equals_bptt(void) {
     int ki, layers, li, T = 20;
     double worst = 0;
-    for (ki = 0; ki < 3; ++ki)
+    for (ki = 0; ki < TG_REF_KINDS; ++ki)
         for (layers = 0; layers <= 2; ++layers)
             for (li = 0; li < 3; ++li) {
                 double links = li == 0 ? 0.0 : li == 1 ? 1.0 : 3.5;
@@ -77,7 +83,7 @@ static void test_rtrl_equals_bptt(void) {
 static void test_forward_equals_reference(void) {
     int ki, layers;
     double worst_all = 0;
-    for (ki = 0; ki < 3; ++ki)
+    for (ki = 0; ki < TG_REF_KINDS; ++ki)
         for (layers = 0; layers <= 2; ++layers) {
             ccn_net *net = tg_net(tg_kinds[ki], CCN_FORWARD, layers, 3.0, (uint64_t)(7 + ki + 3 * layers));
             tu_ref ref = tu_ref_of(net);
@@ -111,7 +117,7 @@ static void test_rtrl_finite_differences(void) {
     int ki, layers;
     const int T = 25;
     double worst = 0, worst_own = 0;
-    for (ki = 0; ki < 3; ++ki)
+    for (ki = 0; ki < TG_REF_KINDS; ++ki)
         for (layers = 0; layers <= 2; layers += 2) {
             ccn_net *net = tg_net(tg_kinds[ki], CCN_RTRL, layers, 2.0, (uint64_t)(31 + ki + layers));
             tu_ref ref = tu_ref_of(net);
@@ -174,11 +180,90 @@ static void test_rtrl_finite_differences(void) {
     printf("\n");
 }
 
+/* The GRU's exact RTRL gradient against central differences of the library's own loss (ccn_step
+   alone, run again from a reset state for each parameter moved by +-h), for every learning
+   parameter, feature depth 0, 1 and 2, links (state and feature links) or none, feedforward or
+   not, one stage or the second of two (the first frozen: its parameters constants): in double,
+   where differences resolve 1e-8 (in float they cannot; the float build checks the GRU
+   through color_equals_rtrl_without_links and the other kind loops). */
+static void test_gru_finite_differences(void) {
+#if TU_DOUBLE
+    int layers, li, ff, st;
+    const int T = 25;
+    double worst = 0, h = 1e-5;
+    for (layers = 0; layers <= 2; ++layers)
+        for (li = 0; li < 2; ++li)
+            for (ff = 0; ff < 2; ++ff)
+                for (st = 0; st < 2; ++st) {
+                    ccn_config c = tu_config(CCN_GRU, CCN_RTRL, layers, li ? 2.0 : 0.0, 5, 4, 2);
+                    ccn_net *net;
+                    size_t p, k, p0, n_sample = 0;
+                    tu_seq s = tu_sequence(T, 4, 2, (uint64_t)(11 + layers + 3 * li));
+                    double *g, *fd, *gs, err;
+                    ccn_real *th;
+                    c.feedforward = ff;
+                    c.seed = (uint64_t)(60 + layers * 4 + li * 2 + ff);
+                    if (st) c.columns_per_stage = 3;
+                    net = tu_create(&c);
+                    tu_randomize(net, c.seed * 5 + 1, 0.9);
+                    if (st) CHECK(ccn_next_stage(net) == CCN_OK);
+                    p = ccn_param_count(net);
+                    p0 = 0;
+                    if (st) {
+                        ccn_column_info ci;
+                        ccn_column_info_get(net, 3, &ci);
+                        p0 = ci.param_offset;
+                    }
+                    g = tu_doubles(p);
+                    fd = tu_doubles(p);
+                    gs = tu_doubles(p);
+                    tu_library_gradient(net, &s, g);
+                    th = ccn_params(net);
+                    for (k = p0; k < p; ++k) {
+                        double l[2];
+                        int sign, t, j;
+                        ccn_real keep = th[k];
+                        for (sign = 0; sign < 2; ++sign) {
+                            ccn_real x[4], y[2];
+                            th[k] = keep + (sign ? -h : h);
+                            ccn_reset_state(net);
+                            l[sign] = 0;
+                            for (t = 0; t < T; ++t) {
+                                for (j = 0; j < 4; ++j) x[j] = s.x[t * 4 + j];
+                                ccn_step(net, x, y);
+                                for (j = 0; j < 2; ++j)
+                                    l[sign] += 0.5 * (y[j] - s.target[t * 2 + j]) * (y[j] - s.target[t * 2 + j]);
+                            }
+                        }
+                        th[k] = keep;
+                        fd[n_sample] = (l[0] - l[1]) / (2 * h);
+                        gs[n_sample] = g[k];
+                        ++n_sample;
+                    }
+                    err = tu_rel_err(gs, fd, n_sample);
+                    if (err > worst) worst = err;
+                    if (!(err <= TOL_FD))
+                        printf("    gru layers=%d links=%d feedforward=%d stages=%d: relative error %.3g\n", layers, li, ff,
+                               st + 1, err);
+                    CHECK_LE(err, TOL_FD);
+                    CHECK(tu_norm(fd, n_sample) > 1e-3);
+                    free(g);
+                    free(fd);
+                    free(gs);
+                    tu_seq_free(&s);
+                    ccn_destroy(net);
+                }
+    printf("    worst relative error against differences of the library's loss: %.3g\n", worst);
+#else
+    printf("    differences need the double build\n");
+#endif
+}
+
 /* Without links, ColoR is exact: it equals RTRL for every kind and feature depth. */
 static void test_color_equals_rtrl_without_links(void) {
     int ki, layers;
     double worst = 0;
-    for (ki = 0; ki < 3; ++ki)
+    for (ki = 0; ki < TG_KINDS; ++ki)
         for (layers = 0; layers <= 2; ++layers) {
             ccn_net *a = tg_net(tg_kinds[ki], CCN_COLOR, layers, 0.0, (uint64_t)(50 + ki * 3 + layers));
             ccn_net *b = tg_net(tg_kinds[ki], CCN_RTRL, layers, 0.0, (uint64_t)(50 + ki * 3 + layers));
@@ -290,7 +375,7 @@ static void test_color_biased_with_links(void) {
 static void test_gradient_of_given_dl_dy(void) {
     int ki, mi;
     double worst = 0;
-    for (ki = 0; ki < 3; ++ki)
+    for (ki = 0; ki < TG_REF_KINDS; ++ki)
         for (mi = 0; mi < 2; ++mi) {
             int method = mi ? CCN_RTRL : CCN_COLOR;
             ccn_net *net = tg_net(tg_kinds[ki], method, 1, mi ? 2.0 : 0.0, (uint64_t)(70 + ki));
@@ -323,7 +408,7 @@ static void test_gradient_of_given_dl_dy(void) {
 /* learn_with_error is SGD on exactly the accumulated gradient. */
 static void test_learn_applies_the_gradient(void) {
     int ki, mi;
-    for (ki = 0; ki < 3; ++ki)
+    for (ki = 0; ki < TG_KINDS; ++ki)
         for (mi = 0; mi < 2; ++mi) {
             ccn_config c = tu_config(tg_kinds[ki], mi ? CCN_RTRL : CCN_COLOR, 1, 0.0, 4, 3, 2);
             ccn_net *a, *b;
@@ -359,7 +444,7 @@ static void test_learn_applies_the_gradient(void) {
    readout's own terms is the output gradient. */
 static void test_state_gradient(void) {
     int ki;
-    for (ki = 0; ki < 3; ++ki) {
+    for (ki = 0; ki < TG_KINDS; ++ki) {
         ccn_net *a = tg_net(tg_kinds[ki], CCN_COLOR, 1, 0.0, 5), *b = tg_net(tg_kinds[ki], CCN_RTRL, 1, 0.0, 5);
         size_t p = ccn_param_count(a), ro = ccn_readout_offset(a), k;
         tu_seq s = tu_sequence(15, 4, 2, 1);
@@ -752,7 +837,7 @@ static void test_every_flag_finite_differences(void) {
    The same nets made recurrent must differ, or the test could not see a history. */
 static void test_feedforward_gradient_forgets_history(void) {
     int ki, mi, v, ff;
-    for (ki = 0; ki < 3; ++ki)
+    for (ki = 0; ki < TG_KINDS; ++ki)
         for (mi = 0; mi < 2; ++mi)
             for (v = 0; v < 2; ++v)
                 for (ff = 1; ff >= 0; --ff) {

@@ -2,6 +2,10 @@
    and the bridge from a ccn_net to the independent reference in ref_bptt.h. */
 #ifndef CCN_TEST_UTIL_H
 #define CCN_TEST_UTIL_H
+/* ccn.h's switch to its generic paths (ccn__test_generic), for generic_equals_fast_paths */
+#ifndef CCN__TEST_GENERIC
+#define CCN__TEST_GENERIC
+#endif
 #include "../ccn.h"
 #include "harness.h"
 #include "ref_bptt.h"
