@@ -89,7 +89,7 @@ static void test_ccn_gradients_exact(void) {
    statistics as constants). */
 static void test_ccn_normalised_color_equals_rtrl(void) {
     int ki;
-    for (ki = 0; ki < 3; ++ki) {
+    for (ki = 0; ki < 4; ++ki) { /* every kind */
         ccn_config c = tc_ccn(CCN_TANH + ki, CCN_COLOR, 1);
         ccn_net *a, *b;
         tu_seq warm = tu_sequence(200, 3, 2, 4), s = tu_sequence(25, 3, 2, 5);

@@ -22,6 +22,7 @@ static void test_bad_configurations(void) {
         {"n_outputs -2", CCN_ERR_BAD_SIZE, 2, -2},   {"feature_width -1", CCN_ERR_BAD_SIZE, 3, -1},
         {"n_inputs huge", CCN_ERR_TOO_LARGE, 0, (double)CCN_MAX_DIM + 1},
         {"kind 7", CCN_ERR_BAD_KIND, 4, 7},          {"kind -1", CCN_ERR_BAD_KIND, 4, -1},
+        {"kind 5 (after the last)", CCN_ERR_BAD_KIND, 4, 5},
         {"method 9", CCN_ERR_BAD_METHOD, 5, 9},      {"layers 3", CCN_ERR_BAD_FEATURES, 6, 3},
         {"layers -1", CCN_ERR_BAD_FEATURES, 6, -1},  {"links -1", CCN_ERR_BAD_LINKS, 7, -1},
         {"links NaN", CCN_ERR_BAD_LINKS, 7, (double)NAN},    {"links inf", CCN_ERR_BAD_LINKS, 7, (double)INFINITY},
@@ -126,9 +127,9 @@ static void test_bad_configurations(void) {
    nothing; destroy frees it all. */
 static void test_allocation(void) {
     int ki, mi;
-    for (ki = 0; ki < 3; ++ki)
+    for (ki = 0; ki < 4; ++ki) /* every kind */
         for (mi = 1; mi <= 3; ++mi) {
-            ccn_config c = tu_config(CCN_TANH + ki, mi, ki, 1.5, 6, 5, 2);
+            ccn_config c = tu_config(CCN_TANH + ki, mi, ki % 3, 1.5, 6, 5, 2);
             tu_alloc_stats st;
             ccn_allocator a = tu_allocator(&st);
             ccn_net *net = NULL;
@@ -147,35 +148,39 @@ static void test_allocation(void) {
 }
 
 /* The layout the header documents: blocks in column order, gates of |z| + 2, readout last;
-   ccn_param_owner agrees with it. */
+   ccn_param_owner agrees with it. For lstm (4 gates) and gru (3 gates, no cell). */
 static void test_layout(void) {
-    ccn_config c = tu_config(CCN_LSTM, CCN_COLOR, 2, 2.0, 7, 5, 3);
-    ccn_net *net = tu_create(&c);
-    size_t off = 0, k;
-    int i, total_links = 0;
-    for (i = 0; i < 7; ++i) {
-        ccn_column_info ci;
-        int nl;
-        const ccn_link *lk = ccn_links(net, i, &nl);
-        ccn_column_info_get(net, i, &ci);
-        CHECK(ci.param_offset == off);
-        CHECK(ci.feature_count == (size_t)(3 * 6 + 3 * 4));
-        CHECK(ci.n_gates == 4 && ci.own_len == 3 && ci.n_links == nl && ci.z_len == 3 + nl);
-        CHECK(ci.gate_stride == (size_t)ci.z_len + 2);
-        CHECK(ci.param_count == ci.feature_count + 4 * ci.gate_stride);
-        for (k = ci.param_offset; k < ci.param_offset + ci.param_count; ++k) CHECK(ccn_param_owner(net, k) == i);
-        for (k = 0; k < (size_t)nl; ++k) {
-            CHECK(lk[k].column != i && lk[k].column >= 0 && lk[k].column < 7);
-            CHECK(lk[k].type == CCN_LINK_STATE ? lk[k].feature == 0 : (lk[k].feature >= 0 && lk[k].feature < 3));
+    int kind;
+    for (kind = CCN_LSTM; kind <= CCN_GRU; ++kind) {
+        ccn_config c = tu_config(kind, CCN_COLOR, 2, 2.0, 7, 5, 3);
+        ccn_net *net = tu_create(&c);
+        size_t off = 0, k, G = kind == CCN_LSTM ? 4 : 3;
+        int i, total_links = 0;
+        CHECK((ccn_cell(net) != NULL) == (kind == CCN_LSTM));
+        for (i = 0; i < 7; ++i) {
+            ccn_column_info ci;
+            int nl;
+            const ccn_link *lk = ccn_links(net, i, &nl);
+            ccn_column_info_get(net, i, &ci);
+            CHECK(ci.param_offset == off);
+            CHECK(ci.feature_count == (size_t)(3 * 6 + 3 * 4));
+            CHECK(ci.n_gates == (int)G && ci.own_len == 3 && ci.n_links == nl && ci.z_len == 3 + nl);
+            CHECK(ci.gate_stride == (size_t)ci.z_len + 2);
+            CHECK(ci.param_count == ci.feature_count + G * ci.gate_stride);
+            for (k = ci.param_offset; k < ci.param_offset + ci.param_count; ++k) CHECK(ccn_param_owner(net, k) == i);
+            for (k = 0; k < (size_t)nl; ++k) {
+                CHECK(lk[k].column != i && lk[k].column >= 0 && lk[k].column < 7);
+                CHECK(lk[k].type == CCN_LINK_STATE ? lk[k].feature == 0 : (lk[k].feature >= 0 && lk[k].feature < 3));
+            }
+            off += ci.param_count;
+            total_links += nl;
         }
-        off += ci.param_count;
-        total_links += nl;
+        CHECK(ccn_readout_offset(net) == off);
+        CHECK(ccn_param_count(net) == off + 3 * 8);
+        CHECK(ccn_param_owner(net, off) == -1 && ccn_param_owner(net, off + 100) == -1);
+        CHECK(total_links > 0);
+        ccn_destroy(net);
     }
-    CHECK(ccn_readout_offset(net) == off);
-    CHECK(ccn_param_count(net) == off + 3 * 8);
-    CHECK(ccn_param_owner(net, off) == -1 && ccn_param_owner(net, off + 100) == -1);
-    CHECK(total_links > 0);
-    ccn_destroy(net);
 }
 
 /* Links are Bernoulli per candidate with the configured mean: over many columns the average
@@ -214,7 +219,7 @@ static void tc_run(ccn_net *net, int T, uint64_t seed, ccn_real *ys) {
 /* The same seed and inputs give the same bits, outputs and parameters; another seed differs. */
 static void test_determinism(void) {
     int ki, mi;
-    for (ki = 0; ki < 3; ++ki)
+    for (ki = 0; ki < 4; ++ki) /* every kind */
         for (mi = 1; mi <= 2; ++mi) {
             ccn_config c = tu_config(CCN_TANH + ki, mi, 2, 1.0, 5, 8, 2);
             ccn_net *a, *b, *d;
@@ -259,8 +264,8 @@ static void test_rng_reference_values(void) {
    schedules stages): a run after a reset repeats the first run exactly (no learning between). */
 static void test_reset_state(void) {
     int ki;
-    for (ki = 0; ki < 6; ++ki) {
-        ccn_config c = tu_config(CCN_TANH + ki % 3, ki < 3 ? CCN_COLOR : CCN_RTRL, 1, 1.0, 3, 2, 1);
+    for (ki = 0; ki < 8; ++ki) { /* every kind, ColoR then RTRL */
+        ccn_config c = tu_config(CCN_TANH + ki % 4, ki < 4 ? CCN_COLOR : CCN_RTRL, 1, 1.0, 3, 2, 1);
         ccn_net *net = tu_create(&c);
         ccn_real x[2] = {CCN_R(0.5), CCN_R(-0.25)}, y1[10], y2[10], e[1] = {CCN_R(1)};
         ccn_real *g1 = tu_reals(ccn_param_count(net)), *g2 = tu_reals(ccn_param_count(net));
@@ -393,7 +398,7 @@ static void test_initialisation_replayed(void) {
 static void test_copy(void) {
     int mi, ki;
     for (mi = 1; mi <= 3; ++mi)
-        for (ki = 0; ki < 3; ++ki) {
+        for (ki = 0; ki < 4; ++ki) { /* every kind */
             ccn_config c = tu_config(CCN_TANH + ki, mi, 1, 1.0, 4, 3, 1);
             ccn_net *a, *b;
             ccn_real ya[20], yb[20], hb;
@@ -666,8 +671,8 @@ static void test_generic_equals_fast_paths(void) {
 
 static void test_parallel_step_is_bit_identical(void) {
     int ki;
-    for (ki = 0; ki < 3; ++ki) {
-        ccn_config c = tu_config(CCN_TANH + ki, CCN_COLOR, ki == 2 ? 1 : 0, 0.0, 100, 5, 1);
+    for (ki = 0; ki < 4; ++ki) { /* every kind */
+        ccn_config c = tu_config(CCN_TANH + ki, CCN_COLOR, ki >= 2 ? 1 : 0, 0.0, 100, 5, 1);
         ccn_net *a, *b;
         tu_runner r;
         ccn_real ya, yb;
@@ -812,7 +817,7 @@ static void test_flush_subnormals(void) {
         if (!honoured) printf("    this processor ignores the flush modes (an emulator?): their effects are not checked\n");
         ccn_destroy(probe);
         _mm_setcsr(caller);
-        for (kind = CCN_TANH; kind <= CCN_LSTM; ++kind) {
+        for (kind = CCN_TANH; kind <= CCN_GRU; ++kind) {
             ccn_net *ieee, *flushed, *threaded;
             tc_mode_runner r;
             ccn_real target = CCN_R(0.5), y1, y2, y3;

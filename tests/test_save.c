@@ -98,7 +98,7 @@ static void ts_protocol(ccn_net *net, int t, ccn_real *y) {
    saved files, every parameter, trace, moment, statistic, state and counter is bit-identical. */
 static void test_save_load_continues_bit_identically(void) {
     int ki, mi, li, oi, k = 0, staged = 0;
-    for (ki = 0; ki < 3; ++ki)
+    for (ki = 0; ki < 4; ++ki) /* every kind */
         for (mi = CCN_COLOR; mi <= CCN_FORWARD; ++mi)
             for (li = CCN_SUPERVISED; li <= CCN_TD; ++li)
                 for (oi = CCN_SGD; oi <= CCN_ADAM; ++oi, ++k) {

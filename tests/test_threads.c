@@ -343,7 +343,7 @@ static void test_threads_pool_step_is_bit_identical(void) {
         tr_pool_stop(&pool);
         return;
     }
-    for (ki = 0; ki < 3; ++ki)
+    for (ki = 0; ki < 4; ++ki) /* every kind */
         for (li = 0; li < 2; ++li) {
             ccn_config c = tu_config(CCN_TANH + ki, CCN_COLOR, li ? 1 : (ki == 2), 0.0, 100, 5, 1);
             ccn_net *a, *b;
