@@ -1,4 +1,4 @@
-/* ccn.h - v0.5.0 - columnar recurrent networks that learn online, one step at a time
+/* ccn.h - v0.6.0 - columnar recurrent networks that learn online, one step at a time
                     https://arxiv.org/abs/2103.05787 (ColoR)  https://arxiv.org/abs/2302.05326 (CCN)
 
    A single-header C99 library (also compiles as C++) for recurrent networks made of columns,
@@ -51,7 +51,7 @@
    One step, in the order the data flows (and the order of this file):
      1. normalisation  each stage's inputs, with statistics from before the step
      2. features       the private ReLU layers
-     3. columns        the column's kind (CCN_TANH, CCN_GATED, CCN_LSTM) maps z_i(t) and its own
+     3. columns        the column's kind (CCN_TANH, CCN_GATED, CCN_LSTM, CCN_GRU) maps z_i(t) and its own
                        previous state to h_i(t); stages run in order, so cascades are same-step
      4. traces         the learning stage updates its sensitivities of the new state
      5. readout        y(t) = W_out h^(t) + b_out, h^ the (optionally normalised) states
@@ -62,6 +62,8 @@
      tanh   h = tanh(w.z + u h' + b)
      gated  f = sigma(w_f.z + u_f h' + b_f), g = tanh(w_g.z + u_g h' + b_g), h = f h' + (1-f) g
      lstm   i,f,o = sigma(w_q.z + u_q h' + b_q), g = tanh(...), c = f c' + i g, h = o tanh(c)
+     gru    r,s = sigma(w_q.z + u_q h' + b_q), g = tanh(w_g.z + u_g (r h') + b_g), h = (1-s) h' + s g
+            (r, the reset gate, scales the recurrent term inside g; s is the update gate)
    With `feedforward` set, h' and c' are taken as 0: the columns have no memory of their own.
 
    Gradient methods (ccn_config.method):
@@ -123,7 +125,7 @@
    PARAMETER LAYOUT
    One flat vector, no padding. For each column i in order, a contiguous block:
      [ W1 (W x m, row-major) b1 (W) [ W2 (W x W) b2 (W) ] ]     only with feature layers
-     [ w_q (|z_i|) u_q b_q ] for each gate q                    tanh: a; gated: f g; lstm: i f o g
+     [ w_q (|z_i|) u_q b_q ] for each gate q    tanh: a; gated: f g; lstm: i f o g; gru: r s g
    then the readout: W_out (outputs x n, row-major: W_out[r*n + i]), b_out (outputs).
    w_q follows z_i's order: own, cascade (columns 0.. of earlier stages), links (ccn_links order).
    Stages are runs of consecutive columns, so a stage's parameters are one contiguous range.
@@ -330,12 +332,18 @@
    bench/README.md has the measured figures). Where the compiler targets AVX (-march=native on an x86
    since 2011, or -mavx2) and ccn_real is float, columns of small fan-in (7 to 13 inputs and
    cascade, no links) go eight at a time through their pre-activations and, with
-   ccn_learn_step, their SGD trace update, with the bits of a build without AVX. With sparse
+   ccn_learn_step, their SGD trace update, with the bits of a build without AVX. These and the
+   other specialised loops serve tanh, gated and lstm; gru columns run the generic loops. With sparse
    inputs some traces decay through the subnormal range, where x86 is slow: a program that
    accepts subnormals becoming 0 may call ccn_set_flush_subnormals(net, 1) (setting and
    restoring the mode costs a little per call, and per task; bench/README.md).
 
    CHANGES
+   0.6.0  New: CCN_GRU, a one-unit GRU column (gates r s g; OVERVIEW, Kinds) with every method,
+          learner, optimiser, feature depth, links, stages, and files (kind 4).
+          Changed: no result of the other kinds changes (same outputs, same saved bytes); a kind
+          is described once inside the library, and every kind has a generic path that the
+          measured fast ones specialise, bit for bit.
    0.5.0  Fixes: feedforward gated and lstm columns got wrong gradients (their traces kept a
           memory the net does not have); ccn_save wrote into the const net it saved (a data
           race between two saving threads); a float net with step size 1e30 saved a file it
@@ -362,10 +370,10 @@
 #endif
 
 #define CCN_VERSION_MAJOR 0
-#define CCN_VERSION_MINOR 5
+#define CCN_VERSION_MINOR 6
 #define CCN_VERSION_PATCH 0
 #define CCN_VERSION_NUMBER (CCN_VERSION_MAJOR * 10000 + CCN_VERSION_MINOR * 100 + CCN_VERSION_PATCH)
-#define CCN_VERSION_STRING "0.5.0"
+#define CCN_VERSION_STRING "0.6.0"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -398,7 +406,7 @@ typedef enum ccn_result {
     CCN_ERR_TOO_LARGE,       /* a dimension above CCN_MAX_DIM, a size that overflows, more link
                                 candidates than CCN_MAX_LINK_DRAWS, or a column's input
                                 longer than INT_MAX                                          */
-    CCN_ERR_BAD_KIND,        /* kind is not CCN_TANH, CCN_GATED or CCN_LSTM                  */
+    CCN_ERR_BAD_KIND,        /* kind is not CCN_TANH, CCN_GATED, CCN_LSTM or CCN_GRU         */
     CCN_ERR_BAD_METHOD,      /* method is not CCN_COLOR, CCN_RTRL or CCN_FORWARD            */
     CCN_ERR_BAD_FEATURES,    /* feature_layers not 0, 1 or 2                                 */
     CCN_ERR_BAD_LINKS,       /* links negative, not finite, or more than a stage's columns
@@ -463,7 +471,7 @@ typedef struct ccn_config {
     int n_inputs;          /* m > 0, required                                               */
     int n_outputs;         /* 0 -> 1 (CCN_TD: exactly 1)                                    */
     int n_columns;         /* n > 0, required (F, all stages together)                      */
-    int kind;              /* 0 -> CCN_TANH                                                 */
+    int kind;              /* CCN_TANH, CCN_GATED, CCN_LSTM or CCN_GRU; 0 -> CCN_TANH       */
     int method;            /* 0 -> CCN_COLOR                                                */
     int feature_layers;    /* private ReLU layers per column: 0 (none), 1 or 2              */
     int feature_width;     /* W, 0 -> 5; only with feature_layers > 0                       */
@@ -1751,13 +1759,17 @@ static void ccn__feature_vjp(const ccn_net *net, int col, const ccn_real *x, con
 }
 
 /* ============================================================================================
-   3. Columns. Each kind's kernel maps the gate pre-activations a[] and the previous own state
-   (h', c') to the new state, and returns the local derivatives both gradient methods are built
-   on (the one definition of each kind's derivative):
-     B[q] = (dh/da_q, dc/da_q)        with the previous state held fixed
+   3. Columns. Each kind's cells function (its description: Column kinds) maps the gate
+   pre-activations a[] and the previous own state (h', c') to the new state, and returns the
+   local derivatives both gradient methods are built on (the one definition of each kind's
+   derivative):
+     B[q] = (dh/da_q, dc/da_q)        with the previous state held fixed, through every path
+                                      of a_q (gru's a_r also through g's recurrent input r h')
      M    = (dh/dh', dh/dc', dc/dh', dc/dc')   through every path inside the column, u included
-   so that for any parameter theta, with D_q(theta) = d a_q / d theta holding the own previous
-   state fixed:  d s/d theta = M d s'/d theta + sum_q B[q] D_q(theta).
+   so that for any parameter theta, with D_q(theta) = d a_q / d theta through gate q's own block
+   w_q.z + u_q rho_q h' + b_q, holding the own previous state (and rho_q) fixed:
+   d s/d theta = M d s'/d theta + sum_q B[q] D_q(theta). So D_q is z itself, except at the u
+   entry, which reads rho_q h' (rho_q = 1 but for gru's g, whose rho is r).
    ============================================================================================ */
 
 typedef struct ccn__local {
