@@ -333,8 +333,8 @@
    since 2011, or -mavx2) and ccn_real is float, columns of small fan-in (7 to 13 inputs and
    cascade, no links) go eight at a time through their pre-activations and, with
    ccn_learn_step, their SGD trace update, with the bits of a build without AVX. These and the
-   other specialised loops serve tanh, gated and lstm; gru columns run the generic loops. With sparse
-   inputs some traces decay through the subnormal range, where x86 is slow: a program that
+   other specialised loops serve tanh, gated and lstm; gru columns run the generic loops. With
+   sparse inputs some traces decay through the subnormal range, where x86 is slow: a program that
    accepts subnormals becoming 0 may call ccn_set_flush_subnormals(net, 1) (setting and
    restoring the mode costs a little per call, and per task; bench/README.md).
 
@@ -2529,14 +2529,16 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
 }
 
 /* The generic trace update of columns [a, b): any kind, feature depth, links and ride, all read
-   at run time, entry by entry through the kernels (ccn__trace1_at, ccn__trace2_at). A gate with
-   a recurrent input reads rho_q h' at z's h' entry, its direct term D_q(u_q). */
+   at run time, each gate block's runs (own, rest) through the trace kernel of the kind's state
+   count (ccn__trace1, ccn__trace2: entry for entry ccn__trace1_at's and ccn__trace2_at's
+   arithmetic). A gate with a recurrent input reads rho_q h' at z's h' entry: its direct term
+   D_q(u_q). */
 static void ccn__color_generic(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int worker, const ccn__ride *R) {
     const ccn__kind *K = ccn__net_kind(net);
     const int G = K->gates, two = K->states == 2, feat = net->L > 0, elig = R->ride == CCN__RIDE_ELIG;
     const int sgd = R->ride == CCN__RIDE_LEARN && net->cfg.optimizer == CCN_SGD;
     size_t stride, fc = feat ? net->feat_count : 0, off;
-    int col, q, k, W = feat ? net->W : 0;
+    int col, q, W = feat ? net->W : 0;
     for (col = a; col < b; ++col) {
         ccn_real *eh, *ec, *th, *E, alpha = sgd ? R->opt->alpha : 0, c = sgd ? R->coef * net->dl_dh[col] : 0;
         ccn_real decay = R->decay, ce = elig ? net->dl_dh[col] : 0, hp;
@@ -2554,12 +2556,14 @@ static void ccn__color_generic(ccn_net *net, int a, int b, ccn_real *buf, int ca
         if (feat) ccn__color_features(net, col, &d, net->zbuf, worker, R, sgd, elig, G, two);
         for (q = 0; q < G; ++q) {
             size_t bq = (size_t)q * stride, r = bq + (size_t)W;
+            ccn_real *tb = th ? th + bq : NULL, *Eb = E ? E + bq : NULL, *tr = th ? th + r : NULL, *Er = E ? E + r : NULL;
             if (K->rho[q] >= 0) *z.hslot = ccn__rho_h(net, K, q, col, hp);
-            for (k = 0; k < W + z.rest_len; ++k) {
-                size_t at = k < W ? bq + (size_t)k : r + (size_t)(k - W);
-                ccn_real zk = k < W ? z.own[k] : z.rest[k - W];
-                if (two) ccn__trace2_at(eh + at, ec + at, th ? th + at : NULL, E ? E + at : NULL, 0, zk, &d, q, alpha, c, decay, ce);
-                else ccn__trace1_at(eh + at, th ? th + at : NULL, E ? E + at : NULL, 0, zk, d.hh, d.Bh[q], alpha, c, decay, ce);
+            if (two) {
+                if (W) ccn__trace2_call(eh + bq, ec + bq, z.own, W, &d, q, tb, alpha, c, Eb, decay, ce);
+                ccn__trace2_call(eh + r, ec + r, z.rest, z.rest_len, &d, q, tr, alpha, c, Er, decay, ce);
+            } else {
+                if (W) ccn__trace1_call(eh + bq, z.own, W, d.hh, d.Bh[q], tb, alpha, c, Eb, decay, ce);
+                ccn__trace1_call(eh + r, z.rest, z.rest_len, d.hh, d.Bh[q], tr, alpha, c, Er, decay, ce);
             }
             *z.hslot = hp;
         }

@@ -30,6 +30,7 @@ static const th_case suite_cases[] = {
     {"math_accuracy", test_math_accuracy},
     {"preact_across_columns", test_preact_across_columns},
     {"generic_equals_fast_paths", test_generic_equals_fast_paths},
+    {"kinds_are_described", test_kinds_are_described},
     {"parallel_step_is_bit_identical", test_parallel_step_is_bit_identical},
     {"flush_subnormals", test_flush_subnormals},
     {"determinism", test_determinism},

@@ -589,6 +589,30 @@ static void test_preact_across_columns(void) {
     CHECK_LE(worst, 16 * (TU_DOUBLE ? 2.220446049250313e-16 : 1.1920929e-07));
 }
 
+/* The kinds' descriptions (ccn.h, Column kinds): each public value from CCN_TANH to CCN_GRU has
+   one, with its own value, 1 to 4 gates, 1 or 2 states, and recurrent inputs read from a gate
+   summed before the one that reads it (the pre-activations run in gate order); the values
+   around them have none, and ccn_create refuses them. */
+static void test_kinds_are_described(void) {
+    int k, q, described = 0;
+    for (k = -2; k <= 20; ++k) {
+        const ccn__kind *K = ccn__kind_of(k);
+        ccn_config c = tu_config(CCN_TANH, CCN_COLOR, 0, 0.0, 2, 2, 1);
+        ccn_net *net = NULL;
+        c.kind = k;
+        CHECK((K != NULL) == (k >= CCN_TANH && k <= CCN_GRU));
+        CHECK(ccn_create(&c, NULL, &net) == (K || k == 0 ? CCN_OK : CCN_ERR_BAD_KIND));
+        ccn_destroy(net);
+        if (!K) continue;
+        ++described;
+        CHECK(K->kind == k && K->gates >= 1 && K->gates <= 4 && (K->states == 1 || K->states == 2) && K->cells);
+        for (q = 0; q < K->gates; ++q) CHECK(K->rho[q] >= -1 && K->rho[q] < q);
+        CHECK(ccn__kind_plain(K) == (k != CCN_GRU));
+    }
+    CHECK(described == 4);
+    CHECK(strstr(ccn_result_string(CCN_ERR_BAD_KIND), "CCN_GRU") != NULL);
+}
+
 /* Every fast path is a specialisation of the generic one (ccn.h, sections 3 and 4): the same
    nets stepped with ccn__test_generic = 1 (every column through ccn__preact_generic and
    ccn__color_generic) and = 0 (the measured loops: constant gate counts and feature depth, the
