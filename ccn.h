@@ -1,4 +1,4 @@
-/* ccn.h - v0.5.0 - columnar recurrent networks that learn online, one step at a time
+/* ccn.h - v0.6.0 - columnar recurrent networks that learn online, one step at a time
                     https://arxiv.org/abs/2103.05787 (ColoR)  https://arxiv.org/abs/2302.05326 (CCN)
 
    A single-header C99 library (also compiles as C++) for recurrent networks made of columns,
@@ -51,7 +51,7 @@
    One step, in the order the data flows (and the order of this file):
      1. normalisation  each stage's inputs, with statistics from before the step
      2. features       the private ReLU layers
-     3. columns        the column's kind (CCN_TANH, CCN_GATED, CCN_LSTM) maps z_i(t) and its own
+     3. columns        the column's kind (CCN_TANH, CCN_GATED, CCN_LSTM, CCN_GRU) maps z_i(t) and its own
                        previous state to h_i(t); stages run in order, so cascades are same-step
      4. traces         the learning stage updates its sensitivities of the new state
      5. readout        y(t) = W_out h^(t) + b_out, h^ the (optionally normalised) states
@@ -62,6 +62,8 @@
      tanh   h = tanh(w.z + u h' + b)
      gated  f = sigma(w_f.z + u_f h' + b_f), g = tanh(w_g.z + u_g h' + b_g), h = f h' + (1-f) g
      lstm   i,f,o = sigma(w_q.z + u_q h' + b_q), g = tanh(...), c = f c' + i g, h = o tanh(c)
+     gru    r,s = sigma(w_q.z + u_q h' + b_q), g = tanh(w_g.z + u_g (r h') + b_g), h = (1-s) h' + s g
+            (r, the reset gate, scales the recurrent term inside g; s is the update gate)
    With `feedforward` set, h' and c' are taken as 0: the columns have no memory of their own.
 
    Gradient methods (ccn_config.method):
@@ -125,7 +127,7 @@
    PARAMETER LAYOUT
    One flat vector, no padding. For each column i in order, a contiguous block:
      [ W1 (W x m, row-major) b1 (W) [ W2 (W x W) b2 (W) ] ]     only with feature layers
-     [ w_q (|z_i|) u_q b_q ] for each gate q                    tanh: a; gated: f g; lstm: i f o g
+     [ w_q (|z_i|) u_q b_q ] for each gate q    tanh: a; gated: f g; lstm: i f o g; gru: r s g
    then the readout: W_out (outputs x n, row-major: W_out[r*n + i]), b_out (outputs).
    w_q follows z_i's order: own, cascade (columns 0.. of earlier stages), links (ccn_links order).
    Stages are runs of consecutive columns, so a stage's parameters are one contiguous range.
@@ -172,7 +174,7 @@
    Exploding gradients: RTRL's traces (ColoR's too) are products of the columns' Jacobians
    dh/dh', so once recurrent weights take |dh/dh'| above 1 they grow geometrically; a net can
    keep learning while its traces pass 1e20 (measured: 16 gated columns, Adam at 0.001, a noisy
-   sine; README). ccn_trace_max() reads the largest |trace| in one pass: watch it next to
+   sine; tests/README.md). ccn_trace_max() reads the largest |trace| in one pass: watch it next to
    ccn_nonfinite_count(). RMSProp and Adam saturate each entry of the direction at U = 2^50 in
    float (2^450 in double) before their moments take it, so a finite update never makes a moment
    infinite (u^2 would overflow a float from |u| = 1.8e19) and the step stays about what the
@@ -332,13 +334,19 @@
    bench/README.md has the measured figures). Where the compiler targets AVX (-march=native on an x86
    since 2011, or -mavx2) and ccn_real is float, columns of small fan-in (7 to 13 inputs and
    cascade, no links) go eight at a time through their pre-activations and, with
-   ccn_learn_step, their SGD trace update, with the bits of a build without AVX. With sparse
-   inputs some traces decay through the subnormal range, where x86 is slow: a program that
+   ccn_learn_step, their SGD trace update, with the bits of a build without AVX. These and the
+   other specialised loops serve tanh, gated and lstm; gru columns run the generic loops. With
+   sparse inputs some traces decay through the subnormal range, where x86 is slow: a program that
    accepts subnormals becoming 0 may call ccn_set_flush_subnormals(net, 1) (setting and
    restoring the mode costs a little per call, and per task; bench/README.md).
 
    CHANGES
-   0.6.0  New: ccn_steps, ccn_learn_steps, ccn_td_steps: a whole sequence of steps in one call,
+   0.6.0  New: CCN_GRU, a one-unit GRU column (gates r s g; OVERVIEW, Kinds) with every method,
+          learner, optimiser, feature depth, links, stages, and files (kind 4).
+          Changed: no result of the other kinds changes (same outputs, same saved bytes); a kind
+          is described once inside the library, and every kind has a generic path that the
+          measured fast ones specialise, bit for bit.
+          New: ccn_steps, ccn_learn_steps, ccn_td_steps: a whole sequence of steps in one call,
           with the bits of the per-step calls (for bindings: examples/python/ccn.py).
    0.5.0  Fixes: feedforward gated and lstm columns got wrong gradients (their traces kept a
           memory the net does not have); ccn_save wrote into the const net it saved (a data
@@ -366,10 +374,10 @@
 #endif
 
 #define CCN_VERSION_MAJOR 0
-#define CCN_VERSION_MINOR 5
+#define CCN_VERSION_MINOR 6
 #define CCN_VERSION_PATCH 0
 #define CCN_VERSION_NUMBER (CCN_VERSION_MAJOR * 10000 + CCN_VERSION_MINOR * 100 + CCN_VERSION_PATCH)
-#define CCN_VERSION_STRING "0.5.0"
+#define CCN_VERSION_STRING "0.6.0"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -402,7 +410,7 @@ typedef enum ccn_result {
     CCN_ERR_TOO_LARGE,       /* a dimension above CCN_MAX_DIM, a size that overflows, more link
                                 candidates than CCN_MAX_LINK_DRAWS, or a column's input
                                 longer than INT_MAX                                          */
-    CCN_ERR_BAD_KIND,        /* kind is not CCN_TANH, CCN_GATED or CCN_LSTM                  */
+    CCN_ERR_BAD_KIND,        /* kind is not CCN_TANH, CCN_GATED, CCN_LSTM or CCN_GRU         */
     CCN_ERR_BAD_METHOD,      /* method is not CCN_COLOR, CCN_RTRL or CCN_FORWARD            */
     CCN_ERR_BAD_FEATURES,    /* feature_layers not 0, 1 or 2                                 */
     CCN_ERR_BAD_LINKS,       /* links negative, not finite, or more than a stage's columns
@@ -447,7 +455,7 @@ typedef enum ccn_result {
                                 without CCN_TD (ccn_config_check names it)                   */
 } ccn_result;
 
-enum { CCN_TANH = 1, CCN_GATED = 2, CCN_LSTM = 3 };              /* ccn_config.kind      */
+enum { CCN_TANH = 1, CCN_GATED = 2, CCN_LSTM = 3, CCN_GRU = 4 }; /* ccn_config.kind      */
 enum { CCN_COLOR = 1, CCN_RTRL = 2, CCN_FORWARD = 3 };           /* ccn_config.method    */
 enum { CCN_SUPERVISED = 1, CCN_TD = 2 };                         /* ccn_config.learner   */
 enum { CCN_SGD = 1, CCN_RMSPROP = 2, CCN_ADAM = 3 };             /* ccn_config.optimizer */
@@ -467,7 +475,7 @@ typedef struct ccn_config {
     int n_inputs;          /* m > 0, required                                               */
     int n_outputs;         /* 0 -> 1 (CCN_TD: exactly 1)                                    */
     int n_columns;         /* n > 0, required (F, all stages together)                      */
-    int kind;              /* 0 -> CCN_TANH                                                 */
+    int kind;              /* CCN_TANH, CCN_GATED, CCN_LSTM or CCN_GRU; 0 -> CCN_TANH       */
     int method;            /* 0 -> CCN_COLOR                                                */
     int feature_layers;    /* private ReLU layers per column: 0 (none), 1 or 2              */
     int feature_width;     /* W, 0 -> 5; only with feature_layers > 0                       */
@@ -527,7 +535,7 @@ typedef struct ccn_column_info {
     size_t feature_offset, feature_count;  /* feature-layer parameters (count 0 if none)   */
     size_t gate_offset;                    /* first gate block                             */
     size_t gate_stride;                    /* one gate block: |z| + 2 (w, u, b)            */
-    int n_gates;                           /* 1 tanh, 2 gated, 4 lstm                      */
+    int n_gates;                           /* 1 tanh, 2 gated, 3 gru, 4 lstm               */
     int z_len;                             /* |z_i| = own + cascade + links                */
     int own_len;                           /* W with feature layers, else m                */
     int cascade_len;                       /* columns of earlier stages                    */
@@ -861,10 +869,70 @@ extern "C" {
 #endif
 
 /* ============================================================================================
+   Column kinds
+   ============================================================================================ */
+
+/* Column kinds: the one description of each. A line of CCN__KINDS is a kind's public value, its
+   name, its gates (in block order), its states (2: a cell c besides h) and its recurrent inputs:
+   for each gate q, the gate whose sigma(a) scales h' in q's u entry (rho_q h' instead of h';
+   -1: h' itself, rho_q = 1). Its cells function, ccn__<name>_cells (section 3), maps the gates'
+   pre-activations to the new state and the local derivatives M and B, from which both ColoR and
+   exact RTRL are built. Everything that depends on the kind reads this description; a value
+   without a line here is refused at creation (CCN_ERR_BAD_KIND, whose text lists these). The
+   formulas are in OVERVIEW (Kinds).
+     kind        name   gates  states  recurrent inputs */
+#define CCN__KINDS(X)                                                                             \
+    X(CCN_TANH, tanh, 1, 1, CCN__RHO_NONE)   /* a                                             */  \
+    X(CCN_GATED, gated, 2, 1, CCN__RHO_NONE) /* f g                                           */  \
+    X(CCN_LSTM, lstm, 4, 2, CCN__RHO_NONE)   /* i f o g                                       */  \
+    X(CCN_GRU, gru, 3, 1, CCN__RHO_GRU)      /* r s g: g's u entry reads r h'                 */
+#define CCN__MAX_GATES 4 /* ccn__local's arrays */
+#define CCN__RHO_NONE {-1, -1, -1, -1}
+#define CCN__RHO_GRU {-1, -1, 0, -1}
+
+typedef struct ccn__kind {
+    int kind, gates, states;
+    int rho[CCN__MAX_GATES];
+    void (*cells)(ccn_net *net, int c0, int c1);
+} ccn__kind;
+
+/* The cells functions are defined in section 3; each kind's description is a static object,
+   its gate and state counts checked at compile time. */
+#define CCN__KIND_DEFINE(e, name, G, S, rho)                                                         \
+    static void ccn__##name##_cells(ccn_net *net, int c0, int c1);                                  \
+    typedef char ccn__kind_fits_##name[(G) >= 1 && (G) <= CCN__MAX_GATES && ((S) == 1 || (S) == 2) ? 1 : -1]; \
+    static const ccn__kind ccn__kind_##name = {e, G, S, rho, ccn__##name##_cells};
+CCN__KINDS(CCN__KIND_DEFINE)
+#undef CCN__KIND_DEFINE
+
+/* The description of kind, or NULL for a value without one. A switch: two lines with the same
+   value do not compile, and there is no default to fall into another kind's code. */
+static const ccn__kind *ccn__kind_of(int kind) {
+    switch (kind) {
+#define CCN__KIND_CASE(e, name, G, S, rho)                                                           \
+    case e: return &ccn__kind_##name;
+        CCN__KINDS(CCN__KIND_CASE)
+#undef CCN__KIND_CASE
+    }
+    return NULL;
+}
+
+/* Whether every gate reads h' itself (rho = 1): what the fast paths' kernels assume (section 3). */
+static int ccn__kind_plain(const ccn__kind *K) {
+    int q;
+    for (q = 0; q < K->gates; ++q)
+        if (K->rho[q] >= 0) return 0;
+    return 1;
+}
+
+/* ============================================================================================
    Version, errors
    ============================================================================================ */
 
 CCN_API int ccn_version(void) { return CCN_VERSION_NUMBER; }
+
+/* " CCN_TANH" ...: CCN_ERR_BAD_KIND's text lists the kinds of CCN__KINDS (below) */
+#define CCN__KIND_NAME(e, name, G, S, rho) " " #e
 
 CCN_API const char *ccn_result_string(ccn_result r) {
     switch (r) {
@@ -874,7 +942,7 @@ CCN_API const char *ccn_result_string(ccn_result r) {
     case CCN_ERR_TOO_LARGE:
         return "a dimension exceeds CCN_MAX_DIM, the net's size overflows, or links would need more than "
                "CCN_MAX_LINK_DRAWS draws";
-    case CCN_ERR_BAD_KIND: return "kind must be CCN_TANH, CCN_GATED or CCN_LSTM";
+    case CCN_ERR_BAD_KIND: return "kind must be one of" CCN__KINDS(CCN__KIND_NAME);
     case CCN_ERR_BAD_METHOD: return "method must be CCN_COLOR, CCN_RTRL or CCN_FORWARD";
     case CCN_ERR_BAD_FEATURES: return "feature_layers must be 0, 1 or 2";
     case CCN_ERR_BAD_LINKS:
@@ -1022,6 +1090,9 @@ struct ccn_net {
     ccn_real *Jphi;              /* exact RTRL: n x W rows of feat_count                       */
 };
 
+/* The net's kind (resolved: never NULL). */
+static const ccn__kind *ccn__net_kind(const ccn_net *net) { return ccn__kind_of(net->cfg.kind); }
+
 static int ccn__finite_in(double v, double lo, double hi) { return v >= lo && v <= hi; }
 
 /* Largest magnitude accepted for a real setting: far past any sensible value, and finite (and
@@ -1085,7 +1156,7 @@ static ccn_result ccn__resolve(const ccn_config *cfg, ccn_config *out, const cha
     CCN__REFUSE(r.n_outputs > CCN_MAX_DIM, CCN_ERR_TOO_LARGE, "n_outputs")
     CCN__REFUSE(r.n_columns > CCN_MAX_DIM, CCN_ERR_TOO_LARGE, "n_columns")
     CCN__REFUSE(r.feature_width > CCN_MAX_DIM, CCN_ERR_TOO_LARGE, "feature_width")
-    CCN__REFUSE(r.kind != CCN_TANH && r.kind != CCN_GATED && r.kind != CCN_LSTM, CCN_ERR_BAD_KIND, "kind")
+    CCN__REFUSE(!ccn__kind_of(r.kind), CCN_ERR_BAD_KIND, "kind")
     CCN__REFUSE(r.method != CCN_COLOR && r.method != CCN_RTRL && r.method != CCN_FORWARD, CCN_ERR_BAD_METHOD, "method")
     CCN__REFUSE(r.feature_layers < 0 || r.feature_layers > 2, CCN_ERR_BAD_FEATURES, "feature_layers")
     CCN__REFUSE(r.feedforward != 0 && r.feedforward != 1, CCN_ERR_BAD_FLAG, "feedforward")
@@ -1141,7 +1212,7 @@ CCN_API ccn_result ccn_config_resolve(const ccn_config *cfg, ccn_config *out) {
     return ccn__resolve(cfg, out, &field);
 }
 
-static int ccn__gates(int kind) { return kind == CCN_TANH ? 1 : kind == CCN_GATED ? 2 : 4; }
+static int ccn__gates(int kind) { return ccn__kind_of(kind)->gates; }
 
 /* a*b and a+b with overflow detection: 0 on overflow */
 static int ccn__mul(size_t a, size_t b, size_t *out) {
@@ -1285,7 +1356,7 @@ static int ccn__dims_of(const ccn_net *net, ccn__dims *D) {
     D->W = (size_t)net->W;
     D->fc = net->feat_count;
     D->G = (size_t)net->G;
-    D->ns = net->cfg.kind == CCN_LSTM ? 2 : 1;
+    D->ns = (size_t)ccn__net_kind(net)->states;
     D->stages = (size_t)net->n_stages;
     D->links = net->n_links;
     D->snap = net->snap_count;
@@ -1733,13 +1804,17 @@ static void ccn__feature_vjp(const ccn_net *net, int col, const ccn_real *x, con
 }
 
 /* ============================================================================================
-   3. Columns. Each kind's kernel maps the gate pre-activations a[] and the previous own state
-   (h', c') to the new state, and returns the local derivatives both gradient methods are built
-   on (the one definition of each kind's derivative):
-     B[q] = (dh/da_q, dc/da_q)        with the previous state held fixed
+   3. Columns. Each kind's cells function (its description: Column kinds) maps the gate
+   pre-activations a[] and the previous own state (h', c') to the new state, and returns the
+   local derivatives both gradient methods are built on (the one definition of each kind's
+   derivative):
+     B[q] = (dh/da_q, dc/da_q)        with the previous state held fixed, through every path
+                                      of a_q (gru's a_r also through g's recurrent input r h')
      M    = (dh/dh', dh/dc', dc/dh', dc/dc')   through every path inside the column, u included
-   so that for any parameter theta, with D_q(theta) = d a_q / d theta holding the own previous
-   state fixed:  d s/d theta = M d s'/d theta + sum_q B[q] D_q(theta).
+   so that for any parameter theta, with D_q(theta) = d a_q / d theta through gate q's own block
+   w_q.z + u_q rho_q h' + b_q, holding the own previous state (and rho_q) fixed:
+   d s/d theta = M d s'/d theta + sum_q B[q] D_q(theta). So D_q is z itself, except at the u
+   entry, which reads rho_q h' (rho_q = 1 but for gru's g, whose rho is r).
    ============================================================================================ */
 
 typedef struct ccn__local {
@@ -1896,6 +1971,28 @@ static void ccn__lstm_cells(ccn_net *net, int c0, int c1) {
     }
 }
 
+/* r s g: r = sigma(a_r), s = sigma(a_s), g = tanh(a_g) with a_g's recurrent entry r h' (the
+   kind's rho: the pre-activation was summed with it), h = (1 - s) h' + s g. B_r carries r's path
+   through g's recurrent term, M the paths of h' through s, g's r h' and r. */
+static void ccn__gru_cells(ccn_net *net, int c0, int c1) {
+    size_t n = (size_t)net->n;
+    const ccn_real *CCN__RESTRICT a = net->pre, *CCN__RESTRICT u = net->u, *CCN__RESTRICT hprev = net->h_prev;
+    ccn_real *CCN__RESTRICT h = net->h, *CCN__RESTRICT B = net->Bh, *CCN__RESTRICT M = net->Mhh;
+    size_t i;
+    int ff = net->cfg.feedforward;
+    CCN__IVDEP
+    for (i = (size_t)c0; i < (size_t)c1; ++i) {
+        ccn_real r = ccn__sigmoid(a[i]), s = ccn__sigmoid(a[n + i]), g = ccn__tanh(a[2 * n + i]);
+        ccn_real hp = ff ? CCN_R(0) : hprev[i], dr = r * (CCN_R(1) - r), ds = s * (CCN_R(1) - s);
+        ccn_real bg = s * (CCN_R(1) - g * g), br = bg * u[2 * n + i] * hp * dr, bs = (g - hp) * ds;
+        h[i] = (CCN_R(1) - s) * hp + s * g;
+        B[i] = br;
+        B[n + i] = bs;
+        B[2 * n + i] = bg;
+        M[i] = ff ? CCN_R(0) : (CCN_R(1) - s) + bs * u[n + i] + bg * u[2 * n + i] * r + br * u[i]; /* h' is 0 */
+    }
+}
+
 /* One column's local derivatives, gathered for its trace update; G the net's gate count
    (constant where it is inlined into a loop over columns). */
 CCN__INLINE void ccn__local_of(const ccn_net *net, int col, ccn__local *d, const int G) {
@@ -1917,6 +2014,7 @@ CCN__INLINE void ccn__local_of(const ccn_net *net, int col, ccn__local *d, const
    entry for entry, so each gate reads z in at most two contiguous runs. */
 typedef struct ccn__z {
     const ccn_real *own, *rest;
+    ccn_real *hslot; /* the tail's h' entry, in buf: a gate with a recurrent input rewrites it */
     int own_len, rest_len, tail_len;
 } ccn__z;
 
@@ -1949,8 +2047,15 @@ CCN__INLINE void ccn__z_of(const ccn_net *net, int col, ccn_real *buf, int casc_
     z->own = net->L ? net->phi + (size_t)col * (size_t)net->W : NULL;
     z->own_len = net->W;
     z->rest = net->L ? buf + net->m : buf;
+    z->hslot = tail + n_links;
     z->tail_len = n_links + 2;
     z->rest_len = (net->L ? 0 : net->m) + casc_len + z->tail_len;
+}
+
+/* Gate q's recurrent input rho_q h' (kind K, column col, hp its h'), from the pre-activation of
+   the gate that scales it: only for a gate whose description says it has one (rho[q] >= 0). */
+CCN__INLINE ccn_real ccn__rho_h(const ccn_net *net, const ccn__kind *K, int q, int col, ccn_real hp) {
+    return ccn__sigmoid(net->pre[(size_t)K->rho[q] * (size_t)net->n + (size_t)col]) * hp;
 }
 
 /* Whether a column without links or feature layers whose z is [the stage's P inputs ; h' ; 1]
@@ -1982,20 +2087,26 @@ CCN__INLINE ccn_real ccn__dot_z(const ccn_real *CCN__RESTRICT w, const ccn_real 
 
 /* Column col's gate pre-activations (and its self-weights) into net->pre and net->u, from its
    z (written into buf by ccn__z_of); G gates, feat: with feature layers, links: 0 if the column
-   has none (feat and links constant where it is inlined, G too without feature layers). */
+   has none (feat and links constant where it is inlined, G too without feature layers). K: the
+   kind, for its recurrent inputs (a gate q with rho[q] >= 0 reads rho_q h' at z's h' entry, its
+   rho gate summed before it); NULL where the kind reads h' in every gate (the fast paths). */
 CCN__INLINE void ccn__column_preact(ccn_net *net, int col, ccn_real *buf, int casc_len, const int G, const int feat,
-                                    const int links) {
+                                    const int links, const ccn__kind *K) {
     const ccn_real *blk = net->theta + net->col_off[col] + (feat ? net->feat_count : 0);
     size_t stride = (size_t)net->zlen[col] + 2, n = (size_t)net->n;
     int ff = net->cfg.feedforward, q;
     ccn__z z;
+    ccn_real hp;
     ccn__z_of(net, col, buf, casc_len, links, &z);
+    hp = *z.hslot;
     for (q = 0; q < G; ++q) {
         const ccn_real *w = blk + (size_t)q * stride;
+        if (K && K->rho[q] >= 0) *z.hslot = ccn__rho_h(net, K, q, col, hp);
         net->pre[(size_t)q * n + (size_t)col] =
             feat ? ccn__dot_call(w, z.own, z.own_len) + ccn__dot_call(w + z.own_len, z.rest, z.rest_len)
             : z.rest_len < CCN__LANES ? ccn__dot(w, z.rest, z.rest_len) : ccn__dot_call(w, z.rest, z.rest_len);
         net->u[(size_t)q * n + (size_t)col] = ff ? CCN_R(0) : w[stride - 2];
+        if (K) *z.hslot = hp;
     }
 }
 
@@ -2006,7 +2117,7 @@ CCN__INLINE void ccn__column_preact(ccn_net *net, int col, ccn_real *buf, int ca
 #define CCN__PREACT_COLUMNS(name, G, feat, links)                                                      \
     CCN__NOINLINE static void name(ccn_net *net, int a, int b, ccn_real *buf, int casc_len) {           \
         int i;                                                                                         \
-        for (i = a; i < b; ++i) ccn__column_preact(net, i, buf, casc_len, G, feat, links);             \
+        for (i = a; i < b; ++i) ccn__column_preact(net, i, buf, casc_len, G, feat, links, NULL);       \
     }
 CCN__PREACT_COLUMNS(ccn__preact_1, 1, 0, 0)
 CCN__PREACT_COLUMNS(ccn__preact_2, 2, 0, 0)
@@ -2019,16 +2130,19 @@ CCN__PREACT_COLUMNS(ccn__preact_f, net->G, 1, 1)
 typedef void (*ccn__preact_fn)(ccn_net *net, int a, int b, ccn_real *buf, int casc_len);
 
 /* The pre-activations of columns [a, b) of a stage without links or feature layers whose z is
-   9 to 15 long (small fan-in: 7 to 13 inputs and cascade), with ccn__dot_z: where the build
-   does not target AVX (else ccn__preact_x8 runs, to the same bits), and in the tests (inline,
-   so that an AVX build does not warn of it unused). */
-CCN__INLINE void ccn__preact_z(ccn_net *net, int a, int b, ccn_real *buf, int casc_len) {
+   9 to 15 long (small fan-in: 7 to 13 inputs and cascade), with ccn__dot_z, for any kind (a
+   gate with a recurrent input takes rho_q h' for h'): the generic path of such a stage, which
+   runs where the build does not target AVX or the kind is not plain (else ccn__preact_x8 runs,
+   to the same bits). */
+static void ccn__preact_z(ccn_net *net, int a, int b, ccn_real *buf, int casc_len) {
+    const ccn__kind *K = ccn__net_kind(net);
     const int P = net->m + casc_len, ff = net->cfg.feedforward;
     const size_t n = (size_t)net->n, stride = (size_t)P + 2;
     int i, q;
     for (i = a; i < b; ++i) {
-        ccn_real hp = ff ? CCN_R(0) : net->h_prev[i], s;
+        ccn_real h0 = ff ? CCN_R(0) : net->h_prev[i], s;
         for (q = 0; q < net->G; ++q) {
+            ccn_real hp = K->rho[q] >= 0 ? ccn__rho_h(net, K, q, i, h0) : h0;
             const ccn_real *w = net->theta + net->col_off[i] + (size_t)q * stride;
             switch (P) { /* P constant in each, so that the lanes' choices are too (faster than P
                             read at run time without AVX: bench/README.md) */
@@ -2105,13 +2219,43 @@ static void ccn__preact_x8(ccn_net *net, int a, int b, ccn_real *buf, int casc_l
 }
 #endif
 
+/* The generic pre-activations of columns [a, b): any kind, feature depth and links, read at run
+   time (ccn__preact_z's summation for a stage of small fan-in without links or features). */
+static void ccn__preact_generic(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int links) {
+    const ccn__kind *K = ccn__net_kind(net);
+    int i;
+    if (!net->L && !links && ccn__short_z(net->m + casc_len)) ccn__preact_z(net, a, b, buf, casc_len);
+    else
+        for (i = a; i < b; ++i) ccn__column_preact(net, i, buf, casc_len, K->gates, net->L > 0, 1, K);
+}
+
+/* Tests only (CCN__TEST_GENERIC defined before the #include): ccn__test_generic = 1 sends every
+   column through the generic paths, which the fast paths must match bit for bit
+   (generic_equals_fast_paths). */
+#ifdef CCN__TEST_GENERIC
+static int ccn__test_generic;
+#define CCN__FAST(cond) (!ccn__test_generic && (cond))
+#else
+#define CCN__FAST(cond) (cond)
+#endif
+
 /* The pre-activations of columns [a, b) of a stage, links: whether any column of the stage has
    links. The path is chosen for the whole stage, so that a column takes the same one (and so
    has the same bits, even with floating-point contraction) however the stage is split among
-   tasks. */
+   tasks. The fast paths, for plain kinds (every gate reads h' itself: the kernels below put h'
+   in z's tail), each the generic path's arithmetic with the gate count, feature depth and links
+   fixed: ccn__preact_x8 (AVX float, small fan-in without links or features) has
+   ccn__preact_z's bits (preact_across_columns), the loops of 1, 2 and 4 gates and the
+   feature-layer loop inline ccn__column_preact (generic_equals_fast_paths). */
 static void ccn__preact(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int links) {
-    static const ccn__preact_fn fns[2][3] = { /* [links][1, 2, 4 gates] */
-        {ccn__preact_1, ccn__preact_2, ccn__preact_4}, {ccn__preact_1_links, ccn__preact_2_links, ccn__preact_4_links}};
+    static const ccn__preact_fn fns[2][5] = { /* [links][gates]: the gate counts with a loop of their own */
+        {NULL, ccn__preact_1, ccn__preact_2, NULL, ccn__preact_4},
+        {NULL, ccn__preact_1_links, ccn__preact_2_links, NULL, ccn__preact_4_links}};
+    const ccn__kind *K = ccn__net_kind(net);
+    if (!CCN__FAST(ccn__kind_plain(K))) {
+        ccn__preact_generic(net, a, b, buf, casc_len, links);
+        return;
+    }
     if (!net->L && !links && ccn__short_z(net->m + casc_len)) {
 #ifdef CCN__X8
         ccn__preact_x8(net, a, b, buf, casc_len);
@@ -2121,7 +2265,8 @@ static void ccn__preact(ccn_net *net, int a, int b, ccn_real *buf, int casc_len,
         return;
     }
     if (net->L) ccn__preact_f(net, a, b, buf, casc_len);
-    else fns[links][net->G == 1 ? 0 : net->G == 2 ? 1 : 2](net, a, b, buf, casc_len);
+    else if (fns[links][K->gates]) fns[links][K->gates](net, a, b, buf, casc_len);
+    else ccn__preact_generic(net, a, b, buf, casc_len, links);
 }
 
 /* ============================================================================================
@@ -2162,28 +2307,37 @@ typedef struct ccn__ride {
     const ccn__opt *opt; /* LEARN */
 } ccn__ride;
 
+/* The trace kernels: one entry's update e <- M e + B z, one form per state count (the 1 form for
+   the kinds with one state, the 2 form for a state and a cell: dh/dtheta, dc/dtheta), and what
+   rides on it. Every path of this section computes an entry with these, so that each has the
+   bits of ccn__trace1_at and ccn__trace2_at (the generic path's) entry for entry. */
+CCN__INLINE ccn_real ccn__e1(ccn_real m, ccn_real e, ccn_real b, ccn_real z) { return m * e + b * z; }
+CCN__INLINE ccn_real ccn__e2(ccn_real mh, ccn_real H, ccn_real mc, ccn_real C, ccn_real b, ccn_real z) {
+    return mh * H + mc * C + b * z;
+}
+CCN__INLINE ccn_real ccn__ride_sgd(ccn_real th, ccn_real alpha, ccn_real c, ccn_real nh) { return th + alpha * (c * nh); }
+CCN__INLINE ccn_real ccn__ride_elig(ccn_real E, ccn_real decay, ccn_real ce, ccn_real eo) { return decay * E + ce * eo; }
+
 /* One trace entry k (one parameter's trace update), with what rides on it (at most one): with
    E, TD's eligibility E <- decay E + ce e(t-1), before the trace moves on; with th, SGD's
    step th += alpha (c e(t)), after it (u = c e(t) rounded, as ccn__apply's); both faster than
-   loops of their own (bench/README.md). z is the entry's input.
-   The 1 forms are for the kinds with one trace (tanh, gated), the 2 forms for lstm's two
-   (dh/dtheta, dc/dtheta). */
+   loops of their own (bench/README.md). z is the entry's input. */
 CCN__INLINE void ccn__trace1_at(ccn_real *e, ccn_real *th, ccn_real *E, int k, ccn_real z, ccn_real mhh, ccn_real b,
                                 ccn_real alpha, ccn_real c, ccn_real decay, ccn_real ce) {
     ccn_real nh;
-    if (E) E[k] = decay * E[k] + ce * e[k];
-    nh = mhh * e[k] + b * z;
+    if (E) E[k] = ccn__ride_elig(E[k], decay, ce, e[k]);
+    nh = ccn__e1(mhh, e[k], b, z);
     e[k] = nh;
-    if (th) th[k] = th[k] + alpha * (c * nh);
+    if (th) th[k] = ccn__ride_sgd(th[k], alpha, c, nh);
 }
 
 CCN__INLINE void ccn__trace2_at(ccn_real *eh, ccn_real *ec, ccn_real *th, ccn_real *E, int k, ccn_real z,
                                 const ccn__local *d, int q, ccn_real alpha, ccn_real c, ccn_real decay, ccn_real ce) {
-    ccn_real H = eh[k], C = ec[k], nh = d->hh * H + d->hc * C + d->Bh[q] * z;
-    if (E) E[k] = decay * E[k] + ce * H;
+    ccn_real H = eh[k], C = ec[k], nh = ccn__e2(d->hh, H, d->hc, C, d->Bh[q], z);
+    if (E) E[k] = ccn__ride_elig(E[k], decay, ce, H);
     eh[k] = nh;
-    ec[k] = d->ch * H + d->cc * C + d->Bc[q] * z;
-    if (th) th[k] = th[k] + alpha * (c * nh);
+    ec[k] = ccn__e2(d->ch, H, d->cc, C, d->Bc[q], z);
+    if (th) th[k] = ccn__ride_sgd(th[k], alpha, c, nh);
 }
 
 /* What rides on a run of 8 to 15 traced in two windows (ccn__trace1, ccn__trace2): th moves
@@ -2201,21 +2355,15 @@ CCN__INLINE void ccn__ride_windows(ccn_real *CCN__RESTRICT th, ccn_real *CCN__RE
     int j;
     if (th) {
         ccn_real *th2 = th + t;
-        for (j = 0; j < 8; ++j) {
-            ccn_real u = c * nh[j];
-            tx[j] = th[j] + alpha * u;
-        }
-        for (j = 0; j < 8; ++j) {
-            ccn_real u = c * nh[8 + j];
-            tx[8 + j] = th2[j] + alpha * u;
-        }
+        for (j = 0; j < 8; ++j) tx[j] = ccn__ride_sgd(th[j], alpha, c, nh[j]);
+        for (j = 0; j < 8; ++j) tx[8 + j] = ccn__ride_sgd(th2[j], alpha, c, nh[8 + j]);
         for (j = 0; j < 8; ++j) th[j] = tx[j];
         for (j = 0; j < 8; ++j) th2[j] = tx[8 + j];
     }
     if (E) {
         ccn_real *E2 = E + t;
-        for (j = 0; j < 8; ++j) tx[j] = decay * E[j] + ce * eo[j];
-        for (j = 0; j < 8; ++j) tx[8 + j] = decay * E2[j] + ce * eo[8 + j];
+        for (j = 0; j < 8; ++j) tx[j] = ccn__ride_elig(E[j], decay, ce, eo[j]);
+        for (j = 0; j < 8; ++j) tx[8 + j] = ccn__ride_elig(E2[j], decay, ce, eo[8 + j]);
         for (j = 0; j < 8; ++j) E[j] = tx[j];
         for (j = 0; j < 8; ++j) E2[j] = tx[8 + j];
     }
@@ -2236,8 +2384,8 @@ CCN__INLINE void ccn__trace1(ccn_real *CCN__RESTRICT e, const ccn_real *CCN__RES
         const ccn_real *z2 = z + t;
         for (j = 0; j < 8; ++j) eo[j] = e[j]; /* the old traces for E (see ccn__ride_windows) */
         for (j = 0; j < 8; ++j) eo[8 + j] = e2[j];
-        for (j = 0; j < 8; ++j) te[j] = mhh * e[j] + b * z[j];
-        for (j = 0; j < 8; ++j) te[8 + j] = mhh * e2[j] + b * z2[j];
+        for (j = 0; j < 8; ++j) te[j] = ccn__e1(mhh, e[j], b, z[j]);
+        for (j = 0; j < 8; ++j) te[8 + j] = ccn__e1(mhh, e2[j], b, z2[j]);
         ccn__ride_windows(th, E, te, eo, t, alpha, c, decay, ce);
         for (j = 0; j < 8; ++j) e[j] = te[j];
         for (j = 0; j < 8; ++j) e2[j] = te[8 + j];
@@ -2261,12 +2409,12 @@ CCN__INLINE void ccn__trace2(ccn_real *CCN__RESTRICT eh, ccn_real *CCN__RESTRICT
         for (j = 0; j < 8; ++j) oh[j] = eh[j]; /* kept for E, as ccn__trace1's eo */
         for (j = 0; j < 8; ++j) oh[8 + j] = eh2[j];
         for (j = 0; j < 8; ++j) {
-            wh[j] = hh * oh[j] + hc * ec[j] + bh * z[j];
-            wc[j] = ch * oh[j] + cc * ec[j] + bc * z[j];
+            wh[j] = ccn__e2(hh, oh[j], hc, ec[j], bh, z[j]);
+            wc[j] = ccn__e2(ch, oh[j], cc, ec[j], bc, z[j]);
         }
         for (j = 0; j < 8; ++j) {
-            wh[8 + j] = hh * oh[8 + j] + hc * ec2[j] + bh * z2[j];
-            wc[8 + j] = ch * oh[8 + j] + cc * ec2[j] + bc * z2[j];
+            wh[8 + j] = ccn__e2(hh, oh[8 + j], hc, ec2[j], bh, z2[j]);
+            wc[8 + j] = ccn__e2(ch, oh[8 + j], cc, ec2[j], bc, z2[j]);
         }
         ccn__ride_windows(th, E, wh, oh, t, alpha, c, decay, ce);
         for (j = 0; j < 8; ++j) eh[j] = wh[j];
@@ -2332,11 +2480,10 @@ static void ccn__elig(ccn_real *CCN__RESTRICT E, const ccn_real *CCN__RESTRICT e
 
 /* The feature parameters' part of column col's trace update (with feature layers): their
    immediate term goes through phi_col (ccn__feature_vjp, with theta read before anything moves
-   it), E takes their old traces, SGD's step their new ones. G gates; lstm, the kind of 4, is the
-   one with two traces. */
+   it), E takes their old traces, SGD's step their new ones. G gates; two: the kind has two states
+   (two traces). The features enter every gate through w, never through a recurrent input. */
 CCN__INLINE void ccn__color_features(ccn_net *net, int col, const ccn__local *d, const ccn_real *xin, int worker,
-                                     const ccn__ride *R, const int sgd, const int elig, const int G) {
-    const int two = G == 4;
+                                     const ccn__ride *R, const int sgd, const int elig, const int G, const int two) {
     size_t off = net->col_off[col], stride = (size_t)net->zlen[col] + 2, fc = net->feat_count, k;
     int q, j, W = net->W;
     const ccn_real *blk = net->theta + off + fc;
@@ -2367,8 +2514,8 @@ CCN__INLINE void ccn__color_features(ccn_net *net, int col, const ccn__local *d,
 }
 
 /* Column col's trace update, with what rides on it (sgd: SGD's step; elig: TD's eligibility),
-   for the kind of G gates (lstm, the kind of 4, has two traces), with feature layers (feat) or
-   without: all four constant where it is inlined. A gate block's z is [own ; rest], own the
+   for a plain kind (every gate reads h' itself) of G gates and two states or one (two), with
+   feature layers (feat) or without: all five constant where it is inlined. A gate block's z is [own ; rest], own the
    column's features (with feature layers) and rest [prefix ; tail]: prefix the stage's inputs,
    shared by every column of the stage (x~ without feature layers, then the cascade), at the
    start of buf, and tail the column's own links, h' and 1. A vector load that spans scalar stores still in flight
@@ -2378,8 +2525,8 @@ CCN__INLINE void ccn__color_features(ccn_net *net, int col, const ccn__local *d,
    (lstm's two traces, E) the scalar tail costs more than the wait, and the run goes through buf
    whole (bench/README.md). */
 CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int casc_len, int worker, const ccn__ride *R,
-                                   const int sgd, const int elig, const int G, const int feat) {
-    const int two = G == 4, regs = !two && !elig && !feat;
+                                   const int sgd, const int elig, const int G, const int two, const int feat) {
+    const int regs = !two && !elig && !feat;
     size_t off = net->col_off[col], stride = (size_t)net->zlen[col] + 2, fc = feat ? net->feat_count : 0;
     int q, j, W = feat ? net->W : 0, n_links = net->link_off[col + 1] - net->link_off[col], P = net->m + casc_len;
     const ccn_link *lk = net->links + net->link_off[col];
@@ -2391,7 +2538,7 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
     ccn__z z;
     if (!regs) ccn__z_of(net, col, buf, casc_len, 1, &z);
     ccn__local_of(net, col, &d, G);
-    if (feat) ccn__color_features(net, col, &d, net->zbuf, worker, R, sgd, elig, G);
+    if (feat) ccn__color_features(net, col, &d, net->zbuf, worker, R, sgd, elig, G, two);
     for (q = 0; q < G; ++q) {
         size_t b = (size_t)q * stride, r = b + (size_t)W;
         ccn_real *tb = sgd ? th + b : NULL, *Eb = elig ? E + b : NULL;
@@ -2426,49 +2573,109 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
         ccn__apply(net, off, net->col_off[col + 1] - off, net->eh + off, R->coef * net->dl_dh[col], R->opt, NULL);
 }
 
-/* The trace update of columns [a, b) of a stage whose cascade is casc_len long, buf a worker's z
-   buffer (its prefix: the stage's inputs): one loop over the columns for each combination of
-   ride, kind and feature layers, with the kernels inlined and all fixed, so that nothing is
-   called or reloaded per column; one loop with the feature layers' code in it, or the gate
-   count read from the net, was slower (bench/README.md). */
-#define CCN__COLOR_COLUMNS(name, sgd, elig, G, feat)                                                    \
+/* The generic trace update of columns [a, b): any kind, feature depth, links and ride, all read
+   at run time, each gate block's runs (own, rest) through the trace kernel of the kind's state
+   count (ccn__trace1, ccn__trace2: entry for entry ccn__trace1_at's and ccn__trace2_at's
+   arithmetic). A gate with a recurrent input reads rho_q h' at z's h' entry: its direct term
+   D_q(u_q). */
+static void ccn__color_generic(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int worker, const ccn__ride *R) {
+    const ccn__kind *K = ccn__net_kind(net);
+    const int G = K->gates, two = K->states == 2, feat = net->L > 0, elig = R->ride == CCN__RIDE_ELIG;
+    const int sgd = R->ride == CCN__RIDE_LEARN && net->cfg.optimizer == CCN_SGD;
+    size_t stride, fc = feat ? net->feat_count : 0, off;
+    int col, q, W = feat ? net->W : 0;
+    for (col = a; col < b; ++col) {
+        ccn_real *eh, *ec, *th, *E, alpha = sgd ? R->opt->alpha : 0, c = sgd ? R->coef * net->dl_dh[col] : 0;
+        ccn_real decay = R->decay, ce = elig ? net->dl_dh[col] : 0, hp;
+        ccn__local d;
+        ccn__z z;
+        off = net->col_off[col];
+        stride = (size_t)net->zlen[col] + 2;
+        eh = net->eh + off + fc;
+        ec = two ? net->ec + off + fc : NULL;
+        th = sgd ? net->theta + off + fc : NULL;
+        E = elig ? net->elig + off + fc : NULL;
+        ccn__z_of(net, col, buf, casc_len, 1, &z);
+        hp = *z.hslot;
+        ccn__local_of(net, col, &d, G);
+        if (feat) ccn__color_features(net, col, &d, net->zbuf, worker, R, sgd, elig, G, two);
+        for (q = 0; q < G; ++q) {
+            size_t bq = (size_t)q * stride, r = bq + (size_t)W;
+            ccn_real *tb = th ? th + bq : NULL, *Eb = E ? E + bq : NULL, *tr = th ? th + r : NULL, *Er = E ? E + r : NULL;
+            if (K->rho[q] >= 0) *z.hslot = ccn__rho_h(net, K, q, col, hp);
+            if (two) {
+                if (W) ccn__trace2_call(eh + bq, ec + bq, z.own, W, &d, q, tb, alpha, c, Eb, decay, ce);
+                ccn__trace2_call(eh + r, ec + r, z.rest, z.rest_len, &d, q, tr, alpha, c, Er, decay, ce);
+            } else {
+                if (W) ccn__trace1_call(eh + bq, z.own, W, d.hh, d.Bh[q], tb, alpha, c, Eb, decay, ce);
+                ccn__trace1_call(eh + r, z.rest, z.rest_len, d.hh, d.Bh[q], tr, alpha, c, Er, decay, ce);
+            }
+            *z.hslot = hp;
+        }
+        if (R->ride == CCN__RIDE_LEARN && !sgd)
+            ccn__apply(net, off, net->col_off[col + 1] - off, net->eh + off, R->coef * net->dl_dh[col], R->opt, NULL);
+    }
+}
+
+/* The fast paths: the trace update of columns [a, b) of a stage whose cascade is casc_len long,
+   buf a worker's z buffer (its prefix: the stage's inputs), for a plain kind of G gates and
+   two states or one: one loop over the columns for each combination of ride, gate count,
+   states and feature layers, with the kernels inlined and all fixed, so that nothing is called
+   or reloaded per column; one loop with the feature layers' code in it, or the gate count read
+   from the net, was slower (bench/README.md). They rely on the kind reading h' itself in every
+   gate (ccn__z_of's tail; the regs tail and ccn__trace1_x8 put h' in registers) and compute
+   each entry with the kernels in the generic path's order, so they have its bits
+   (generic_equals_fast_paths). */
+#define CCN__COLOR_COLUMNS(name, sgd, elig, G, two, feat)                                               \
     CCN__NOINLINE static void name(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int worker, \
                                    const ccn__ride *R) {                                                \
         int i;                                                                                          \
         for (i = a; i < b; ++i)                                                                         \
-            ccn__color_column(net, i, buf, casc_len, worker, R, sgd, elig, G, feat);                    \
+            ccn__color_column(net, i, buf, casc_len, worker, R, sgd, elig, G, two, feat);               \
     }
-CCN__COLOR_COLUMNS(ccn__color_tanh, 0, 0, 1, 0)
-CCN__COLOR_COLUMNS(ccn__color_tanh_sgd, 1, 0, 1, 0)
-CCN__COLOR_COLUMNS(ccn__color_tanh_elig, 0, 1, 1, 0)
-CCN__COLOR_COLUMNS(ccn__color_gated, 0, 0, 2, 0)
-CCN__COLOR_COLUMNS(ccn__color_gated_sgd, 1, 0, 2, 0)
-CCN__COLOR_COLUMNS(ccn__color_gated_elig, 0, 1, 2, 0)
-CCN__COLOR_COLUMNS(ccn__color_lstm, 0, 0, 4, 0)
-CCN__COLOR_COLUMNS(ccn__color_lstm_sgd, 1, 0, 4, 0)
-CCN__COLOR_COLUMNS(ccn__color_lstm_elig, 0, 1, 4, 0)
-CCN__COLOR_COLUMNS(ccn__color_tanh_f, 0, 0, 1, 1)
-CCN__COLOR_COLUMNS(ccn__color_tanh_f_sgd, 1, 0, 1, 1)
-CCN__COLOR_COLUMNS(ccn__color_tanh_f_elig, 0, 1, 1, 1)
-CCN__COLOR_COLUMNS(ccn__color_gated_f, 0, 0, 2, 1)
-CCN__COLOR_COLUMNS(ccn__color_gated_f_sgd, 1, 0, 2, 1)
-CCN__COLOR_COLUMNS(ccn__color_gated_f_elig, 0, 1, 2, 1)
-CCN__COLOR_COLUMNS(ccn__color_lstm_f, 0, 0, 4, 1)
-CCN__COLOR_COLUMNS(ccn__color_lstm_f_sgd, 1, 0, 4, 1)
-CCN__COLOR_COLUMNS(ccn__color_lstm_f_elig, 0, 1, 4, 1)
+CCN__COLOR_COLUMNS(ccn__color_1g, 0, 0, 1, 0, 0)
+CCN__COLOR_COLUMNS(ccn__color_1g_sgd, 1, 0, 1, 0, 0)
+CCN__COLOR_COLUMNS(ccn__color_1g_elig, 0, 1, 1, 0, 0)
+CCN__COLOR_COLUMNS(ccn__color_2g, 0, 0, 2, 0, 0)
+CCN__COLOR_COLUMNS(ccn__color_2g_sgd, 1, 0, 2, 0, 0)
+CCN__COLOR_COLUMNS(ccn__color_2g_elig, 0, 1, 2, 0, 0)
+CCN__COLOR_COLUMNS(ccn__color_4g2s, 0, 0, 4, 1, 0)
+CCN__COLOR_COLUMNS(ccn__color_4g2s_sgd, 1, 0, 4, 1, 0)
+CCN__COLOR_COLUMNS(ccn__color_4g2s_elig, 0, 1, 4, 1, 0)
+CCN__COLOR_COLUMNS(ccn__color_1g_f, 0, 0, 1, 0, 1)
+CCN__COLOR_COLUMNS(ccn__color_1g_f_sgd, 1, 0, 1, 0, 1)
+CCN__COLOR_COLUMNS(ccn__color_1g_f_elig, 0, 1, 1, 0, 1)
+CCN__COLOR_COLUMNS(ccn__color_2g_f, 0, 0, 2, 0, 1)
+CCN__COLOR_COLUMNS(ccn__color_2g_f_sgd, 1, 0, 2, 0, 1)
+CCN__COLOR_COLUMNS(ccn__color_2g_f_elig, 0, 1, 2, 0, 1)
+CCN__COLOR_COLUMNS(ccn__color_4g2s_f, 0, 0, 4, 1, 1)
+CCN__COLOR_COLUMNS(ccn__color_4g2s_f_sgd, 1, 0, 4, 1, 1)
+CCN__COLOR_COLUMNS(ccn__color_4g2s_f_elig, 0, 1, 4, 1, 1)
 
 typedef void (*ccn__color_fn)(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int worker, const ccn__ride *R);
 
+/* The fast loops' shapes: a plain kind whose gates and states match a row takes its loop, any
+   other kind (or any kind in the tests' generic mode) the generic path. */
+typedef struct ccn__color_shape {
+    int gates, states;
+    ccn__color_fn fns[2][3]; /* [feat][none, sgd, elig] */
+} ccn__color_shape;
+
 static void ccn__color_update(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int worker, const ccn__ride *R) {
-    static const ccn__color_fn fns[2][3][3] = { /* [feat][tanh, gated, lstm][none, sgd, elig] */
-        {{ccn__color_tanh, ccn__color_tanh_sgd, ccn__color_tanh_elig},
-         {ccn__color_gated, ccn__color_gated_sgd, ccn__color_gated_elig},
-         {ccn__color_lstm, ccn__color_lstm_sgd, ccn__color_lstm_elig}},
-        {{ccn__color_tanh_f, ccn__color_tanh_f_sgd, ccn__color_tanh_f_elig},
-         {ccn__color_gated_f, ccn__color_gated_f_sgd, ccn__color_gated_f_elig},
-         {ccn__color_lstm_f, ccn__color_lstm_f_sgd, ccn__color_lstm_f_elig}}};
-    int ride = R->ride == CCN__RIDE_ELIG ? 2 : R->ride == CCN__RIDE_LEARN && net->cfg.optimizer == CCN_SGD ? 1 : 0;
-    fns[net->L > 0][net->G == 1 ? 0 : net->G == 2 ? 1 : 2][ride](net, a, b, buf, casc_len, worker, R);
+    static const ccn__color_shape shapes[3] = {
+        {1, 1, {{ccn__color_1g, ccn__color_1g_sgd, ccn__color_1g_elig}, {ccn__color_1g_f, ccn__color_1g_f_sgd, ccn__color_1g_f_elig}}},
+        {2, 1, {{ccn__color_2g, ccn__color_2g_sgd, ccn__color_2g_elig}, {ccn__color_2g_f, ccn__color_2g_f_sgd, ccn__color_2g_f_elig}}},
+        {4, 2, {{ccn__color_4g2s, ccn__color_4g2s_sgd, ccn__color_4g2s_elig},
+                {ccn__color_4g2s_f, ccn__color_4g2s_f_sgd, ccn__color_4g2s_f_elig}}}};
+    const ccn__kind *K = ccn__net_kind(net);
+    int ride = R->ride == CCN__RIDE_ELIG ? 2 : R->ride == CCN__RIDE_LEARN && net->cfg.optimizer == CCN_SGD ? 1 : 0, k;
+    if (CCN__FAST(ccn__kind_plain(K)))
+        for (k = 0; k < 3; ++k)
+            if (shapes[k].gates == K->gates && shapes[k].states == K->states) {
+                shapes[k].fns[net->L > 0][ride](net, a, b, buf, casc_len, worker, R);
+                return;
+            }
+    ccn__color_generic(net, a, b, buf, casc_len, worker, R);
 }
 
 /* ============================================================================================
@@ -2498,7 +2705,8 @@ static void ccn__rtrl_features(ccn_net *net, int c0, int c1, const ccn_real *xin
 
 static void ccn__rtrl_update(ccn_net *net, int col, const ccn__z *z, const ccn__local *d) {
     size_t p = net->p, off = net->col_off[col], fc = net->feat_count, stride = (size_t)net->zlen[col] + 2;
-    int cur = net->stage, n = net->n, two = net->c != NULL, s, ns = two ? 2 : 1, q, k;
+    const ccn__kind *K = ccn__net_kind(net);
+    int cur = net->stage, n = net->n, ns = K->states, two = ns == 2, s, q, k;
     size_t P0 = net->col_off[net->stage_start[cur]], P1 = net->col_off[net->stage_start[cur + 1]], len = P1 - P0;
     int own_len = z->own_len, n_links = z->tail_len - 2, at_links = own_len + z->rest_len - z->tail_len;
     const ccn_real *blk = net->theta + off + fc;
@@ -2512,11 +2720,14 @@ static void ccn__rtrl_update(ccn_net *net, int col, const ccn__z *z, const ccn__
         /* through the own previous state */
         for (t = 0; t < len; ++t) row[P0 + t] = mh * prev_h[t];
         if (two) ccn__axpy(row + P0, net->S + (size_t)(n + col) * p + P0, mc, len);
-        /* direct terms: the gate blocks read [own ; rest] */
+        /* direct terms: the gate blocks read [own ; rest], a gate with a recurrent input rho_q h'
+           at z's h' entry */
         for (q = 0; q < net->G; ++q) {
-            ccn_real *r = row + off + fc + (size_t)q * stride;
+            ccn_real *r = row + off + fc + (size_t)q * stride, hp = *z->hslot;
+            if (K->rho[q] >= 0) *z->hslot = ccn__rho_h(net, K, q, col, hp);
             for (k = 0; k < own_len; ++k) r[k] += Bq[q] * z->own[k];
             for (k = 0; k < z->rest_len; ++k) r[own_len + k] += Bq[q] * z->rest[k];
+            *z->hslot = hp;
         }
         /* own features: dphi_col/dtheta through every gate's weight on them */
         if (fc)
@@ -2574,11 +2785,7 @@ static void ccn__task(void *ctx, int task, int worker) {
         ccn__preact(net, a, b, ccn__zbuf(net, worker, job->c0), job->c0, net->link_off[job->c1] > net->link_off[job->c0]);
         break;
     case CCN__PHASE_CELLS:
-        switch (net->cfg.kind) {
-        case CCN_TANH: ccn__tanh_cells(net, a, b); break;
-        case CCN_GATED: ccn__gated_cells(net, a, b); break;
-        default: ccn__lstm_cells(net, a, b); break;
-        }
+        ccn__net_kind(net)->cells(net, a, b);
         break;
     case CCN__PHASE_TRACES:
         ccn__color_update(net, a, b, ccn__zbuf(net, worker, job->c0), job->c0, worker, job->ride);
@@ -2681,7 +2888,7 @@ static void ccn__step(ccn_net *net, const ccn_real *x, ccn_real *y, int traces) 
         ccn__start_stage(net);
     n_act = net->stage_start[net->stage + 1];
     memcpy(net->h_prev, net->h, (size_t)n_act * sizeof(ccn_real));
-    if (net->c) memcpy(net->c_prev, net->c, (size_t)n_act * sizeof(ccn_real));
+    if (ccn__net_kind(net)->states == 2) memcpy(net->c_prev, net->c, (size_t)n_act * sizeof(ccn_real));
     for (k = 0; k <= net->stage; ++k) {
         int c0 = net->stage_start[k], c1 = net->stage_start[k + 1], learns = learning && k == net->stage;
         ccn__z z;
@@ -2746,7 +2953,7 @@ CCN_API void ccn_reset_state(ccn_net *net) {
     memset(net->h, 0, n * sizeof(ccn_real));
     memset(net->h_prev, 0, n * sizeof(ccn_real));
     memset(net->hn, 0, n * sizeof(ccn_real));
-    if (net->c) {
+    if (ccn__net_kind(net)->states == 2) {
         memset(net->c, 0, n * sizeof(ccn_real));
         memset(net->c_prev, 0, n * sizeof(ccn_real));
     }
@@ -2755,7 +2962,7 @@ CCN_API void ccn_reset_state(ccn_net *net) {
     if (net->ec) memset(net->ec, 0, net->p * sizeof(ccn_real));
     if (net->elig) memset(net->elig, 0, net->p * sizeof(ccn_real));
     if (net->S) {
-        size_t rows = n * (net->c ? 2u : 1u) * net->p;
+        size_t rows = n * (size_t)ccn__net_kind(net)->states * net->p;
         memset(net->S, 0, rows * sizeof(ccn_real));
         memset(net->S_new, 0, rows * sizeof(ccn_real));
     }
@@ -3277,7 +3484,7 @@ static void ccn__start_stage(ccn_net *net) {
     }
     if (net->S) { /* the frozen stage's sensitivities are never read again: clear both buffers,
                      so that S alone (what a file keeps) is the whole of RTRL's state */
-        size_t rows = (size_t)net->n * (net->c ? 2u : 1u) * net->p;
+        size_t rows = (size_t)net->n * (size_t)ccn__net_kind(net)->states * net->p;
         memset(net->S, 0, rows * sizeof(ccn_real));
         memset(net->S_new, 0, rows * sizeof(ccn_real));
     }

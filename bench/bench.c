@@ -266,7 +266,9 @@ static int run_case(const bench_case *c, double min_time, bench_result *res) {
     return 1;
 }
 
-static const char *kind_name(int k) { return k == CCN_TANH ? "tanh" : k == CCN_GATED ? "gated" : "lstm"; }
+static const char *kind_name(int k) {
+    return k == CCN_TANH ? "tanh" : k == CCN_GATED ? "gated" : k == CCN_LSTM ? "lstm" : "gru";
+}
 static const char *method_name(int m) { return m == CCN_COLOR ? "color" : m == CCN_RTRL ? "rtrl" : "forward"; }
 
 #define CASE(name, kind, method, learner, cols, ins, links, quick, group) \
@@ -288,6 +290,8 @@ static const bench_case cases[] = {
     CASE("tanh_sgd_100x1024", CCN_TANH, CCN_COLOR, CCN_SUPERVISED, 100, 1024, 0, 0, "color tanh sgd"),
     CASE("gated_sgd_100x128", CCN_GATED, CCN_COLOR, CCN_SUPERVISED, 100, 128, 0, 1, "color gated sgd"),
     CASE("gated_sgd_100x275", CCN_GATED, CCN_COLOR, CCN_SUPERVISED, 100, 275, 0, 0, "color gated sgd"),
+    /* the GRU, on the generic loops (no specialised ones), next to gated on its own */
+    CASE("gru_sgd_100x128", CCN_GRU, CCN_COLOR, CCN_SUPERVISED, 100, 128, 0, 0, "color gru sgd"),
     /* P2: lstm, ColoR, TD(lambda) + RMSProp */
     CASE("lstm_td_100x64", CCN_LSTM, CCN_COLOR, CCN_TD, 100, 64, 0, 0, "color lstm td"),
     CASE("lstm_td_100x128", CCN_LSTM, CCN_COLOR, CCN_TD, 100, 128, 0, 1, "color lstm td"),

@@ -12,7 +12,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: fuzz_seeds DIR\n");
         return 2;
     }
-    for (kind = CCN_TANH; kind <= CCN_LSTM; ++kind)
+    for (kind = CCN_TANH; kind <= CCN_GRU; ++kind)
         for (method = CCN_COLOR; method <= CCN_FORWARD; ++method)
             for (learner = CCN_SUPERVISED; learner <= CCN_TD; ++learner)
                 for (opt = CCN_SGD; opt <= CCN_ADAM; ++opt) {

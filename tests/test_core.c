@@ -22,6 +22,7 @@ static void test_bad_configurations(void) {
         {"n_outputs -2", CCN_ERR_BAD_SIZE, 2, -2},   {"feature_width -1", CCN_ERR_BAD_SIZE, 3, -1},
         {"n_inputs huge", CCN_ERR_TOO_LARGE, 0, (double)CCN_MAX_DIM + 1},
         {"kind 7", CCN_ERR_BAD_KIND, 4, 7},          {"kind -1", CCN_ERR_BAD_KIND, 4, -1},
+        {"kind 5 (after the last)", CCN_ERR_BAD_KIND, 4, 5},
         {"method 9", CCN_ERR_BAD_METHOD, 5, 9},      {"layers 3", CCN_ERR_BAD_FEATURES, 6, 3},
         {"layers -1", CCN_ERR_BAD_FEATURES, 6, -1},  {"links -1", CCN_ERR_BAD_LINKS, 7, -1},
         {"links NaN", CCN_ERR_BAD_LINKS, 7, (double)NAN},    {"links inf", CCN_ERR_BAD_LINKS, 7, (double)INFINITY},
@@ -147,35 +148,39 @@ static void test_allocation(void) {
 }
 
 /* The layout the header documents: blocks in column order, gates of |z| + 2, readout last;
-   ccn_param_owner agrees with it. */
+   ccn_param_owner agrees with it. For lstm (4 gates) and gru (3 gates, no cell). */
 static void test_layout(void) {
-    ccn_config c = tu_config(CCN_LSTM, CCN_COLOR, 2, 2.0, 7, 5, 3);
-    ccn_net *net = tu_create(&c);
-    size_t off = 0, k;
-    int i, total_links = 0;
-    for (i = 0; i < 7; ++i) {
-        ccn_column_info ci;
-        int nl;
-        const ccn_link *lk = ccn_links(net, i, &nl);
-        ccn_column_info_get(net, i, &ci);
-        CHECK(ci.param_offset == off);
-        CHECK(ci.feature_count == (size_t)(3 * 6 + 3 * 4));
-        CHECK(ci.n_gates == 4 && ci.own_len == 3 && ci.n_links == nl && ci.z_len == 3 + nl);
-        CHECK(ci.gate_stride == (size_t)ci.z_len + 2);
-        CHECK(ci.param_count == ci.feature_count + 4 * ci.gate_stride);
-        for (k = ci.param_offset; k < ci.param_offset + ci.param_count; ++k) CHECK(ccn_param_owner(net, k) == i);
-        for (k = 0; k < (size_t)nl; ++k) {
-            CHECK(lk[k].column != i && lk[k].column >= 0 && lk[k].column < 7);
-            CHECK(lk[k].type == CCN_LINK_STATE ? lk[k].feature == 0 : (lk[k].feature >= 0 && lk[k].feature < 3));
+    int kind;
+    for (kind = CCN_LSTM; kind <= CCN_GRU; ++kind) {
+        ccn_config c = tu_config(kind, CCN_COLOR, 2, 2.0, 7, 5, 3);
+        ccn_net *net = tu_create(&c);
+        size_t off = 0, k, G = kind == CCN_LSTM ? 4 : 3;
+        int i, total_links = 0;
+        CHECK((ccn_cell(net) != NULL) == (kind == CCN_LSTM));
+        for (i = 0; i < 7; ++i) {
+            ccn_column_info ci;
+            int nl;
+            const ccn_link *lk = ccn_links(net, i, &nl);
+            ccn_column_info_get(net, i, &ci);
+            CHECK(ci.param_offset == off);
+            CHECK(ci.feature_count == (size_t)(3 * 6 + 3 * 4));
+            CHECK(ci.n_gates == (int)G && ci.own_len == 3 && ci.n_links == nl && ci.z_len == 3 + nl);
+            CHECK(ci.gate_stride == (size_t)ci.z_len + 2);
+            CHECK(ci.param_count == ci.feature_count + G * ci.gate_stride);
+            for (k = ci.param_offset; k < ci.param_offset + ci.param_count; ++k) CHECK(ccn_param_owner(net, k) == i);
+            for (k = 0; k < (size_t)nl; ++k) {
+                CHECK(lk[k].column != i && lk[k].column >= 0 && lk[k].column < 7);
+                CHECK(lk[k].type == CCN_LINK_STATE ? lk[k].feature == 0 : (lk[k].feature >= 0 && lk[k].feature < 3));
+            }
+            off += ci.param_count;
+            total_links += nl;
         }
-        off += ci.param_count;
-        total_links += nl;
+        CHECK(ccn_readout_offset(net) == off);
+        CHECK(ccn_param_count(net) == off + 3 * 8);
+        CHECK(ccn_param_owner(net, off) == -1 && ccn_param_owner(net, off + 100) == -1);
+        CHECK(total_links > 0);
+        ccn_destroy(net);
     }
-    CHECK(ccn_readout_offset(net) == off);
-    CHECK(ccn_param_count(net) == off + 3 * 8);
-    CHECK(ccn_param_owner(net, off) == -1 && ccn_param_owner(net, off + 100) == -1);
-    CHECK(total_links > 0);
-    ccn_destroy(net);
 }
 
 /* Links are Bernoulli per candidate with the configured mean: over many columns the average
@@ -394,9 +399,7 @@ static void test_reset_state(void) {
     int ki;
     for (ki = 0; ki < 2 * TU_N_KINDS; ++ki) {
         ccn_config c = tu_config(tu_kind(ki % TU_N_KINDS), ki < TU_N_KINDS ? CCN_COLOR : CCN_RTRL, 1, 1.0, 3, 2, 1);
-        ccn_net *net;
-        if (!tu_kind_supported(c.kind)) continue;
-        net = tu_create(&c);
+        ccn_net *net = tu_create(&c);
         ccn_real x[2] = {CCN_R(0.5), CCN_R(-0.25)}, y1[10], y2[10], e[1] = {CCN_R(1)};
         ccn_real *g1 = tu_reals(ccn_param_count(net)), *g2 = tu_reals(ccn_param_count(net));
         int t;
@@ -719,10 +722,114 @@ static void test_preact_across_columns(void) {
     CHECK_LE(worst, 16 * (TU_DOUBLE ? 2.220446049250313e-16 : 1.1920929e-07));
 }
 
+/* The kinds' descriptions (ccn.h, Column kinds): each public value from CCN_TANH to CCN_GRU has
+   one, with its own value, 1 to 4 gates, 1 or 2 states, and recurrent inputs read from a gate
+   summed before the one that reads it (the pre-activations run in gate order); the values
+   around them have none, and ccn_create refuses them. */
+static void test_kinds_are_described(void) {
+    int k, q, described = 0;
+    for (k = -2; k <= 20; ++k) {
+        const ccn__kind *K = ccn__kind_of(k);
+        ccn_config c = tu_config(CCN_TANH, CCN_COLOR, 0, 0.0, 2, 2, 1);
+        ccn_net *net = NULL;
+        c.kind = k;
+        CHECK((K != NULL) == (k >= CCN_TANH && k <= CCN_GRU));
+        CHECK(ccn_create(&c, NULL, &net) == (K || k == 0 ? CCN_OK : CCN_ERR_BAD_KIND));
+        ccn_destroy(net);
+        if (!K) continue;
+        ++described;
+        CHECK(K->kind == k && K->gates >= 1 && K->gates <= 4 && (K->states == 1 || K->states == 2) && K->cells);
+        for (q = 0; q < K->gates; ++q) CHECK(K->rho[q] >= -1 && K->rho[q] < q);
+        CHECK(ccn__kind_plain(K) == (k != CCN_GRU));
+    }
+    CHECK(described == 4);
+    CHECK(strstr(ccn_result_string(CCN_ERR_BAD_KIND), "CCN_GRU") != NULL);
+}
+
+/* Every fast path is a specialisation of the generic one (ccn.h, sections 3 and 4): the same
+   nets stepped with ccn__test_generic = 1 (every column through ccn__preact_generic and
+   ccn__color_generic) and = 0 (the measured loops: constant gate counts and feature depth, the
+   regs tail, the two-window runs, ccn__trace1_x8 and ccn__preact_x8 where the build has AVX)
+   must have the same outputs at every step and the same saved bytes (parameters, traces,
+   eligibility, moments, state) at the end, for every kind, feature depth 0, 1, 2, links or
+   none, fan-ins that give runs under 8, of 8 to 15 (small fan-in) and longer, feedforward or
+   not, two stages, and every ride: none (ccn_step, ccn_learn), SGD's and RMSProp's
+   (ccn_learn_step), TD's eligibility (ccn_td_step, SGD and RMSProp). */
+static void test_generic_equals_fast_paths(void) {
+    static const int ms[3] = {3, 10, 20};
+    int kind, layers, li, mi, ride, ff, t, j, nets = 0, differ = 0;
+    for (kind = CCN_TANH; kind <= CCN_GRU; ++kind)
+        for (layers = 0; layers <= 2; ++layers)
+            for (li = 0; li < 2; ++li)
+                for (mi = 0; mi < 3; ++mi)
+                    for (ride = 0; ride < 5; ++ride)
+                        for (ff = 0; ff < 2; ++ff) {
+                            ccn_config c = tu_config(kind, CCN_COLOR, layers, li ? 1.5 : 0.0, 8, ms[mi], 1);
+                            ccn_net *net[2];
+                            ccn_real x[20];
+                            size_t size[2] = {0, 0};
+                            void *saved[2];
+                            int v, same = 1;
+                            ccn_rng rng;
+                            c.feedforward = ff;
+                            c.columns_per_stage = 4;
+                            c.steps_per_stage = 6;
+                            c.step_size = 0.05;
+                            c.seed = (uint64_t)(kind * 1000 + layers * 100 + li * 50 + mi * 10 + ride * 2 + ff);
+                            if (ride == 1 || ride == 4) {
+                                c.optimizer = CCN_RMSPROP;
+                                c.step_size = 0.01;
+                            }
+                            if (ride >= 3) {
+                                c.learner = CCN_TD;
+                                c.td_lambda = 0.8;
+                            }
+                            for (v = 0; v < 2; ++v) {
+                                net[v] = tu_create(&c);
+                                tu_randomize(net[v], c.seed + 3, 0.8);
+                            }
+                            ccn_rng_seed(&rng, c.seed);
+                            for (t = 0; t < 14; ++t) {
+                                ccn_real y[2], target = (ccn_real)(ccn_rng_uniform(&rng) - 0.5);
+                                for (j = 0; j < c.n_inputs; ++j) x[j] = (ccn_real)(2 * ccn_rng_uniform(&rng) - 1);
+                                for (v = 0; v < 2; ++v) {
+                                    ccn__test_generic = v;
+                                    if (ride >= 3) CHECK(ccn_td_step(net[v], x, target, CCN_R(0.9), &y[v]) == CCN_OK);
+                                    else if (ride == 2) {
+                                        CHECK(ccn_step(net[v], x, &y[v]) == CCN_OK);
+                                        CHECK(ccn_learn(net[v], &target) == CCN_OK);
+                                    } else CHECK(ccn_learn_step(net[v], x, &target, &y[v]) == CCN_OK);
+                                }
+                                ccn__test_generic = 0;
+                                same &= memcmp(&y[0], &y[1], sizeof y[0]) == 0;
+                            }
+                            for (v = 0; v < 2; ++v) {
+                                size[v] = ccn_saved_size(net[v]);
+                                saved[v] = malloc(size[v]);
+                                CHECK(ccn_save_to_memory(net[v], saved[v], size[v], NULL) == CCN_OK);
+                            }
+                            same &= size[0] == size[1] && memcmp(saved[0], saved[1], size[0]) == 0;
+                            if (!same && differ < 5)
+                                printf("    kind %d layers %d links %d m %d ride %d feedforward %d: other bits\n", kind,
+                                       layers, li, ms[mi], ride, ff);
+                            differ += !same;
+                            ++nets;
+                            for (v = 0; v < 2; ++v) {
+                                free(saved[v]);
+                                ccn_destroy(net[v]);
+                            }
+                        }
+    printf("    %d nets, %d with other bits on the fast paths than on the generic ones\n", nets, differ);
+    if (tu_contracts()) /* each path has its own bits under contraction (ccn.h, RANDOMNESS) */
+        printf("    this build contracts a * b + c into one rounding: the paths' bits are not compared\n");
+    else
+        CHECK(differ == 0);
+}
+
 static void test_parallel_step_is_bit_identical(void) {
     int ki;
     TU_FOR_KINDS(ki) {
-        ccn_config c = tu_config(tu_kind(ki), CCN_COLOR, tu_kind(ki) == CCN_LSTM ? 1 : 0, 0.0, 100, 5, 1);
+        ccn_config c = tu_config(tu_kind(ki), CCN_COLOR, tu_kind(ki) >= CCN_LSTM ? 1 : 0, 0.0, 100, 5, 1);
         ccn_net *a, *b;
         tu_runner r;
         ccn_real ya, yb;
@@ -867,7 +974,7 @@ static void test_flush_subnormals(void) {
         if (!honoured) printf("    this processor ignores the flush modes (an emulator?): their effects are not checked\n");
         ccn_destroy(probe);
         _mm_setcsr(caller);
-        for (kind = CCN_TANH; kind <= CCN_LSTM; ++kind) {
+        for (kind = CCN_TANH; kind <= CCN_GRU; ++kind) {
             ccn_net *ieee, *flushed, *threaded;
             tc_mode_runner r;
             ccn_real target = CCN_R(0.5), y1, y2, y3;
