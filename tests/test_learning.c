@@ -48,7 +48,7 @@ static void tl_learn(int kind, int method, long steps, double alpha) {
         }
     }
     printf("    %s %s: error %.5f, memoryless %.3f, over %ld steps seen 5+ steps after their cue\n",
-           kind == CCN_TANH ? "tanh" : kind == CCN_GATED ? "gated" : "lstm", method == CCN_RTRL ? "rtrl" : "color",
+           tu_kind_name(kind), method == CCN_RTRL ? "rtrl" : "color",
            err / (double)counted, base / (double)counted, counted);
     CHECK(counted > 4000);
     CHECK_LE(err, 0.1 * base);
@@ -59,6 +59,7 @@ static void test_learns_a_memory_task(void) {
     tl_learn(CCN_GATED, CCN_COLOR, 30000, 0.01);
     tl_learn(CCN_LSTM, CCN_COLOR, 30000, 0.01);
     tl_learn(CCN_TANH, CCN_COLOR, 30000, 0.01);
+    tl_learn(CCN_GRU, CCN_COLOR, 30000, 0.01);
     tl_learn(CCN_GATED, CCN_RTRL, 30000, 0.01);
 }
 
