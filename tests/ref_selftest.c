@@ -106,6 +106,60 @@ static double gru_cell(const double *p, int zs, const double *z, double hp)
     return (1.0 - sg) * hp + sg * gg;
 }
 
+/* B and F: the net m=2, n=3, o=2, L=1, W=3, stages {0,0,1}, column 1 links [feature (2,0),
+   state 0], of a kind with `gates` gates a column, by hand over T steps:
+     features: 6+3 = 9
+     col 0: |z| = 3+0+0 = 3 -> 9 + gates*5          col 1: |z| = 3+0+2 = 5 -> 9 + gates*7
+     col 2: |z| = 3+2+0 = 5 -> 9 + gates*7          then W_out (2x3), b_out (2)
+   (gated, 2 gates: 0, 19, 42, W_out 65, 73 in all; gru, 3 gates: 0, 24, 54, W_out 84, 92) */
+static void hand_check_cascade(const char *name, int kind, int gates, int T,
+                               double (*cell)(const double *, int, const double *, double)) {
+    static const int stage[3] = {0, 0, 1};
+    static const int nl[3] = {0, 2, 0};
+    static const ref_link l1[2] = {{1, 2, 0}, {0, 0, 0}};
+    const ref_link *links[3];
+    const int c1 = 9 + gates * 5, c2 = c1 + 9 + gates * 7, wo = c2 + 9 + gates * 7, np = wo + 8;
+    ref_net net;
+    double theta[92], x[5 * 2], target[5 * 2], y[5 * 2], yh[5 * 2];
+    double h[3] = {0, 0, 0}, loss = 0.0, loss_ref, maxd = 0.0;
+    char what[64];
+    int k, t, r;
+    links[0] = NULL; links[1] = l1; links[2] = NULL;
+    memset(&net, 0, sizeof net);
+    net.kind = kind; net.n_inputs = 2; net.n_outputs = 2; net.n_columns = 3;
+    net.feature_layers = 1; net.feature_width = 3;
+    net.stage = stage; net.n_links = nl; net.links = links;
+    snprintf(what, sizeof what, "param count %s", name);
+    check(np <= 92 && T <= 5 && ref_param_count(&net) == np, what);
+    for (k = 0; k < np; ++k) theta[k] = 0.8 * urand();
+    for (k = 0; k < 2 * T; ++k) { x[k] = urand(); target[k] = urand(); }
+    for (t = 0; t < T; ++t) {
+        double phi0[3], phi1[3], phi2[3], z[5], hprev[3];
+        memcpy(hprev, h, sizeof h);
+        feat1(theta + 0, x + 2 * t, phi0);
+        feat1(theta + c1, x + 2 * t, phi1);
+        feat1(theta + c2, x + 2 * t, phi2);
+        z[0] = phi0[0]; z[1] = phi0[1]; z[2] = phi0[2];
+        h[0] = cell(theta + 0 + 9, 3, z, hprev[0]);
+        z[0] = phi1[0]; z[1] = phi1[1]; z[2] = phi1[2]; z[3] = phi2[0]; z[4] = hprev[0];
+        h[1] = cell(theta + c1 + 9, 5, z, hprev[1]);
+        z[0] = phi2[0]; z[1] = phi2[1]; z[2] = phi2[2]; z[3] = h[0]; z[4] = h[1];
+        h[2] = cell(theta + c2 + 9, 5, z, hprev[2]);
+        for (r = 0; r < 2; ++r) {
+            yh[2 * t + r] = theta[wo + 3 * r + 0] * h[0] + theta[wo + 3 * r + 1] * h[1]
+                          + theta[wo + 3 * r + 2] * h[2] + theta[wo + 6 + r];
+            loss += 0.5 * (yh[2 * t + r] - target[2 * t + r]) * (yh[2 * t + r] - target[2 * t + r]);
+        }
+    }
+    loss_ref = ref_forward(&net, theta, T, x, target, y);
+    for (k = 0; k < 2 * T; ++k) if (fabs(y[k] - yh[k]) > maxd) maxd = fabs(y[k] - yh[k]);
+    printf("hand check %s (%s, L=1, cascade, feature+state links): |dy| = %.3g, |dloss| = %.3g\n",
+           name, kind == REF_GRU ? "gru" : "gated", maxd, fabs(loss - loss_ref));
+    snprintf(what, sizeof what, "hand check %s", name);
+    check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, what);
+}
+
+
 static void hand_checks(void)
 {
     /* A: lstm, m=2, n=3, o=1, L=2, W=2, stages {0,1,1}
@@ -160,54 +214,7 @@ static void hand_checks(void)
         check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, "hand check A");
     }
 
-    /* B: gated, m=2, n=3, o=2, L=1, W=3, stages {0,0,1}
-     *    column 1 links: [feature (2,0), state 0]
-     *  features: 6+3 = 9
-     *  col 0: |z| = 3+0+0 = 3 -> 2*5 = 10 -> 19  (0..18)
-     *  col 1: |z| = 3+0+2 = 5 -> 2*7 = 14 -> 23  (19..41)
-     *  col 2: |z| = 3+2+0 = 5 -> 2*7 = 14 -> 23  (42..64)
-     *  W_out 65..70 (2x3), b_out 71..72 -> 73 */
-    {
-        static const int stage[3] = {0, 0, 1};
-        static const int nl[3] = {0, 2, 0};
-        static const ref_link l1[2] = {{1, 2, 0}, {0, 0, 0}};
-        const ref_link *links[3];
-        ref_net net;
-        double theta[73], x[4 * 2], target[4 * 2], y[4 * 2], yh[4 * 2];
-        double h[3] = {0, 0, 0}, loss = 0.0, loss_ref, maxd = 0.0;
-        int k, t, r;
-        links[0] = NULL; links[1] = l1; links[2] = NULL;
-        memset(&net, 0, sizeof net);
-        net.kind = 1; net.n_inputs = 2; net.n_outputs = 2; net.n_columns = 3;
-        net.feature_layers = 1; net.feature_width = 3;
-        net.stage = stage; net.n_links = nl; net.links = links;
-        check(ref_param_count(&net) == 73, "param count B");
-        for (k = 0; k < 73; ++k) theta[k] = 0.8 * urand();
-        for (k = 0; k < 8; ++k) { x[k] = urand(); target[k] = urand(); }
-        for (t = 0; t < 4; ++t) {
-            double phi0[3], phi1[3], phi2[3], z[5], hprev[3];
-            memcpy(hprev, h, sizeof h);
-            feat1(theta + 0, x + 2 * t, phi0);
-            feat1(theta + 19, x + 2 * t, phi1);
-            feat1(theta + 42, x + 2 * t, phi2);
-            z[0] = phi0[0]; z[1] = phi0[1]; z[2] = phi0[2];
-            h[0] = gated_cell(theta + 0 + 9, 3, z, hprev[0]);
-            z[0] = phi1[0]; z[1] = phi1[1]; z[2] = phi1[2]; z[3] = phi2[0]; z[4] = hprev[0];
-            h[1] = gated_cell(theta + 19 + 9, 5, z, hprev[1]);
-            z[0] = phi2[0]; z[1] = phi2[1]; z[2] = phi2[2]; z[3] = h[0]; z[4] = h[1];
-            h[2] = gated_cell(theta + 42 + 9, 5, z, hprev[2]);
-            for (r = 0; r < 2; ++r) {
-                yh[2 * t + r] = theta[65 + 3 * r + 0] * h[0] + theta[65 + 3 * r + 1] * h[1]
-                              + theta[65 + 3 * r + 2] * h[2] + theta[71 + r];
-                loss += 0.5 * (yh[2 * t + r] - target[2 * t + r]) * (yh[2 * t + r] - target[2 * t + r]);
-            }
-        }
-        loss_ref = ref_forward(&net, theta, 4, x, target, y);
-        for (k = 0; k < 8; ++k) if (fabs(y[k] - yh[k]) > maxd) maxd = fabs(y[k] - yh[k]);
-        printf("hand check B (gated, L=1, cascade, feature+state links): |dy| = %.3g, |dloss| = %.3g\n",
-               maxd, fabs(loss - loss_ref));
-        check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, "hand check B");
-    }
+    hand_check_cascade("B", REF_GATED, 2, 4, gated_cell);
 
     /* C: tanh, m=2, n=2, o=1, L=0, stages {0,1}; column 0 links [state 1]
      *  col 0: |z| = 2+0+1 = 3 -> 5 (0..4); col 1: |z| = 2+1 = 3 -> 5 (5..9); W_out 10..11, b_out 12 */
@@ -360,54 +367,7 @@ static void hand_checks(void)
         check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, "hand check E");
     }
 
-    /* F: gru, the net of B (m=2, n=3, o=2, L=1, W=3, stages {0,0,1}, column 1 links
-     *    [feature (2,0), state 0]) with three gates a column
-     *  features: 6+3 = 9
-     *  col 0: |z| = 3 -> 3*5 = 15 -> 24  (0..23)
-     *  col 1: |z| = 5 -> 3*7 = 21 -> 30  (24..53)
-     *  col 2: |z| = 5 -> 3*7 = 21 -> 30  (54..83)
-     *  W_out 84..89 (2x3), b_out 90..91 -> 92 */
-    {
-        static const int stage[3] = {0, 0, 1};
-        static const int nl[3] = {0, 2, 0};
-        static const ref_link l1[2] = {{1, 2, 0}, {0, 0, 0}};
-        const ref_link *links[3];
-        ref_net net;
-        double theta[92], x[5 * 2], target[5 * 2], y[5 * 2], yh[5 * 2];
-        double h[3] = {0, 0, 0}, loss = 0.0, loss_ref, maxd = 0.0;
-        int k, t, r;
-        links[0] = NULL; links[1] = l1; links[2] = NULL;
-        memset(&net, 0, sizeof net);
-        net.kind = REF_GRU; net.n_inputs = 2; net.n_outputs = 2; net.n_columns = 3;
-        net.feature_layers = 1; net.feature_width = 3;
-        net.stage = stage; net.n_links = nl; net.links = links;
-        check(ref_param_count(&net) == 92, "param count F");
-        for (k = 0; k < 92; ++k) theta[k] = 0.8 * urand();
-        for (k = 0; k < 10; ++k) { x[k] = urand(); target[k] = urand(); }
-        for (t = 0; t < 5; ++t) {
-            double phi0[3], phi1[3], phi2[3], z[5], hprev[3];
-            memcpy(hprev, h, sizeof h);
-            feat1(theta + 0, x + 2 * t, phi0);
-            feat1(theta + 24, x + 2 * t, phi1);
-            feat1(theta + 54, x + 2 * t, phi2);
-            z[0] = phi0[0]; z[1] = phi0[1]; z[2] = phi0[2];
-            h[0] = gru_cell(theta + 0 + 9, 3, z, hprev[0]);
-            z[0] = phi1[0]; z[1] = phi1[1]; z[2] = phi1[2]; z[3] = phi2[0]; z[4] = hprev[0];
-            h[1] = gru_cell(theta + 24 + 9, 5, z, hprev[1]);
-            z[0] = phi2[0]; z[1] = phi2[1]; z[2] = phi2[2]; z[3] = h[0]; z[4] = h[1];
-            h[2] = gru_cell(theta + 54 + 9, 5, z, hprev[2]);
-            for (r = 0; r < 2; ++r) {
-                yh[2 * t + r] = theta[84 + 3 * r + 0] * h[0] + theta[84 + 3 * r + 1] * h[1]
-                              + theta[84 + 3 * r + 2] * h[2] + theta[90 + r];
-                loss += 0.5 * (yh[2 * t + r] - target[2 * t + r]) * (yh[2 * t + r] - target[2 * t + r]);
-            }
-        }
-        loss_ref = ref_forward(&net, theta, 5, x, target, y);
-        for (k = 0; k < 10; ++k) if (fabs(y[k] - yh[k]) > maxd) maxd = fabs(y[k] - yh[k]);
-        printf("hand check F (gru, L=1, cascade, feature+state links): |dy| = %.3g, |dloss| = %.3g\n",
-               maxd, fabs(loss - loss_ref));
-        check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, "hand check F");
-    }
+    hand_check_cascade("F", REF_GRU, 3, 5, gru_cell);
 
     /* G: gru, m=2, n=2, o=1, L=0, stages {0,1}, feedforward; column 0 links [state 1]: the
      *    own state is 0 (so the reset gate has nothing to reset), the link reads h_1(t-1)
