@@ -7,8 +7,11 @@
 On first use the module compiles ccn.h into a shared library with the system C compiler (the
 CC environment variable, else cc, gcc or clang) and caches it, next to this file (in
 __ccncache__) or, where that is not writable, in the user's cache directory ($XDG_CACHE_HOME or
-~/.cache, under ccn-py). The cached library's name carries a hash of ccn.h, of the flags and of
-this module, so a changed ccn.h is compiled again. Flags: -O3 -fno-math-errno -ffp-contract=off
+~/.cache, under ccn-py). The cached library's name carries a hash of ccn.h, of the C source
+this module generates from it, of the flags and of the module's __version__, so a changed ccn.h
+is compiled again; then a short hash of the compiler's command. A compiler is needed only to
+build: without one (no CC, none on PATH) a cached library of that ccn.h, source, flags and
+version is used, whichever compiler built it. Flags: -O3 -fno-math-errno -ffp-contract=off
 (portable, and without contraction the results are the bits of every C build of ccn.h, as
 ccn.h's RANDOMNESS says); native=True (or CCN_PY_NATIVE=1) adds -march=native, and
 CCN_PY_CFLAGS adds flags of your own. CCN_PY_CACHE names the cache directory, CCN_H the header.
@@ -23,11 +26,20 @@ way.
 Sequences (Net.run, Net.run_td, Net.predict) go to ccn_learn_steps, ccn_td_steps and ccn_steps:
 one foreign call per sequence, so the per-step cost of a Python loop is not paid. They take a
 list of per-step lists, a NumPy array (n x width), or a flat buffer (array.array, memoryview,
-bytearray, ... of the net's reals), and return the outputs in the same form.
+bytearray, ... of the net's reals), and return the outputs in the same form. out= writes them
+into an array of the caller's instead: where it is not the net's contiguous reals (a float64
+NumPy array on a float net, a non-contiguous one, a list) the results are copied into it after
+the C call; what cannot be written (a read-only array or buffer, a tuple) is refused before.
 
 Errors raise CCNError, which carries the ccn_result's name (CCNError.name, e.g.
 "CCN_ERR_NOT_FINITE"), its number (code) and ccn_result_string's message; from a sequence
-call also the steps that ran (done) and their outputs (outputs).
+call also done, the steps that succeeded, and outputs, the rows C wrote. A sequence stops at
+its first failing step. A failure its arguments show (a NaN or infinite input, target or
+cumulant; a gamma outside [0, 1]) is found before that step runs: the net is the net that ran
+done steps, and outputs has done rows. A failure only the step reveals (CCN_ERR_NOT_FINITE for
+an output that is not finite, CCN_ERR_DIVERGED with refuse_nonfinite) comes after the step ran
+and before its update, as the per-step call: the net ran done + 1 steps, and outputs has
+done + 1 rows, the failing step's last (ccn.h's "many steps in one call").
 
 python3 ccn.py --self-test builds the library and checks it; python3 ccn.py --help says more.
 """
@@ -148,8 +160,10 @@ def _name_value(field, name):
 class CCNError(Exception):
     """A call of ccn.h returned an error. name: the ccn_result's name ("CCN_ERR_NOT_FINITE"),
     code: its number, message: ccn_result_string's text, field: the configuration field a
-    refused configuration is about (or None); from a sequence call, done: the steps that ran,
-    outputs: their outputs (in the form the call returns)."""
+    refused configuration is about (or None); from a sequence call, done: the steps that
+    succeeded, outputs: the rows C wrote (in the form the call returns, or those rows of out=):
+    done rows, and the failing step's row after them when that step ran (an output not finite,
+    CCN_ERR_DIVERGED: see the module's documentation)."""
 
     def __init__(self, code, name, message, field=None, done=None, outputs=None, call=None):
         self.code, self.name, self.message, self.field = code, name, message, field
@@ -772,9 +786,11 @@ class Net:
         """ccn_learn_steps: n steps, learning at each (n calls of learn_step, the same bits).
         xs: n rows of n_inputs; targets: n rows of n_outputs; returns the n outputs (each
         before its step's update) in xs's form: a list of lists, a NumPy array (n x n_outputs),
-        or a flat array.array. out: an array to write them into instead. On an error, CCNError
-        with done (the steps that ran; the failing step changed nothing when its values were
-        bad) and outputs (theirs)."""
+        or a flat array.array. out: an array (NumPy, a writable buffer, a list) to write them
+        into instead, and returned. On an error, CCNError with done (the steps that
+        succeeded) and outputs (the rows written). A bad input or target is found before its
+        step: the failing step did not run. An output that is not finite or CCN_ERR_DIVERGED
+        comes after the failing step ran, without its update: its row is in outputs."""
         lib = self._lib
         return self._sequence(lib.dll.ccn_learn_steps, "ccn_learn_steps", xs,
                               [lambda n: _as_reals(lib, targets, self._o, "targets", n)], self._o, False, out)
@@ -786,7 +802,8 @@ class Net:
     def run_td(self, xs, cumulants, gammas, out=None):
         """ccn_td_steps (learner 'td'): n calls of td_step. cumulants and gammas: n values each
         (a gamma may be one number for every step); returns the n predictions: a list of
-        floats, a 1-D NumPy array, or an array.array, as xs."""
+        floats, a 1-D NumPy array, or an array.array, as xs. out and errors as run's (a bad
+        input, cumulant or gamma: the failing step did not run; CCN_ERR_DIVERGED: it ran)."""
         lib = self._lib
         return self._sequence(lib.dll.ccn_td_steps, "ccn_td_steps", xs,
                               [lambda n: _scalar_or_reals(lib, cumulants, n, "cumulants"),
@@ -873,9 +890,9 @@ class Net:
 
     @classmethod
     def load(cls, source, precision=None, native=None):
-        """A net from saved bytes (bytes, bytearray, memoryview) or a path (str, os.PathLike).
-        precision None: the file's own real
-        size; 'float' or 'double' converts (ccn.h's SAVING AND LOADING)."""
+        """A net from saved bytes (bytes, bytearray, memoryview) or a path (str, os.PathLike;
+        one that does not open: CCNError CCN_ERR_OPEN, as save). precision None: the file's own
+        real size; 'float' or 'double' converts (ccn.h's SAVING AND LOADING)."""
         if isinstance(source, (str, os.PathLike)):
             path = os.fsencode(source)
             try:
