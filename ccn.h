@@ -658,7 +658,9 @@ CCN_API ccn_result ccn_set_step_size(ccn_net *net, double step_size);
    changes nothing: the net is the net that ran *done steps. A failure only the step itself
    reveals leaves that step as its per-step call does: CCN_ERR_NOT_FINITE for a NaN or infinite
    output (a net whose parameters are no longer finite) and CCN_ERR_DIVERGED (refuse_nonfinite)
-   come after the step ran and before its update. n = 0: CCN_OK, nothing happens. */
+   come after the step ran and before its update. The net and the input arrays (x, target,
+   cumulant, gamma) must not be NULL even when n = 0 (a NULL one: CCN_ERR_NULL_ARGUMENT, as
+   NULL says, whatever n); with them, n = 0 is CCN_OK and nothing happens. */
 /* n calls of ccn_step: y (n x n_outputs) may be NULL. */
 CCN_API ccn_result ccn_steps(ccn_net *net, size_t n, const ccn_real *x, ccn_real *y, size_t *done);
 /* n calls of ccn_learn_step: targets n x n_outputs; y (n x n_outputs, each before its step's

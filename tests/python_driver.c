@@ -6,9 +6,11 @@
           input and feature normalisation, learn_step
      td   gated, 6 columns, 1 link, RMSProp, TD(0.9), a scaled readout step, td_step
      fwd  tanh, 5 columns, 1 feature layer, forward only (method forward), step
+     gru  gru, 6 columns in stages of 2 (a new stage every 70 steps), SGD, 2 outputs, learn_step
+     grutd  gru, 4 columns, 1 link, TD(0.8), Adam, td_step
    x_t = 2u - 1 (u from ccn_rng_uniform, seeded 7), rounded to ccn_real; targets likewise after
    the inputs; cumulant (t % 7 == 3), gamma 0.9 (0 every 50th step).
-   usage: python_driver DIR  (writes DIR/driver-<real size>-{sup,td,fwd}.{txt,ccn}) */
+   usage: python_driver DIR  (writes DIR/driver-<real size>-{sup,td,fwd,gru,grutd}.{txt,ccn}) */
 #define CCN_IMPLEMENTATION
 #include "../ccn.h"
 #include <stdio.h>
@@ -77,6 +79,30 @@ int main(int argc, char **argv) {
         fprintf(f, "%a %a\n", (double)y[0], (double)y[1]);
     }
     ok &= fclose(f) == 0 && write_net(net, argv[1], "fwd");
+    ccn_destroy(net);
+
+    memset(&c, 0, sizeof c);
+    c.n_inputs = 3, c.n_outputs = 2, c.n_columns = 6, c.kind = CCN_GRU, c.columns_per_stage = 2;
+    c.steps_per_stage = 70, c.step_size = 0.05, c.seed = 6;
+    if (ccn_create(&c, NULL, &net) != CCN_OK || !(f = open_txt(argv[1], "gru"))) return 1;
+    for (t = 0; t < T; ++t) {
+        ccn_real y[2];
+        ok &= ccn_learn_step(net, x[t], target[t], y) == CCN_OK;
+        fprintf(f, "%a %a\n", (double)y[0], (double)y[1]);
+    }
+    ok &= fclose(f) == 0 && write_net(net, argv[1], "gru");
+    ccn_destroy(net);
+
+    memset(&c, 0, sizeof c);
+    c.n_inputs = 3, c.n_columns = 4, c.kind = CCN_GRU, c.links = 1.0, c.learner = CCN_TD;
+    c.td_lambda = 0.8, c.optimizer = CCN_ADAM, c.step_size = 0.01, c.seed = 7;
+    if (ccn_create(&c, NULL, &net) != CCN_OK || !(f = open_txt(argv[1], "grutd"))) return 1;
+    for (t = 0; t < T; ++t) {
+        ccn_real p;
+        ok &= ccn_td_step(net, x[t], (ccn_real)(t % 7 == 3), t % 50 == 49 ? 0 : CCN_R(0.9), &p) == CCN_OK;
+        fprintf(f, "%a\n", (double)p);
+    }
+    ok &= fclose(f) == 0 && write_net(net, argv[1], "grutd");
     ccn_destroy(net);
     return ok ? 0 : 1;
 }

@@ -43,6 +43,10 @@ CONFIGS = {  # as tests/python_driver.c
     "td": dict(n_inputs=3, n_columns=6, kind="gated", links=1.0, learner="td", td_lambda=0.9, optimizer="rmsprop",
                step_size=0.01, scale_readout_step=1, seed=4),
     "fwd": dict(n_inputs=3, n_outputs=2, n_columns=5, method="forward", feature_layers=1, seed=5),
+    "gru": dict(n_inputs=3, n_outputs=2, n_columns=6, kind="gru", columns_per_stage=2, steps_per_stage=70,
+                step_size=0.05, seed=6),
+    "grutd": dict(n_inputs=3, n_columns=4, kind="gru", links=1.0, learner="td", td_lambda=0.8, optimizer="adam",
+                  step_size=0.01, seed=7),
 }
 CUMULANTS = [float(t % 7 == 3) for t in range(200)]
 GAMMAS = [0.0 if t % 50 == 49 else 0.9 for t in range(200)]
@@ -153,6 +157,34 @@ class BitsAsC(unittest.TestCase):
         if NUMPY is None:
             self.skipTest("NumPy is not installed for %s" % sys.executable)
         self.check_sequences("numpy")
+
+    def test_gru_through_the_binding(self):
+        """kind 'gru': learn_step, run, td_step, run_td (lists, NumPy): the C per-step calls' bits"""
+        d = run_driver()
+        forms = [("list", lambda rows: rows)]
+        if NUMPY is not None:
+            forms.append(("numpy", lambda rows: NUMPY.array(rows, dtype=NUMPY.float64 if code == "d" else NUMPY.float32)))
+        for precision in PRECISIONS:
+            code = "d" if precision == "double" else "f"
+            xs, ts = inputs(code)
+            want, want_td = c_outputs(d, precision, "gru"), c_outputs(d, precision, "grutd")
+            with ccn.Net(precision=precision, **CONFIGS["gru"]) as net:
+                self.assertEqual(net.config.kind, 4)
+                self.assertEqual([net.learn_step(x, t) for x, t in zip(xs, ts)], want)
+                self.assertEqual(net.save(), c_saved(d, precision, "gru"))
+                self.assertEqual(net.stage, 2)
+            with ccn.Net(precision=precision, **CONFIGS["grutd"]) as net:
+                self.assertEqual([[net.td_step(x, c, g)] for x, c, g in zip(xs, CUMULANTS, GAMMAS)], want_td)
+                self.assertEqual(net.save(), c_saved(d, precision, "grutd"))
+            for form, conv in forms:
+                with ccn.Net(precision=precision, **CONFIGS["gru"]) as net:
+                    out = net.run(conv(xs[:90]), conv(ts[:90])), net.run(conv(xs[90:]), conv(ts[90:]))
+                    self.assertEqual([[float(v) for v in row] for o in out for row in o], want, form)
+                    self.assertEqual(net.save(), c_saved(d, precision, "gru"))
+                with ccn.Net(precision=precision, **CONFIGS["grutd"]) as net:
+                    out = net.run_td(conv(xs), conv(CUMULANTS), conv(GAMMAS))
+                    self.assertEqual([[float(v)] for v in out], want_td, form)
+                    self.assertEqual(net.save(), c_saved(d, precision, "grutd"))
 
 
 class Views(unittest.TestCase):
@@ -316,6 +348,147 @@ class Errors(unittest.TestCase):
             os.environ.update(saved)
 
 
+class Out(unittest.TestCase):
+    def want(self, precision="float"):
+        xs, ts = inputs("d" if precision == "double" else "f", 4)
+        with ccn.Net(precision=precision, **CONFIGS["sup"]) as net:
+            return xs, ts, net.run(xs, ts)
+
+    def test_out_of_another_form_is_written(self):
+        """out= that is not the net's contiguous reals (a list, a flat list): written, not a copy"""
+        with WithoutNumpy():
+            xs, ts, want = self.want()
+            for out, back in (([[0.0, 0.0] for _ in range(4)], lambda o: o),
+                              ([0.0] * 8, lambda o: [o[2 * i:2 * i + 2] for i in range(4)])):
+                with ccn.Net(**CONFIGS["sup"]) as net:
+                    self.assertIs(net.run(xs, ts, out=out), out)
+                    self.assertEqual(back(out), want)
+            with ccn.Net(**CONFIGS["sup"]) as net:
+                buf = array.array("f", bytes(4 * 8))
+                self.assertIs(net.run(xs, ts, out=buf), buf)
+                self.assertEqual([list(buf[2 * i:2 * i + 2]) for i in range(4)], want)
+            with ccn.Net(**CONFIGS["sup"]) as net:
+                with self.assertRaises(TypeError):
+                    net.run(xs, ts, out=[(0.0, 0.0)] * 4)  # tuples cannot be written
+                with self.assertRaises(ValueError) as e:
+                    net.run(xs, ts, out=memoryview(array.array("f", bytes(4 * 8))).toreadonly())
+                self.assertIn("read-only", str(e.exception))
+                self.assertEqual(net.step_count, 0)  # refused before any step
+
+    def test_out_numpy_of_another_type_is_written(self):
+        """out= a float64 or non-contiguous NumPy array on a float net: written; read-only: refused"""
+        if NUMPY is None:
+            self.skipTest("NumPy is not installed for %s" % sys.executable)
+        np = NUMPY
+        with ccn.Net(n_inputs=3, n_columns=4, step_size=0.1, seed=1) as net, \
+                ccn.Net(n_inputs=3, n_columns=4, step_size=0.1, seed=1) as ref:  # the review's case
+            o = np.zeros((4, 1))
+            self.assertIs(net.run(np.ones((4, 3)), np.ones((4, 1)), out=o), o)
+            self.assertEqual(o.tolist(), ref.run(np.ones((4, 3)), np.ones((4, 1))).tolist())
+            self.assertTrue((o[1:] != 0).all(), o)
+        xs, ts, want = self.want()
+        wide = np.zeros((4, 5), dtype=np.float32)
+        for out in (np.zeros((4, 2)), wide[:, 1:3], np.zeros(8, dtype=np.float32), np.zeros(8)):
+            with ccn.Net(**CONFIGS["sup"]) as net:
+                net.run(np.array(xs, dtype=np.float32), np.array(ts, dtype=np.float32), out=out)
+                self.assertEqual(out.reshape(4, 2).tolist(), want)
+        self.assertEqual((wide[:, 0] == 0).all() and (wide[:, 3:] == 0).all(), True)
+        with ccn.Net(**CONFIGS["td"]) as net, ccn.Net(**CONFIGS["td"]) as ref:
+            p = np.zeros(5)
+            net.run_td(np.ones((5, 3)), np.ones(5), 0.9, out=p)
+            self.assertEqual(p.tolist(), ref.run_td([[1.0] * 3] * 5, [1.0] * 5, 0.9))
+            self.assertTrue((p[2:] != 0).all(), p)
+        ro = np.zeros((4, 2), dtype=np.float32)
+        ro.flags.writeable = False
+        with ccn.Net(**CONFIGS["sup"]) as net:
+            with self.assertRaises(ValueError) as e:
+                net.run(xs, ts, out=ro)
+            self.assertIn("read-only", str(e.exception))
+            self.assertEqual((net.step_count, ro.any()), (0, False))
+
+    def test_out_after_an_error_holds_the_rows_written(self):
+        """out= of another type and an error midway: out holds the rows that ran"""
+        if NUMPY is None:
+            self.skipTest("NumPy is not installed for %s" % sys.executable)
+        xs, ts = inputs("f", 10)
+        xs[6][0] = float("nan")
+        with ccn.Net(**CONFIGS["sup"]) as a, ccn.Net(**CONFIGS["sup"]) as b:
+            want = a.run(xs[:6], ts[:6])
+            out = NUMPY.full((10, 2), 7.0)
+            with self.assertRaises(ccn.CCNError) as e:
+                b.run(xs, ts[:10], out=out)
+            self.assertEqual(e.exception.done, 6)
+            self.assertEqual(out[:6].tolist(), want)
+            self.assertTrue((out[6:] == 7.0).all())
+
+
+class Contract(unittest.TestCase):
+    def test_the_failing_row_is_in_outputs_when_it_ran(self):
+        """an error after the step ran (a NaN output, CCN_ERR_DIVERGED): e.outputs has its row"""
+        with WithoutNumpy():
+            xs, ts = inputs("f", 5)
+            ts = [t[:1] for t in ts]
+            with ccn.Net(n_inputs=3, n_columns=4, step_size=0.1, seed=1) as net:
+                net.run(xs[:2], ts[:2])
+                net.params[net.readout_offset] = float("nan")
+                with self.assertRaises(ccn.CCNError) as e:
+                    net.run(xs[2:], ts[2:])
+                self.assertEqual((e.exception.name, e.exception.done, net.step_count), ("CCN_ERR_NOT_FINITE", 0, 3))
+                self.assertEqual(len(e.exception.outputs), 1)
+                self.assertNotEqual(e.exception.outputs[0][0], e.exception.outputs[0][0])  # the NaN it ran to
+            with ccn.Net(n_inputs=3, n_columns=4, learner="td", td_lambda=0.5, step_size=0.1, refuse_nonfinite=1,
+                         seed=1) as net:
+                net.params[net.readout_offset] = float("nan")
+                with self.assertRaises(ccn.CCNError) as e:
+                    net.run_td(xs, [1.0] * 5, [0.9] * 5)
+                self.assertEqual((e.exception.name, e.exception.done, net.step_count), ("CCN_ERR_DIVERGED", 1, 2))
+                self.assertEqual(len(e.exception.outputs), 2)
+                buf = array.array("f", [5.0] * 5)
+                with self.assertRaises(ccn.CCNError) as e:  # a flat buffer: the rows that ran, as well
+                    net.run_td(array.array("f", [v for x in xs for v in x]), [1.0] * 5, [0.9] * 5, out=buf)
+                self.assertEqual((e.exception.done, len(e.exception.outputs)), (0, 1))
+                self.assertEqual(buf[1:].tolist(), [5.0] * 4)
+            with ccn.Net(**dict(CONFIGS["sup"], n_outputs=1)) as net:  # a bad input: that step did not run, no row
+                bad = [list(x) for x in xs]
+                bad[3][0] = float("inf")
+                with self.assertRaises(ccn.CCNError) as e:
+                    net.run(bad, ts)
+                self.assertEqual((e.exception.done, len(e.exception.outputs), net.step_count), (3, 3, 3))
+
+    def test_numpy_scalars_and_lists_of_them(self):
+        """a NumPy float32 as the one gamma, a flat list of np.float32: taken as numbers"""
+        if NUMPY is None:
+            self.skipTest("NumPy is not installed for %s" % sys.executable)
+        np = NUMPY
+        xs, _ = inputs("f", 6)
+        with ccn.Net(**CONFIGS["td"]) as a, ccn.Net(**CONFIGS["td"]) as b:
+            want = a.run_td(xs, CUMULANTS[:6], 0.5)
+            self.assertEqual(b.run_td(xs, [np.float32(v) for v in CUMULANTS[:6]], np.float32(0.5)), want)
+            self.assertEqual(a.save(), b.save())
+        with ccn.Net(n_inputs=1, n_columns=2, learner="td", td_lambda=0.5) as a, \
+                ccn.Net(n_inputs=1, n_columns=2, learner="td", td_lambda=0.5) as b:
+            self.assertEqual(b.run_td([np.float64(0.25), np.float32(1)], [0.0, 1.0], np.float64(0.9)),
+                             a.run_td([0.25, 1.0], [0.0, 1.0], 0.9))
+
+    def test_load_of_a_missing_path_is_ccnerror(self):
+        """Net.load of a path that does not open: CCNError CCN_ERR_OPEN, as save"""
+        missing = os.path.join(OUT, "no-such-dir", "net.ccn")
+        for call in (lambda: ccn.Net.load(missing), lambda: ccn.Net(n_inputs=1, n_columns=1).save(missing)):
+            with self.assertRaises(ccn.CCNError) as e:
+                call()
+            self.assertEqual(e.exception.name, "CCN_ERR_OPEN")
+
+    def test_a_symlinked_module_finds_ccn_h(self):
+        """ccn.py imported through a symbolic link finds ccn.h next to the file itself"""
+        d = tempfile.mkdtemp(dir=OUT)
+        os.symlink(os.path.join(ROOT, "examples", "python", "ccn.py"), os.path.join(d, "ccn.py"))
+        env = dict(os.environ)
+        env.pop("CCN_H", None)
+        done = subprocess.run([sys.executable, "-c", "import ccn; print(ccn.Net(n_inputs=1, n_columns=1).precision)"],
+                              cwd=d, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        self.assertEqual(done.stdout.strip(), "float", done.stdout)
+
+
 class Files(unittest.TestCase):
     def test_save_load_copy_continue_bit_for_bit(self):
         """save to bytes and to a path, load, copy: each continues as the original"""
@@ -337,6 +510,31 @@ class Files(unittest.TestCase):
         with self.assertRaises(ccn.CCNError) as e:
             ccn.Net.load(data[:-1])
         self.assertEqual(e.exception.name, "CCN_ERR_TRUNCATED")
+
+    def test_a_cached_library_needs_no_compiler(self):
+        """built once, the library is found again with no compiler on PATH and CC unset"""
+        saved = dict(os.environ)
+        try:
+            os.environ["CCN_PY_CACHE"] = tempfile.mkdtemp(dir=OUT)
+            os.environ["CCN_PY_CFLAGS"] = "-O0"  # (quicker to build: the cache is what is tested)
+            built, _ = ccn.build_library("float")
+            os.environ.pop("CC", None)
+            os.environ["PATH"] = tempfile.mkdtemp(dir=OUT)
+            self.assertRaises(ccn.BuildError, ccn._compiler)
+            self.assertEqual(ccn.build_library("float")[0], built)
+            os.environ["CC"] = "/nonexistent/cc"
+            self.assertEqual(ccn.build_library("float")[0], built)
+            done = subprocess.run([sys.executable, "-c", "import ccn; ccn.Net(n_inputs=1, n_columns=1); print('ok')"],
+                                  cwd=os.path.join(ROOT, "examples", "python"), stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, universal_newlines=True)
+            self.assertEqual(done.stdout.strip(), "ok", done.stdout)
+            os.environ["CCN_PY_CFLAGS"] = "-O1"  # not built with these flags: no compiler is an error
+            with self.assertRaises(ccn.BuildError) as e:
+                ccn.build_library("float")
+            self.assertIn("no such compiler", str(e.exception))
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
 
     def test_a_changed_header_is_built_again(self):
         """the cached library's name follows ccn.h: a changed ccn.h is compiled anew"""

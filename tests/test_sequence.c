@@ -132,7 +132,8 @@ static void test_sequence_calls_are_the_per_step_calls(void) {
     printf("    %d of %d runs: the same outputs and saved bytes as the per-step calls\n", same, total);
 }
 
-/* A forward-only net (CCN_FORWARD) through ccn_steps; y NULL is allowed; n = 0 does nothing. */
+/* A forward-only net (CCN_FORWARD) through ccn_steps; y NULL is allowed; n = 0 does nothing;
+   a NULL array is refused even for n = 0 (the NULL rule is the same for every n). */
 static void test_sequence_forward_only_and_empty(void) {
     ccn_config c = tu_config(CCN_GATED, CCN_FORWARD, 2, 0.0, 6, 4, 3);
     ccn_net *a, *b;
@@ -147,6 +148,11 @@ static void test_sequence_forward_only_and_empty(void) {
     CHECK(ccn_steps(a, 10, d.x, NULL, NULL) == CCN_OK);
     CHECK(tq_same_bits(a, b));
     CHECK(ccn_steps(b, 0, d.x, NULL, &done) == CCN_OK && done == 0 && tq_same_bits(a, b));
+    done = 7;
+    CHECK(ccn_steps(b, 0, NULL, NULL, &done) == CCN_ERR_NULL_ARGUMENT && done == 0);
+    CHECK(ccn_learn_steps(b, 0, d.x, NULL, NULL, &done) == CCN_ERR_NULL_ARGUMENT && done == 0);
+    CHECK(ccn_td_steps(b, 0, d.x, d.cumulant, NULL, NULL, &done) == CCN_ERR_NULL_ARGUMENT && done == 0);
+    CHECK(ccn_steps(NULL, 0, d.x, NULL, &done) == CCN_ERR_NULL_ARGUMENT && tq_same_bits(a, b));
     /* learning on a net without gradients: refused before the first step, nothing changed */
     done = 7;
     CHECK(ccn_learn_steps(b, 5, d.x, d.target, NULL, &done) == CCN_ERR_NO_GRADIENT && done == 0);

@@ -7,8 +7,11 @@
 On first use the module compiles ccn.h into a shared library with the system C compiler (the
 CC environment variable, else cc, gcc or clang) and caches it, next to this file (in
 __ccncache__) or, where that is not writable, in the user's cache directory ($XDG_CACHE_HOME or
-~/.cache, under ccn-py). The cached library's name carries a hash of ccn.h, of the flags and of
-this module, so a changed ccn.h is compiled again. Flags: -O3 -fno-math-errno -ffp-contract=off
+~/.cache, under ccn-py). The cached library's name carries a hash of ccn.h, of the C source
+this module generates from it, of the flags and of the module's __version__, so a changed ccn.h
+is compiled again; then a short hash of the compiler's command. A compiler is needed only to
+build: without one (no CC, none on PATH) a cached library of that ccn.h, source, flags and
+version is used, whichever compiler built it. Flags: -O3 -fno-math-errno -ffp-contract=off
 (portable, and without contraction the results are the bits of every C build of ccn.h, as
 ccn.h's RANDOMNESS says); native=True (or CCN_PY_NATIVE=1) adds -march=native, and
 CCN_PY_CFLAGS adds flags of your own. CCN_PY_CACHE names the cache directory, CCN_H the header.
@@ -23,11 +26,20 @@ way.
 Sequences (Net.run, Net.run_td, Net.predict) go to ccn_learn_steps, ccn_td_steps and ccn_steps:
 one foreign call per sequence, so the per-step cost of a Python loop is not paid. They take a
 list of per-step lists, a NumPy array (n x width), or a flat buffer (array.array, memoryview,
-bytearray, ... of the net's reals), and return the outputs in the same form.
+bytearray, ... of the net's reals), and return the outputs in the same form. out= writes them
+into an array of the caller's instead: where it is not the net's contiguous reals (a float64
+NumPy array on a float net, a non-contiguous one, a list) the results are copied into it after
+the C call; what cannot be written (a read-only array or buffer, a tuple) is refused before.
 
 Errors raise CCNError, which carries the ccn_result's name (CCNError.name, e.g.
 "CCN_ERR_NOT_FINITE"), its number (code) and ccn_result_string's message; from a sequence
-call also the steps that ran (done) and their outputs (outputs).
+call also done, the steps that succeeded, and outputs, the rows C wrote. A sequence stops at
+its first failing step. A failure its arguments show (a NaN or infinite input, target or
+cumulant; a gamma outside [0, 1]) is found before that step runs: the net is the net that ran
+done steps, and outputs has done rows. A failure only the step reveals (CCN_ERR_NOT_FINITE for
+an output that is not finite, CCN_ERR_DIVERGED with refuse_nonfinite) comes after the step ran
+and before its update, as the per-step call: the net ran done + 1 steps, and outputs has
+done + 1 rows, the failing step's last (ccn.h's "many steps in one call").
 
 python3 ccn.py --self-test builds the library and checks it; python3 ccn.py --help says more.
 """
@@ -35,7 +47,9 @@ python3 ccn.py --self-test builds the library and checks it; python3 ccn.py --he
 import array
 import ctypes
 import hashlib
+import glob
 import itertools
+import numbers
 import os
 import re
 import shlex
@@ -49,7 +63,7 @@ __all__ = ["Net", "Config", "Rng", "CCNError", "BuildError", "LayoutError", "CON
            "load_library", "check_layout", "numpy_enabled"]
 __version__ = "1"
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
+_HERE = os.path.dirname(os.path.realpath(__file__))  # through a symbolic link: ccn.h is by the file itself
 
 # ---- the configuration: one table ------------------------------------------------------------
 # (field, C type as ccn.h declares it, meaning). Every field's default is 0, which ccn.h reads as
@@ -146,8 +160,10 @@ def _name_value(field, name):
 class CCNError(Exception):
     """A call of ccn.h returned an error. name: the ccn_result's name ("CCN_ERR_NOT_FINITE"),
     code: its number, message: ccn_result_string's text, field: the configuration field a
-    refused configuration is about (or None); from a sequence call, done: the steps that ran,
-    outputs: their outputs (in the form the call returns)."""
+    refused configuration is about (or None); from a sequence call, done: the steps that
+    succeeded, outputs: the rows C wrote (in the form the call returns, or those rows of out=):
+    done rows, and the failing step's row after them when that step ran (an output not finite,
+    CCN_ERR_DIVERGED: see the module's documentation)."""
 
     def __init__(self, code, name, message, field=None, done=None, outputs=None, call=None):
         self.code, self.name, self.message, self.field = code, name, message, field
@@ -300,18 +316,31 @@ def build_library(precision="float", native=None, verbose=False):
         raise BuildError("ccn.py cannot read ccn.h at %s (%s); set CCN_H to its path" % (header, e))
     fields, enums, results = _parse_header(header_bytes.decode("utf-8", "replace"))
     source, consts = _probe_source(os.path.dirname(header), fields, enums, results)
-    cc = _compiler()
+    facts = (fields, enums, results, consts)
+    try:
+        cc, no_cc = _compiler(), None
+    except BuildError as e:
+        cc, no_cc = None, e
     flags = build_flags(precision, native)
     key = hashlib.sha256()
-    for part in (header_bytes, source.encode(), " ".join(cc + flags).encode(), __version__.encode()):
+    for part in (header_bytes, source.encode(), " ".join(flags).encode(), __version__.encode()):
         key.update(part)
         key.update(b"\0")
-    name = "libccn-%s-%s.so" % (precision, key.hexdigest()[:16])
+    # libccn-<precision>-<ccn.h, source, flags, version>-<compiler>.so: the compiler is a part of
+    # its own, so that without one a library built before for this ccn.h and flags is still found
+    stem = "libccn-%s-%s-" % (precision, key.hexdigest()[:16])
     dirs = _cache_dirs()
+    if cc is None:
+        for d in dirs:
+            found = glob.glob(os.path.join(glob.escape(d), glob.escape(stem) + "*.so"))
+            if found:
+                return max(found, key=os.path.getmtime), facts  # (the newest, if several compilers built it)
+        raise no_cc
+    name = stem + hashlib.sha256(" ".join(cc).encode()).hexdigest()[:8] + ".so"
     for d in dirs:
         path = os.path.join(d, name)
         if os.path.exists(path):
-            return path, (fields, enums, results, consts)
+            return path, facts
     for d in dirs:
         if _writable_dir(d):
             break
@@ -336,7 +365,7 @@ def build_library(precision="float", native=None, verbose=False):
                 os.remove(p)
             except OSError:
                 pass
-    return path, (fields, enums, results, consts)
+    return path, facts
 
 
 class _Lib:
@@ -460,15 +489,21 @@ class _Seq:
     """A caller's sequence as a C array of reals: form ('list', 'numpy', 'buffer'), the number
     of steps, a pointer, and whatever keeps the memory alive."""
 
-    __slots__ = ("form", "n", "ptr", "keep")
+    __slots__ = ("form", "n", "ptr", "keep", "direct")
 
 
-def _as_reals(lib, data, width, what, n=None):
-    """data as n rows of width reals (n None: as many as data holds)."""
+def _as_reals(lib, data, width, what, n=None, out=False):
+    """data as n rows of width reals (n None: as many as data holds). out: data is to be written,
+    where the C array is a copy (direct False) by _write_back after the call; what cannot be
+    written (read-only, tuples) is refused before the call."""
     s = _Seq()
+    s.direct = False
     real = lib.real
     if _is_numpy(data):
+        if out and not data.flags.writeable:
+            raise ValueError("%s: the NumPy array is read-only" % what)
         a = _np.ascontiguousarray(data, dtype=_np.float64 if lib.code == "d" else _np.float32)
+        s.direct = a is data
         if a.ndim == 2 and a.shape[1] == width:
             rows = a.shape[0]
         elif a.ndim == 1 and (width == 1 or a.shape[0] % width == 0):
@@ -477,8 +512,14 @@ def _as_reals(lib, data, width, what, n=None):
             raise ValueError("%s: a NumPy array of shape %s is not rows of %d" % (what, a.shape, width))
         s.form, s.n, s.ptr, s.keep = "numpy", rows, a.ctypes.data, a
     elif isinstance(data, (list, tuple)):
-        if data and not isinstance(data[0], (int, float)):
+        if out and not isinstance(data, list):
+            raise TypeError("%s: a %s cannot be written; a list, a NumPy array or a writable buffer can"
+                            % (what, type(data).__name__))
+        if data and not isinstance(data[0], numbers.Real):
             for row in data:
+                if out and not isinstance(row, list):
+                    raise TypeError("%s: a row that is a %s cannot be written; rows that are lists can"
+                                    % (what, type(row).__name__))
                 if len(row) != width:
                     raise ValueError("%s: a row of %d values, not %d" % (what, len(row), width))
             flat = array.array(lib.code, itertools.chain.from_iterable(data))
@@ -500,6 +541,8 @@ def _as_reals(lib, data, width, what, n=None):
                 what, lib.precision, lib.code, mv.format, lib.precision))
         if not mv.c_contiguous:
             raise ValueError("%s: the buffer is not contiguous" % what)
+        if out and mv.readonly:
+            raise ValueError("%s: the buffer is read-only" % what)
         count = mv.nbytes // mv.itemsize
         if count % width:
             raise ValueError("%s: %d values are not rows of %d" % (what, count, width))
@@ -507,6 +550,7 @@ def _as_reals(lib, data, width, what, n=None):
             keep = (real * count).from_buffer_copy(mv)
         else:
             keep = (real * count).from_buffer(mv.cast("B")) if count else (real * 1)()
+            s.direct = True
         s.form, s.n, s.ptr, s.keep = "buffer", count // width, ctypes.addressof(keep), keep
     if n is not None and s.n != n:
         raise ValueError("%s: %d steps, the inputs have %d" % (what, s.n, n))
@@ -514,7 +558,7 @@ def _as_reals(lib, data, width, what, n=None):
 
 
 def _scalar_or_reals(lib, value, n, what):
-    if isinstance(value, (int, float)):
+    if isinstance(value, numbers.Real):  # (a NumPy scalar too)
         flat = array.array(lib.code, [value]) * max(n, 1)
         s = _Seq()
         s.form, s.n, s.ptr, s.keep = "list", n, flat.buffer_info()[0], flat
@@ -530,6 +574,29 @@ def _new_out(lib, form, n, width, flat_rows):
         return a, a.ctypes.data
     a = array.array(lib.code, bytes(n * width * ctypes.sizeof(lib.real)))
     return a, a.buffer_info()[0] if n * width else 0
+
+
+def _write_back(out, s, rows, width):
+    """Copies the first `rows` rows C wrote into s (a copy of out) into out itself."""
+    k = rows * width
+    if _is_numpy(out):
+        if out.ndim == 1:
+            out[:k] = s.keep.reshape(-1)[:k]
+        else:
+            out[:rows] = s.keep[:rows]
+    elif out and isinstance(out[0], list):
+        values = s.keep.tolist()
+        for i in range(rows):
+            out[i][:] = values[i * width:(i + 1) * width]
+    else:
+        out[:k] = s.keep[:k].tolist()
+
+
+def _rows_of(out, rows, width):
+    """The first `rows` rows of the caller's out (what CCNError.outputs holds for it)."""
+    if _is_numpy(out) and out.ndim > 1 or isinstance(out, list) and out and isinstance(out[0], list):
+        return out[:rows]
+    return out[:rows * width]
 
 
 def _finish_out(obj, form, rows, width, flat_rows):
@@ -690,32 +757,40 @@ class Net:
 
     # -- sequences --
     def _sequence(self, call, name, xs, extra, width_out, flat_rows, out):
-        lib = self._lib
+        lib, h = self._lib, self._h()
         seq = _as_reals(lib, xs, self._m, "xs")
         n = seq.n
         args = [s(n) for s in extra]
         if out is None:
             obj, optr = _new_out(lib, seq.form, n, width_out, flat_rows)
         else:
-            o = _as_reals(lib, out, width_out, "out", n)
-            obj, optr = out, o.ptr
+            o = _as_reals(lib, out, width_out, "out", n, out=True)
+            optr = o.ptr
+        before = lib.step_count(h)
         done = self._done
-        r = call(self._h(), n, seq.ptr, *[a.ptr for a in args], optr, ctypes.byref(done))
+        r = call(h, n, seq.ptr, *[a.ptr for a in args], optr, ctypes.byref(done))
+        # the rows C wrote: every row, or on an error the steps that ran, which are done, and
+        # the failing step too when it ran (an output not finite, CCN_ERR_DIVERGED)
+        rows = min(n, lib.step_count(h) - before) if r else n
         if out is None:
-            res = _finish_out(obj, seq.form, done.value if r else n, width_out, flat_rows)
+            res = _finish_out(obj, seq.form, rows, width_out, flat_rows)
         else:
+            if not o.direct:
+                _write_back(out, o, rows, width_out)
             res = out
         if r:
-            raise lib.error(r, name, done=done.value, outputs=res)
+            raise lib.error(r, name, done=done.value, outputs=res if out is None else _rows_of(out, rows, width_out))
         return res
 
     def run(self, xs, targets, out=None):
         """ccn_learn_steps: n steps, learning at each (n calls of learn_step, the same bits).
         xs: n rows of n_inputs; targets: n rows of n_outputs; returns the n outputs (each
         before its step's update) in xs's form: a list of lists, a NumPy array (n x n_outputs),
-        or a flat array.array. out: an array to write them into instead. On an error, CCNError
-        with done (the steps that ran; the failing step changed nothing when its values were
-        bad) and outputs (theirs)."""
+        or a flat array.array. out: an array (NumPy, a writable buffer, a list) to write them
+        into instead, and returned. On an error, CCNError with done (the steps that
+        succeeded) and outputs (the rows written). A bad input or target is found before its
+        step: the failing step did not run. An output that is not finite or CCN_ERR_DIVERGED
+        comes after the failing step ran, without its update: its row is in outputs."""
         lib = self._lib
         return self._sequence(lib.dll.ccn_learn_steps, "ccn_learn_steps", xs,
                               [lambda n: _as_reals(lib, targets, self._o, "targets", n)], self._o, False, out)
@@ -727,7 +802,8 @@ class Net:
     def run_td(self, xs, cumulants, gammas, out=None):
         """ccn_td_steps (learner 'td'): n calls of td_step. cumulants and gammas: n values each
         (a gamma may be one number for every step); returns the n predictions: a list of
-        floats, a 1-D NumPy array, or an array.array, as xs."""
+        floats, a 1-D NumPy array, or an array.array, as xs. out and errors as run's (a bad
+        input, cumulant or gamma: the failing step did not run; CCN_ERR_DIVERGED: it ran)."""
         lib = self._lib
         return self._sequence(lib.dll.ccn_td_steps, "ccn_td_steps", xs,
                               [lambda n: _scalar_or_reals(lib, cumulants, n, "cumulants"),
@@ -814,13 +890,16 @@ class Net:
 
     @classmethod
     def load(cls, source, precision=None, native=None):
-        """A net from saved bytes (bytes, bytearray, memoryview) or a path (str, os.PathLike).
-        precision None: the file's own real
-        size; 'float' or 'double' converts (ccn.h's SAVING AND LOADING)."""
+        """A net from saved bytes (bytes, bytearray, memoryview) or a path (str, os.PathLike;
+        one that does not open: CCNError CCN_ERR_OPEN, as save). precision None: the file's own
+        real size; 'float' or 'double' converts (ccn.h's SAVING AND LOADING)."""
         if isinstance(source, (str, os.PathLike)):
             path = os.fsencode(source)
-            with open(path, "rb") as f:
-                head = f.read(16)
+            try:
+                with open(path, "rb") as f:
+                    head = f.read(16)
+            except OSError:
+                head = b""  # ccn_load_file says why (CCN_ERR_OPEN), as ccn_save_file does
             data = None
         else:
             data = bytes(source)
