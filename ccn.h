@@ -1980,11 +1980,17 @@ CCN__INLINE void ccn__lstm_cells_at(const ccn__lstm_io *io, size_t n, size_t i0,
    CCN__CELL_PAD run in place; the last few (2 or more), which the compiler's vector loop would
    leave to its scalar tail, are copied into a padded block (lanes past them zero) and run
    through the same loop, where it vectorises; a stage of a few columns (the papers' nets) is
-   all tail. Invariant: a cell is the same IEEE arithmetic in a vector lane as in the scalar
-   tail (no contraction in either), so the bits do not change with the path (test_bits'
-   recorded nets and same_bits_everywhere hold in scalar and vector builds alike). */
+   all tail. Only where gcc vectorises the loop at all, with AVX-512's masks (without them it
+   keeps the loop scalar: the exp's clamps become branches), since a scalar loop over a padded
+   block only adds work. Invariant: a cell is the same IEEE arithmetic in a vector lane as in
+   the scalar tail (no contraction in either), so the bits do not change with the path
+   (test_bits' recorded nets and same_bits_everywhere hold in scalar and vector builds alike). */
 #define CCN__CELL_PAD 8
+#if defined(__AVX512F__)
 #define CCN__CELL_PAD_MIN 2 /* a single last column costs less in the scalar loop */
+#else
+#define CCN__CELL_PAD_MIN (CCN__CELL_PAD + 1) /* never */
+#endif
 static void ccn__lstm_cells(ccn_net *net, int c0, int c1) {
     size_t n = (size_t)net->n, i0 = (size_t)c0, full = i0 + ((size_t)(c1 - c0) & ~(size_t)(CCN__CELL_PAD - 1));
     size_t rest = (size_t)c1 - full, j;
