@@ -1984,7 +1984,8 @@ CCN__INLINE void ccn__lstm_cells_at(const ccn__lstm_io *io, size_t n, size_t i0,
    keeps the loop scalar: the exp's clamps become branches), since a scalar loop over a padded
    block only adds work. Invariant: a cell is the same IEEE arithmetic in a vector lane as in
    the scalar tail (no contraction in either), so the bits do not change with the path
-   (test_bits' recorded nets and same_bits_everywhere hold in scalar and vector builds alike). */
+   (test_bits' recorded nets and same_bits_everywhere, in the gcc-avx512 legs of tests/run.sh as
+   in the scalar ones). */
 #define CCN__CELL_PAD 8
 #if defined(__AVX512F__)
 #define CCN__CELL_PAD_MIN 2 /* a single last column costs less in the scalar loop */
