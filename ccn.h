@@ -1942,15 +1942,20 @@ static void ccn__gated_cells(ccn_net *net, int c0, int c1) {
     }
 }
 
-static void ccn__lstm_cells(ccn_net *net, int c0, int c1) {
-    size_t n = (size_t)net->n;
-    const ccn_real *CCN__RESTRICT a = net->pre, *CCN__RESTRICT u = net->u, *CCN__RESTRICT cprev = net->c_prev;
-    ccn_real *CCN__RESTRICT h = net->h, *CCN__RESTRICT c = net->c, *CCN__RESTRICT Bh = net->Bh, *CCN__RESTRICT Bc = net->Bc;
-    ccn_real *CCN__RESTRICT hh = net->Mhh, *CCN__RESTRICT hc = net->Mhc, *CCN__RESTRICT ch = net->Mch, *CCN__RESTRICT cc = net->Mcc;
+/* The lstm cells of entries [i0, i1) of arrays laid out gate-major with stride n: net's arrays,
+   or ccn__lstm_cells' padded copy of a stage's last few columns. */
+typedef struct ccn__lstm_io {
+    const ccn_real *a, *u, *cprev;
+    ccn_real *h, *c, *Bh, *Bc, *hh, *hc, *ch, *cc;
+} ccn__lstm_io;
+
+CCN__INLINE void ccn__lstm_cells_at(const ccn__lstm_io *io, size_t n, size_t i0, size_t i1, int ff) {
+    const ccn_real *CCN__RESTRICT a = io->a, *CCN__RESTRICT u = io->u, *CCN__RESTRICT cprev = io->cprev;
+    ccn_real *CCN__RESTRICT h = io->h, *CCN__RESTRICT c = io->c, *CCN__RESTRICT Bh = io->Bh, *CCN__RESTRICT Bc = io->Bc;
+    ccn_real *CCN__RESTRICT hh = io->hh, *CCN__RESTRICT hc = io->hc, *CCN__RESTRICT ch = io->ch, *CCN__RESTRICT cc = io->cc;
     size_t i;
-    int ff = net->cfg.feedforward;
     CCN__IVDEP
-    for (i = (size_t)c0; i < (size_t)c1; ++i) { /* gates i f o g: c = f c' + i g, h = o tanh(c) */
+    for (i = i0; i < i1; ++i) { /* gates i f o g: c = f c' + i g, h = o tanh(c) */
         ccn_real gi = ccn__sigmoid(a[i]), gf = ccn__sigmoid(a[n + i]), go = ccn__sigmoid(a[2 * n + i]);
         ccn_real gg = ccn__tanh(a[3 * n + i]), cp = ff ? CCN_R(0) : cprev[i], cn = gf * cp + gi * gg, tc = ccn__tanh(cn);
         ccn_real dh_dc = go * (CCN_R(1) - tc * tc), dh_dao = tc * go * (CCN_R(1) - go);
@@ -1970,6 +1975,64 @@ static void ccn__lstm_cells(ccn_net *net, int c0, int c1) {
         ch[i] = ff ? CCN_R(0) : dc_dh;
         hc[i] = ff ? CCN_R(0) : dh_dc * gf;
         hh[i] = ff ? CCN_R(0) : dh_dc * dc_dh + dh_dao * u[2 * n + i];
+    }
+}
+
+/* Columns [c0, c1): a specialisation of the plain loop over them. Whole blocks of
+   CCN__CELL_PAD run in place; the last few (2 or more), which the compiler's vector loop would
+   leave to its scalar tail, are copied into a padded block (lanes past them zero) and run
+   through the same loop, where it vectorises; a stage of a few columns (the papers' nets) is
+   all tail. Only where gcc vectorises the loop at all, with AVX-512's masks (without them it
+   keeps the loop scalar: the exp's clamps become branches), since a scalar loop over a padded
+   block only adds work. Invariant: a cell is the same IEEE arithmetic in a vector lane as in
+   the scalar tail (no contraction in either), so the bits do not change with the path
+   (test_bits' recorded nets and same_bits_everywhere, in the gcc-avx512 legs of tests/run.sh as
+   in the scalar ones). */
+#define CCN__CELL_PAD 8
+#if defined(__AVX512F__)
+#define CCN__CELL_PAD_MIN 2 /* a single last column costs less in the scalar loop */
+#else
+#define CCN__CELL_PAD_MIN (CCN__CELL_PAD + 1) /* never */
+#endif
+static void ccn__lstm_cells(ccn_net *net, int c0, int c1) {
+    size_t n = (size_t)net->n, i0 = (size_t)c0, full = i0 + ((size_t)(c1 - c0) & ~(size_t)(CCN__CELL_PAD - 1));
+    size_t rest = (size_t)c1 - full, j;
+    int ff = net->cfg.feedforward, q;
+    ccn__lstm_io io;
+    io.a = net->pre, io.u = net->u, io.cprev = net->c_prev, io.h = net->h, io.c = net->c, io.Bh = net->Bh;
+    io.Bc = net->Bc, io.hh = net->Mhh, io.hc = net->Mhc, io.ch = net->Mch, io.cc = net->Mcc;
+    if (rest < CCN__CELL_PAD_MIN) full = (size_t)c1, rest = 0;
+    ccn__lstm_cells_at(&io, n, i0, full, ff);
+    if (rest) {
+        enum { W = CCN__CELL_PAD };
+        ccn_real a[4 * W], u[4 * W], cp[W], h[W], c[W], Bh[4 * W], Bc[4 * W], hh[W], hc[W], ch[W], cc[W];
+        ccn__lstm_io pad;
+        /* lane by lane over a fixed W, not rest: the compiler keeps these as (masked) vector
+           moves, where a loop over rest became library calls costing more than the cells */
+        for (q = 0; q < 4; ++q)
+            for (j = 0; j < W; ++j) {
+                a[q * W + (int)j] = j < rest ? net->pre[(size_t)q * n + full + j] : CCN_R(0);
+                u[q * W + (int)j] = j < rest ? net->u[(size_t)q * n + full + j] : CCN_R(0);
+            }
+        for (j = 0; j < W; ++j) cp[j] = j < rest && !ff ? net->c_prev[full + j] : CCN_R(0);
+        pad.a = a, pad.u = u, pad.cprev = cp, pad.h = h, pad.c = c, pad.Bh = Bh, pad.Bc = Bc;
+        pad.hh = hh, pad.hc = hc, pad.ch = ch, pad.cc = cc;
+        ccn__lstm_cells_at(&pad, W, 0, W, ff);
+        for (j = 0; j < W; ++j)
+            if (j < rest) {
+                net->h[full + j] = h[j];
+                net->c[full + j] = c[j];
+                net->Mhh[full + j] = hh[j];
+                net->Mhc[full + j] = hc[j];
+                net->Mch[full + j] = ch[j];
+                net->Mcc[full + j] = cc[j];
+            }
+        for (q = 0; q < 4; ++q)
+            for (j = 0; j < W; ++j)
+                if (j < rest) {
+                    net->Bh[(size_t)q * n + full + j] = Bh[q * W + (int)j];
+                    net->Bc[(size_t)q * n + full + j] = Bc[q * W + (int)j];
+                }
     }
 }
 

@@ -14,6 +14,7 @@
 #define CCN_IMPLEMENTATION
 #include "../ccn.h"
 #include "../examples/plot.h"
+#include "../examples/trace_env.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -29,6 +30,7 @@ static double now_s(void) {
 }
 
 #define SPLIT 100 /* a learner of the bench's own: supervised, through two calls per step */
+#define CCN_TRACE 101 /* another: TD on the trace-patterning stream (the cases with per_stage) */
 
 typedef struct bench_case {
     const char *name;
@@ -40,6 +42,10 @@ typedef struct bench_case {
     const char *group;         /* for the figure: series name */
     int threads;               /* > 1: the step spread over this many threads */
     int ftz;                   /* run with ccn_set_flush_subnormals (x86-64)                   */
+    int per_stage;             /* > 0: a trace-patterning net (examples/trace_env.h's
+                                  trace_ccn_config, init_scale 0.1 as examples/trace_patterning.c
+                                  makes it), stages of this many columns, timed in its last
+                                  stage on the task's own input stream */
 } bench_case;
 
 /* A small pool for ccn_set_parallel: the calling thread is worker 0; the others spin on a
@@ -119,14 +125,20 @@ typedef struct bench_result {
     long steps;
 } bench_result;
 
-/* Inputs: a fixed pool of Bernoulli(0.2) vectors, cycled (the environment costs nothing). */
+/* Inputs: a fixed pool of Bernoulli(0.2) vectors, cycled (the environment costs nothing); the
+   trace-patterning cases cycle TRACE_POOL steps of the task's own stream (its inputs and its
+   cumulant), drawn once before the timing. */
 #define POOL 64
+#define TRACE_POOL 4096
+
+static ccn_real trace_cumulant[TRACE_POOL]; /* the trace-patterning cases' cumulants */
 
 /* One learning step of the case's kind on input x. */
 static void one_step(ccn_net *net, int learner, const ccn_real *x, long t) {
     static const ccn_real target[1] = {CCN_R(0.5)}; /* static: gcc -O3 cannot see a local through ccn_learn's loop */
     ccn_real y;
-    if (learner == CCN_TD) ccn_td_step(net, x, (ccn_real)(t % 17 == 0), CCN_R(0.9), &y);
+    if (learner == CCN_TRACE) ccn_td_step(net, x, trace_cumulant[t % TRACE_POOL], CCN_R(TRACE_GAMMA), &y);
+    else if (learner == CCN_TD) ccn_td_step(net, x, (ccn_real)(t % 17 == 0), CCN_R(0.9), &y);
     else if (learner == SPLIT) {
         ccn_step(net, x, &y);
         ccn_learn(net, target);
@@ -137,13 +149,14 @@ static void one_step(ccn_net *net, int learner, const ccn_real *x, long t) {
 /* The median of 5 timed runs, in ns per step; *fastest gets the fastest run. */
 static double time_net(ccn_net *net, int learner, const ccn_real *pool, int m, double min_time, long *steps_out,
                        double *fastest) {
+    const long pool_len = learner == CCN_TRACE ? TRACE_POOL : POOL; /* in steps */
     long steps = 16, t;
     double best;
     int rep;
-    for (t = 0; t < 64; ++t) one_step(net, learner, pool + (t % POOL) * m, t); /* warm-up */
+    for (t = 0; t < pool_len; ++t) one_step(net, learner, pool + (t % pool_len) * m, t); /* warm-up */
     for (;;) { /* grow the batch until it takes min_time */
         double t0 = now_s(), dt;
-        for (t = 0; t < steps; ++t) one_step(net, learner, pool + (t % POOL) * m, t);
+        for (t = 0; t < steps; ++t) one_step(net, learner, pool + (t % pool_len) * m, t);
         dt = now_s() - t0;
         if (dt >= min_time || steps > (1L << 40)) break;
         steps = dt > min_time / 8 ? (long)((double)steps * min_time / dt * 1.1) + 1 : steps * 8;
@@ -152,7 +165,7 @@ static double time_net(ccn_net *net, int learner, const ccn_real *pool, int m, d
         double runs[5];
         for (rep = 0; rep < 5; ++rep) {
             double t0 = now_s();
-            for (t = 0; t < steps; ++t) one_step(net, learner, pool + (t % POOL) * m, t);
+            for (t = 0; t < steps; ++t) one_step(net, learner, pool + (t % pool_len) * m, t);
             runs[rep] = (now_s() - t0) / (double)steps;
         }
         for (rep = 1; rep < 5; ++rep) { /* sorted: the median is runs[2], the fastest runs[0] */
@@ -211,7 +224,7 @@ static double memory_floor(size_t count, int k, double min_time) {
 static int arrays_per_param(const bench_case *c) {
     if (c->method == CCN_FORWARD) return 1;
     if (c->method == CCN_RTRL) return 0;
-    return 2 + (c->kind == CCN_LSTM) + (c->learner == CCN_TD ? 2 : 0);
+    return 2 + (c->kind == CCN_LSTM) + (c->learner == CCN_TD || c->learner == CCN_TRACE ? 2 : 0);
 }
 
 static int run_case(const bench_case *c, double min_time, bench_result *res) {
@@ -220,33 +233,54 @@ static int run_case(const bench_case *c, double min_time, bench_result *res) {
     ccn_real *pool;
     ccn_rng rng;
     int i;
+    size_t frozen = 0; /* parameters of the frozen stages: only read by the step */
     memset(&cfg, 0, sizeof cfg);
-    cfg.n_inputs = c->inputs;
-    cfg.n_columns = c->columns;
-    cfg.kind = c->kind;
-    cfg.method = c->method;
-    cfg.links = c->links;
-    cfg.learner = c->learner == SPLIT ? CCN_SUPERVISED : c->learner;
-    cfg.td_lambda = c->learner == CCN_TD ? 0.99 : 0.0; /* refused without CCN_TD */
-    cfg.step_size = 1e-4;
-    if (c->learner == CCN_TD) {
-        cfg.optimizer = CCN_RMSPROP;
-        cfg.scale_readout_step = 1;
-        cfg.input_norm_rate = 0.99999;
-        cfg.feature_norm_rate = 0.99999;
-        cfg.norm_var_floor = 0.001;
+    if (c->per_stage > 0) {
+        int stages = (c->columns + c->per_stage - 1) / c->per_stage;
+        trace_ccn_config(&cfg, c->columns, c->per_stage, 0, 0.001, 1);
+        cfg.init_scale = 0.1;
+        if (ccn_create(&cfg, NULL, &net) != CCN_OK) return 0;
+        for (i = 1; i < stages; ++i) ccn_next_stage(net); /* its last stage */
+        for (i = 0; i < c->columns; ++i) {
+            ccn_column_info info;
+            ccn_column_info_get(net, i, &info);
+            if (info.stage + 1 < stages) frozen += info.param_count;
+        }
+        pool = (ccn_real *)malloc(sizeof(ccn_real) * TRACE_POOL * TRACE_INPUTS);
+        if (!pool) return 0;
+        {
+            trace_env env;
+            trace_init(&env, 1, 14, 26);
+            for (i = 0; i < TRACE_POOL; ++i) trace_cumulant[i] = trace_step(&env, pool + (size_t)i * TRACE_INPUTS);
+        }
+    } else {
+        cfg.n_inputs = c->inputs;
+        cfg.n_columns = c->columns;
+        cfg.kind = c->kind;
+        cfg.method = c->method;
+        cfg.links = c->links;
+        cfg.learner = c->learner == SPLIT ? CCN_SUPERVISED : c->learner;
+        cfg.td_lambda = c->learner == CCN_TD ? 0.99 : 0.0; /* refused without CCN_TD */
+        cfg.step_size = 1e-4;
+        if (c->learner == CCN_TD) {
+            cfg.optimizer = CCN_RMSPROP;
+            cfg.scale_readout_step = 1;
+            cfg.input_norm_rate = 0.99999;
+            cfg.feature_norm_rate = 0.99999;
+            cfg.norm_var_floor = 0.001;
+        }
+        cfg.seed = 1;
+        cfg.n_workers = c->threads > 1 ? c->threads : 1;
+        if (ccn_create(&cfg, NULL, &net) != CCN_OK) return 0;
+        if (c->ftz && ccn_set_flush_subnormals(net, 1) != CCN_OK) { /* not x86-64: the case is skipped */
+            ccn_destroy(net);
+            return 0;
+        }
+        pool = (ccn_real *)malloc(sizeof(ccn_real) * POOL * (size_t)c->inputs);
+        if (!pool) return 0;
+        ccn_rng_seed(&rng, 7);
+        for (i = 0; i < POOL * c->inputs; ++i) pool[i] = (ccn_real)(ccn_rng_uniform(&rng) < 0.2);
     }
-    cfg.seed = 1;
-    cfg.n_workers = c->threads > 1 ? c->threads : 1;
-    if (ccn_create(&cfg, NULL, &net) != CCN_OK) return 0;
-    if (c->ftz && ccn_set_flush_subnormals(net, 1) != CCN_OK) { /* not x86-64: the case is skipped */
-        ccn_destroy(net);
-        return 0;
-    }
-    pool = (ccn_real *)malloc(sizeof(ccn_real) * POOL * (size_t)c->inputs);
-    if (!pool) return 0;
-    ccn_rng_seed(&rng, 7);
-    for (i = 0; i < POOL * c->inputs; ++i) pool[i] = (ccn_real)(ccn_rng_uniform(&rng) < 0.2);
     res->params = ccn_param_count(net);
     ccn_memory_size(&cfg, &res->bytes);
     if (c->threads > 1) {
@@ -260,7 +294,11 @@ static int run_case(const bench_case *c, double min_time, bench_result *res) {
         res->ns_step = time_net(net, c->learner, pool, c->inputs, min_time, &res->steps, &res->best_ns_param);
     res->ns_param = res->ns_step / (double)res->params;
     res->best_ns_param /= (double)res->params;
-    res->floor_ns_param = arrays_per_param(c) ? memory_floor(res->params, arrays_per_param(c), min_time) * arrays_per_param(c) : 0;
+    res->floor_ns_param = arrays_per_param(c) ? memory_floor(res->params - frozen, arrays_per_param(c), min_time) *
+                                                    arrays_per_param(c) * (double)(res->params - frozen) / (double)res->params
+                                              : 0;
+    if (frozen) /* a frozen stage's parameters: one array, read */
+        res->floor_ns_param += memory_floor(frozen, 1, min_time) * (double)frozen / (double)res->params;
     free(pool);
     ccn_destroy(net);
     return 1;
@@ -272,11 +310,13 @@ static const char *kind_name(int k) {
 static const char *method_name(int m) { return m == CCN_COLOR ? "color" : m == CCN_RTRL ? "rtrl" : "forward"; }
 
 #define CASE(name, kind, method, learner, cols, ins, links, quick, group) \
-    { name, kind, method, learner, cols, ins, links, quick, group, 1, 0 }
+    { name, kind, method, learner, cols, ins, links, quick, group, 1, 0, 0 }
 #define CASE2(name, kind, method, learner, cols, ins, quick, group) \
-    { name, kind, method, learner, cols, ins, 0, quick, group, 2, 0 }
+    { name, kind, method, learner, cols, ins, 0, quick, group, 2, 0, 0 }
 #define CASE_FTZ(name, kind, learner, cols, ins, quick) \
-    { name, kind, CCN_COLOR, learner, cols, ins, 0, quick, "subnormals flushed", 1, 1 }
+    { name, kind, CCN_COLOR, learner, cols, ins, 0, quick, "subnormals flushed", 1, 1, 0 }
+#define CASE_TRACE(name, cols, per_stage) \
+    { name, CCN_LSTM, CCN_COLOR, CCN_TRACE, cols, TRACE_INPUTS, 0, 1, "trace patterning, last stage", 1, 0, per_stage }
 
 static const bench_case cases[] = {
     /* P1: tanh / gated, ColoR, SGD, 64+ inputs, cache-resident */
@@ -302,6 +342,11 @@ static const bench_case cases[] = {
     CASE_FTZ("tanh_sgd_1000x12_ftz", CCN_TANH, CCN_SUPERVISED, 1000, 12, 1),
     CASE("lstm_td_1000x12", CCN_LSTM, CCN_COLOR, CCN_TD, 1000, 12, 0, 1, "color, 12 inputs"),
     CASE_FTZ("lstm_td_1000x12_ftz", CCN_LSTM, CCN_TD, 1000, 12, 1),
+    /* S1, S2: the trace-patterning nets of examples/trace_patterning.c (lstm, TD(lambda) +
+       RMSProp, inputs and features normalised), in their last stage, on the task's stream */
+    CASE_TRACE("trace_columnar_7x12", 7, 7),
+    CASE_TRACE("trace_ccn_20x12_last_stage", 20, 4),
+    CASE_TRACE("trace_constructive_10x12_last_stage", 10, 1),
     /* P4: the Atari case */
     CASE("atari_lstm_td_6x275", CCN_LSTM, CCN_COLOR, CCN_TD, 6, 275, 0, 1, "color lstm td"),
     CASE_FTZ("atari_lstm_td_6x275_ftz", CCN_LSTM, CCN_TD, 6, 275, 1),
@@ -345,6 +390,7 @@ int main(int argc, char **argv) {
     double min_time = 0.2;
     bench_result res[N_CASES];
     int done[N_CASES];
+    (void)trace_return; /* trace_env.h's metric: the bench times the learners only */
     for (i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "--quick")) quick = 1;
         else if (!strcmp(argv[i], "--list")) {
@@ -372,8 +418,8 @@ int main(int argc, char **argv) {
         printf("{\"case\": \"%s\", \"kind\": \"%s\", \"method\": \"%s\", \"learner\": \"%s\", \"columns\": %d, "
                "\"inputs\": %d, \"api\": \"%s\", \"threads\": %d, \"subnormals_flushed\": %d, \"params\": %zu, \"bytes\": %zu, \"steps\": %ld, \"ns_per_step\": %.1f, "
                "\"ns_per_param_step\": %.4f, \"best_ns_per_param_step\": %.4f, \"floor_ns_per_param_step\": %.4f}\n",
-               c->name, kind_name(c->kind), method_name(c->method), c->learner == CCN_TD ? "td" : "sgd", c->columns,
-               c->inputs, c->learner == CCN_TD ? "ccn_td_step" : c->learner == SPLIT ? "ccn_step+ccn_learn" : "ccn_learn_step",
+               c->name, kind_name(c->kind), method_name(c->method), c->learner == CCN_TD || c->learner == CCN_TRACE ? "td" : "sgd", c->columns,
+               c->inputs, c->learner == CCN_TD || c->learner == CCN_TRACE ? "ccn_td_step" : c->learner == SPLIT ? "ccn_step+ccn_learn" : "ccn_learn_step",
                c->threads, c->ftz, res[k].params, res[k].bytes, res[k].steps, res[k].ns_step, res[k].ns_param, res[k].best_ns_param,
                res[k].floor_ns_param);
         fflush(stdout);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds and runs the test suite in every leg of the matrix: gcc and clang, C99 and C11, float and
 # CCN_DOUBLE, the header as C++ (g++, clang++), a two-file CCN_STATIC link, gcc for AVX2 (where
-# ccn.h sums the pre-activations of small fan-in eight columns at once), 32-bit x86 (SSE, and x87
+# ccn.h sums the pre-activations of small fan-in eight columns at once), gcc for AVX-512 (where
+# the lstm cells of a stage's last few columns run as a padded vector block), 32-bit x86 (SSE, and x87
 # with excess precision allowed), and every example at a tiny size. Before the legs run it writes
 # the same net from a float and a double build (tests/fixture.c) for the suite's cross-precision
 # tests, which find them through CCN_TEST_DIR.
@@ -36,6 +37,8 @@ clang++-c++17-double|clang++|-std=c++17 -x c++ -DCCN_DOUBLE|tests/suite.c
 gcc-static-float|gcc|-std=c99 C_ONLY|tests/static_a.c tests/static_b.c
 clang-static-double|clang|-std=c99 -DCCN_DOUBLE C_ONLY|tests/static_a.c tests/static_b.c
 gcc-avx2-float|gcc|-std=c99 -mavx2 -mfma C_ONLY|tests/suite.c
+gcc-avx512-float|gcc|-std=c99 -mavx512f -mavx512vl -mavx2 -mfma C_ONLY|tests/suite.c
+gcc-avx512-double|gcc|-std=c11 -mavx512f -mavx512vl -mavx2 -mfma -DCCN_DOUBLE C_ONLY|tests/suite.c
 gcc-m32-sse-float|gcc|-std=c99 -m32 -msse2 -mfpmath=sse C_ONLY|tests/suite.c|-learns_a_memory,-td_learns_memory
 gcc-m32-sse-double|gcc|-std=c11 -m32 -msse2 -mfpmath=sse -DCCN_DOUBLE C_ONLY|tests/suite.c|M32_SUBSET
 gcc-m32-x87-double|gcc|-std=c99 -m32 -mfpmath=387 -DCCN_DOUBLE -DCCN_ALLOW_EXCESS_PRECISION C_ONLY|tests/suite.c|M32_SUBSET'
