@@ -348,6 +348,8 @@
           measured fast ones specialise, bit for bit.
           New: ccn_steps, ccn_learn_steps, ccn_td_steps: a whole sequence of steps in one call,
           with the bits of the per-step calls (for bindings: examples/python/ccn.py).
+          Faster: in AVX-512 builds the lstm cells of a stage's last few columns run vectorised
+          (the papers' nets of 4-7 columns a stage), with the same bits.
    0.5.0  Fixes: feedforward gated and lstm columns got wrong gradients (their traces kept a
           memory the net does not have); ccn_save wrote into the const net it saved (a data
           race between two saving threads); a float net with step size 1e30 saved a file it

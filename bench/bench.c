@@ -30,7 +30,7 @@ static double now_s(void) {
 }
 
 #define SPLIT 100 /* a learner of the bench's own: supervised, through two calls per step */
-#define CCN_TRACE 101 /* another: TD on the trace-patterning stream (the cases with per_stage) */
+#define BENCH_TRACE 101 /* another: TD on the trace-patterning stream (the cases with per_stage) */
 
 typedef struct bench_case {
     const char *name;
@@ -137,7 +137,7 @@ static ccn_real trace_cumulant[TRACE_POOL]; /* the trace-patterning cases' cumul
 static void one_step(ccn_net *net, int learner, const ccn_real *x, long t) {
     static const ccn_real target[1] = {CCN_R(0.5)}; /* static: gcc -O3 cannot see a local through ccn_learn's loop */
     ccn_real y;
-    if (learner == CCN_TRACE) ccn_td_step(net, x, trace_cumulant[t % TRACE_POOL], CCN_R(TRACE_GAMMA), &y);
+    if (learner == BENCH_TRACE) ccn_td_step(net, x, trace_cumulant[t % TRACE_POOL], CCN_R(TRACE_GAMMA), &y);
     else if (learner == CCN_TD) ccn_td_step(net, x, (ccn_real)(t % 17 == 0), CCN_R(0.9), &y);
     else if (learner == SPLIT) {
         ccn_step(net, x, &y);
@@ -149,7 +149,7 @@ static void one_step(ccn_net *net, int learner, const ccn_real *x, long t) {
 /* The median of 5 timed runs, in ns per step; *fastest gets the fastest run. */
 static double time_net(ccn_net *net, int learner, const ccn_real *pool, int m, double min_time, long *steps_out,
                        double *fastest) {
-    const long pool_len = learner == CCN_TRACE ? TRACE_POOL : POOL; /* in steps */
+    const long pool_len = learner == BENCH_TRACE ? TRACE_POOL : POOL; /* in steps */
     long steps = 16, t;
     double best;
     int rep;
@@ -224,7 +224,7 @@ static double memory_floor(size_t count, int k, double min_time) {
 static int arrays_per_param(const bench_case *c) {
     if (c->method == CCN_FORWARD) return 1;
     if (c->method == CCN_RTRL) return 0;
-    return 2 + (c->kind == CCN_LSTM) + (c->learner == CCN_TD || c->learner == CCN_TRACE ? 2 : 0);
+    return 2 + (c->kind == CCN_LSTM) + (c->learner == CCN_TD || c->learner == BENCH_TRACE ? 2 : 0);
 }
 
 static int run_case(const bench_case *c, double min_time, bench_result *res) {
@@ -316,7 +316,7 @@ static const char *method_name(int m) { return m == CCN_COLOR ? "color" : m == C
 #define CASE_FTZ(name, kind, learner, cols, ins, quick) \
     { name, kind, CCN_COLOR, learner, cols, ins, 0, quick, "subnormals flushed", 1, 1, 0 }
 #define CASE_TRACE(name, cols, per_stage) \
-    { name, CCN_LSTM, CCN_COLOR, CCN_TRACE, cols, TRACE_INPUTS, 0, 1, "trace patterning, last stage", 1, 0, per_stage }
+    { name, CCN_LSTM, CCN_COLOR, BENCH_TRACE, cols, TRACE_INPUTS, 0, 1, "trace patterning, last stage", 1, 0, per_stage }
 
 static const bench_case cases[] = {
     /* P1: tanh / gated, ColoR, SGD, 64+ inputs, cache-resident */
@@ -418,8 +418,8 @@ int main(int argc, char **argv) {
         printf("{\"case\": \"%s\", \"kind\": \"%s\", \"method\": \"%s\", \"learner\": \"%s\", \"columns\": %d, "
                "\"inputs\": %d, \"api\": \"%s\", \"threads\": %d, \"subnormals_flushed\": %d, \"params\": %zu, \"bytes\": %zu, \"steps\": %ld, \"ns_per_step\": %.1f, "
                "\"ns_per_param_step\": %.4f, \"best_ns_per_param_step\": %.4f, \"floor_ns_per_param_step\": %.4f}\n",
-               c->name, kind_name(c->kind), method_name(c->method), c->learner == CCN_TD || c->learner == CCN_TRACE ? "td" : "sgd", c->columns,
-               c->inputs, c->learner == CCN_TD || c->learner == CCN_TRACE ? "ccn_td_step" : c->learner == SPLIT ? "ccn_step+ccn_learn" : "ccn_learn_step",
+               c->name, kind_name(c->kind), method_name(c->method), c->learner == CCN_TD || c->learner == BENCH_TRACE ? "td" : "sgd", c->columns,
+               c->inputs, c->learner == CCN_TD || c->learner == BENCH_TRACE ? "ccn_td_step" : c->learner == SPLIT ? "ccn_step+ccn_learn" : "ccn_learn_step",
                c->threads, c->ftz, res[k].params, res[k].bytes, res[k].steps, res[k].ns_step, res[k].ns_param, res[k].best_ns_param,
                res[k].floor_ns_param);
         fflush(stdout);
