@@ -88,6 +88,12 @@ static void lstm_cell(const double *p, int zs, const double *z, double *h, doubl
 }
 
 /* gated cell, order f g */
+/* tanh cell: h = tanh(w.z + u hp + b) */
+static double tanh_cell(const double *p, int zs, const double *z, double hp)
+{
+    return tanh(dot(p, z, zs) + p[zs] * hp + p[zs + 1]);
+}
+
 static double gated_cell(const double *p, int zs, const double *z, double hp)
 {
     const int B = zs + 2;
@@ -160,6 +166,49 @@ static void hand_check_cascade(const char *name, int kind, int gates, int T,
 }
 
 
+/* C and G: the net m=2, n=2, o=1, L=0, stages {0,1}, column 0 links [state 1] (h_1(t-1)),
+   column 1 reads the cascade h_0(t), of a kind with `gates` gates a column, by hand over 5
+   steps; with ff (feedforward) the own previous states are 0, so only the link remembers:
+     col 0: |z| = 2+0+1 = 3 -> gates*5     col 1: |z| = 2+1 = 3 -> gates*5     W_out (2), b_out
+   (tanh: 0, 5, W_out 10, 13 in all; gru: 0, 15, W_out 30, 33) */
+static void hand_check_pair(const char *name, int kind, int gates, int ff,
+                            double (*cell)(const double *, int, const double *, double)) {
+    static const int stage[2] = {0, 1};
+    static const int nl[2] = {1, 0};
+    static const ref_link l0[1] = {{0, 1, 0}};
+    const ref_link *links[2];
+    const int c1 = gates * 5, wo = 2 * c1, np = wo + 3;
+    ref_net net;
+    double theta[33], x[5 * 2], target[5], y[5], yh[5];
+    double h[2] = {0, 0}, loss = 0.0, loss_ref, maxd = 0.0;
+    char what[64];
+    int k, t;
+    links[0] = l0; links[1] = NULL;
+    memset(&net, 0, sizeof net);
+    net.kind = kind; net.n_inputs = 2; net.n_outputs = 1; net.n_columns = 2;
+    net.stage = stage; net.n_links = nl; net.links = links; net.feedforward = ff;
+    snprintf(what, sizeof what, "param count %s", name);
+    check(np <= 33 && ref_param_count(&net) == np, what);
+    for (k = 0; k < np; ++k) theta[k] = 0.8 * urand();
+    for (k = 0; k < 10; ++k) x[k] = urand();
+    for (k = 0; k < 5; ++k) target[k] = urand();
+    for (t = 0; t < 5; ++t) {
+        double z[3];
+        z[0] = x[2 * t]; z[1] = x[2 * t + 1]; z[2] = h[1];   /* h_1(t-1) */
+        h[0] = cell(theta + 0, 3, z, ff ? 0.0 : h[0]);
+        z[2] = h[0];                                          /* h_0(t) */
+        h[1] = cell(theta + c1, 3, z, ff ? 0.0 : h[1]);
+        yh[t] = theta[wo] * h[0] + theta[wo + 1] * h[1] + theta[wo + 2];
+        loss += 0.5 * (yh[t] - target[t]) * (yh[t] - target[t]);
+    }
+    loss_ref = ref_forward(&net, theta, 5, x, target, y);
+    for (k = 0; k < 5; ++k) if (fabs(y[k] - yh[k]) > maxd) maxd = fabs(y[k] - yh[k]);
+    printf("hand check %s (%s, L=0,%s cascade, state link): |dy| = %.3g, |dloss| = %.3g\n", name,
+           kind == REF_GRU ? "gru" : "tanh", ff ? " feedforward," : "", maxd, fabs(loss - loss_ref));
+    snprintf(what, sizeof what, "hand check %s", name);
+    check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, what);
+}
+
 static void hand_checks(void)
 {
     /* A: lstm, m=2, n=3, o=1, L=2, W=2, stages {0,1,1}
@@ -216,40 +265,7 @@ static void hand_checks(void)
 
     hand_check_cascade("B", REF_GATED, 2, 4, gated_cell);
 
-    /* C: tanh, m=2, n=2, o=1, L=0, stages {0,1}; column 0 links [state 1]
-     *  col 0: |z| = 2+0+1 = 3 -> 5 (0..4); col 1: |z| = 2+1 = 3 -> 5 (5..9); W_out 10..11, b_out 12 */
-    {
-        static const int stage[2] = {0, 1};
-        static const int nl[2] = {1, 0};
-        static const ref_link l0[1] = {{0, 1, 0}};
-        const ref_link *links[2];
-        ref_net net;
-        double theta[13], x[5 * 2], target[5], y[5], yh[5];
-        double h[2] = {0, 0}, loss = 0.0, loss_ref, maxd = 0.0;
-        int k, t;
-        links[0] = l0; links[1] = NULL;
-        memset(&net, 0, sizeof net);
-        net.kind = 0; net.n_inputs = 2; net.n_outputs = 1; net.n_columns = 2;
-        net.feature_layers = 0; net.feature_width = 0;
-        net.stage = stage; net.n_links = nl; net.links = links;
-        check(ref_param_count(&net) == 13, "param count C");
-        for (k = 0; k < 13; ++k) theta[k] = 0.8 * urand();
-        for (k = 0; k < 10; ++k) x[k] = urand();
-        for (k = 0; k < 5; ++k) target[k] = urand();
-        for (t = 0; t < 5; ++t) {
-            const double *xt = x + 2 * t;
-            double h1prev = h[1];
-            h[0] = tanh(theta[0] * xt[0] + theta[1] * xt[1] + theta[2] * h1prev + theta[3] * h[0] + theta[4]);
-            h[1] = tanh(theta[5] * xt[0] + theta[6] * xt[1] + theta[7] * h[0] + theta[8] * h[1] + theta[9]);
-            yh[t] = theta[10] * h[0] + theta[11] * h[1] + theta[12];
-            loss += 0.5 * (yh[t] - target[t]) * (yh[t] - target[t]);
-        }
-        loss_ref = ref_forward(&net, theta, 5, x, target, y);
-        for (k = 0; k < 5; ++k) if (fabs(y[k] - yh[k]) > maxd) maxd = fabs(y[k] - yh[k]);
-        printf("hand check C (tanh, L=0, cascade, state link): |dy| = %.3g, |dloss| = %.3g\n",
-               maxd, fabs(loss - loss_ref));
-        check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, "hand check C");
-    }
+    hand_check_pair("C", REF_TANH, 1, 0, tanh_cell);
 
     /* D: gated, m=2, n=3, o=1, L=0, stages {0,1,1}, feedforward, input normalisation (column 0
      *    frozen statistics, columns 1 and 2 the live ones), feature normalisation; column 2
@@ -369,42 +385,7 @@ static void hand_checks(void)
 
     hand_check_cascade("F", REF_GRU, 3, 5, gru_cell);
 
-    /* G: gru, m=2, n=2, o=1, L=0, stages {0,1}, feedforward; column 0 links [state 1]: the
-     *    own state is 0 (so the reset gate has nothing to reset), the link reads h_1(t-1)
-     *  col 0: |z| = 2+0+1 = 3 -> 3*5 = 15 (0..14); col 1: |z| = 2+1 = 3 -> 15 (15..29);
-     *  W_out 30..31, b_out 32 -> 33 */
-    {
-        static const int stage[2] = {0, 1};
-        static const int nl[2] = {1, 0};
-        static const ref_link l0[1] = {{0, 1, 0}};
-        const ref_link *links[2];
-        ref_net net;
-        double theta[33], x[5 * 2], target[5], y[5], yh[5];
-        double h[2] = {0, 0}, loss = 0.0, loss_ref, maxd = 0.0;
-        int k, t;
-        links[0] = l0; links[1] = NULL;
-        memset(&net, 0, sizeof net);
-        net.kind = REF_GRU; net.n_inputs = 2; net.n_outputs = 1; net.n_columns = 2;
-        net.stage = stage; net.n_links = nl; net.links = links; net.feedforward = 1;
-        check(ref_param_count(&net) == 33, "param count G");
-        for (k = 0; k < 33; ++k) theta[k] = 0.8 * urand();
-        for (k = 0; k < 10; ++k) x[k] = urand();
-        for (k = 0; k < 5; ++k) target[k] = urand();
-        for (t = 0; t < 5; ++t) {
-            double z[3];
-            z[0] = x[2 * t]; z[1] = x[2 * t + 1]; z[2] = h[1];   /* h_1(t-1) */
-            h[0] = gru_cell(theta + 0, 3, z, 0.0);
-            z[2] = h[0];                                          /* h_0(t) */
-            h[1] = gru_cell(theta + 15, 3, z, 0.0);
-            yh[t] = theta[30] * h[0] + theta[31] * h[1] + theta[32];
-            loss += 0.5 * (yh[t] - target[t]) * (yh[t] - target[t]);
-        }
-        loss_ref = ref_forward(&net, theta, 5, x, target, y);
-        for (k = 0; k < 5; ++k) if (fabs(y[k] - yh[k]) > maxd) maxd = fabs(y[k] - yh[k]);
-        printf("hand check G (gru, L=0, feedforward, cascade, state link): |dy| = %.3g, |dloss| = %.3g\n",
-               maxd, fabs(loss - loss_ref));
-        check(maxd < 1e-14 && fabs(loss - loss_ref) < 1e-14, "hand check G");
-    }
+    hand_check_pair("G", REF_GRU, 3, 1, gru_cell);
 
     /* invalid descriptions are rejected */
     {

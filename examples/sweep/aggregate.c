@@ -70,6 +70,16 @@ static void *xmalloc(size_t n) {
     return p;
 }
 
+/* realloc, or the program stops with the message xmalloc gives */
+static void *xrealloc(void *old, size_t n) {
+    void *p = realloc(old, n ? n : 1);
+    if (!p) {
+        fprintf(stderr, "aggregate: out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
 static char *xstrdup(const char *s) {
     size_t n = strlen(s) + 1;
     return memcpy(xmalloc(n), s, n);
@@ -251,14 +261,8 @@ static int parse_line(const char *line, run *r, const char **err) {
                 for (;;) {
                     if (!scalar(&c, val, sizeof val, &s)) goto bad;
                     if (r->n == cap) {
-                        double *grown;
                         cap = cap ? 2 * cap : 64;
-                        grown = realloc(r->curve, (size_t)cap * sizeof *grown);
-                        if (!grown) {
-                            fprintf(stderr, "aggregate: out of memory\n");
-                            exit(1);
-                        }
-                        r->curve = grown;
+                        r->curve = xrealloc(r->curve, (size_t)cap * sizeof *r->curve);
                     }
                     r->curve[r->n++] = s ? NA : number(val);
                     ws(&c);
@@ -324,14 +328,8 @@ bad:
 
 static void add_run(const run *r) {
     if (nruns == capruns) {
-        run *grown;
         capruns = capruns ? 2 * capruns : 256;
-        grown = realloc(runs, (size_t)capruns * sizeof *grown);
-        if (!grown) {
-            fprintf(stderr, "aggregate: out of memory\n");
-            exit(1);
-        }
-        runs = grown;
+        runs = xrealloc(runs, (size_t)capruns * sizeof *runs);
     }
     runs[nruns++] = *r;
 }
@@ -354,14 +352,8 @@ static int read_file(const char *path) {
         ch = getc(f);
         if (ch != EOF && ch != '\n') {
             if (len + 2 > cap) {
-                char *grown;
                 cap = cap ? 2 * cap : 4096;
-                grown = realloc(line, cap);
-                if (!grown) {
-                    fprintf(stderr, "aggregate: out of memory\n");
-                    exit(1);
-                }
-                line = grown;
+                line = xrealloc(line, cap);
             }
             line[len++] = (char)ch;
             continue;
@@ -413,14 +405,8 @@ static int read_path(const char *path) {
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.') continue;
         if (n == cap) {
-            char **grown;
             cap = cap ? 2 * cap : 64;
-            grown = realloc(names, (size_t)cap * sizeof *grown);
-            if (!grown) {
-                fprintf(stderr, "aggregate: out of memory\n");
-                exit(1);
-            }
-            names = grown;
+            names = xrealloc(names, (size_t)cap * sizeof *names);
         }
         names[n] = xmalloc(strlen(path) + strlen(e->d_name) + 2);
         sprintf(names[n++], "%s/%s", path, e->d_name);
