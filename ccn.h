@@ -2945,35 +2945,52 @@ static void ccn__trace_pass(ccn_net *net, const ccn__ride *ride) {
     ccn__run(net, &job, CCN__PHASE_TRACES);
 }
 
-/* One step of x; ColoR's trace pass only with traces (the learners ride their update on it). */
-static void ccn__step(ccn_net *net, const ccn_real *x, ccn_real *y, int traces) {
-    int k, i, r, n_act, learning = net->cfg.method != CCN_FORWARD;
-    ccn__local d;
-    ccn__job job;
+/* A step in pieces, so that a batch (section 11) can run each stage's cells for all its nets at
+   once: ccn__step_begin, then for each started stage k ccn__stage_front, the cells of its
+   columns, ccn__stage_back, and ccn__step_end. ccn__step is the pieces in that order. */
+
+/* The next stage when steps_per_stage says so; the states the step starts from. */
+static void ccn__step_begin(ccn_net *net) {
+    int n_act;
     if (net->cfg.steps_per_stage > 0 && net->steps > 0 && net->stage + 1 < net->n_stages &&
         net->steps % (uint64_t)net->cfg.steps_per_stage == 0)
         ccn__start_stage(net);
     n_act = net->stage_start[net->stage + 1];
     memcpy(net->h_prev, net->h, (size_t)n_act * sizeof(ccn_real));
     if (ccn__net_kind(net)->states == 2) memcpy(net->c_prev, net->c, (size_t)n_act * sizeof(ccn_real));
-    for (k = 0; k <= net->stage; ++k) {
-        int c0 = net->stage_start[k], c1 = net->stage_start[k + 1], learns = learning && k == net->stage;
-        ccn__z z;
-        ccn__stage_inputs(net, k, x);
-        job.c0 = c0;
-        job.c1 = c1;
-        ccn__run(net, &job, CCN__PHASE_FEATURES);
-        if (learns && net->S && net->L) ccn__rtrl_features(net, c0, c1, net->zbuf);
-        ccn__run(net, &job, CCN__PHASE_PREACT);
-        ccn__run(net, &job, CCN__PHASE_CELLS);
-        if (learns && !net->eh) /* exact RTRL: the reference stays single-threaded */
-            for (i = c0; i < c1; ++i) {
-                ccn__z_of(net, i, net->zbuf, c0, 1, &z);
-                ccn__local_of(net, i, &d, net->G);
-                ccn__rtrl_update(net, i, &z, &d);
-            }
+}
+
+/* Stage k up to its cells: its inputs, features and pre-activations. */
+static void ccn__stage_front(ccn_net *net, int k, const ccn_real *x) {
+    ccn__job job;
+    job.c0 = net->stage_start[k];
+    job.c1 = net->stage_start[k + 1];
+    ccn__stage_inputs(net, k, x);
+    ccn__run(net, &job, CCN__PHASE_FEATURES);
+    if (net->cfg.method != CCN_FORWARD && k == net->stage && net->S && net->L)
+        ccn__rtrl_features(net, job.c0, job.c1, net->zbuf);
+    ccn__run(net, &job, CCN__PHASE_PREACT);
+}
+
+/* Stage k after its cells: exact RTRL's sensitivities, when k learns (single-threaded: the
+   reference). */
+static void ccn__stage_back(ccn_net *net, int k) {
+    int i, c0 = net->stage_start[k], c1 = net->stage_start[k + 1];
+    ccn__local d;
+    ccn__z z;
+    if (net->cfg.method == CCN_FORWARD || k != net->stage || net->eh) return;
+    for (i = c0; i < c1; ++i) {
+        ccn__z_of(net, i, net->zbuf, c0, 1, &z);
+        ccn__local_of(net, i, &d, net->G);
+        ccn__rtrl_update(net, i, &z, &d);
     }
-    if (learning && net->eh && traces) {
+}
+
+/* The rest of a step of x: ColoR's trace pass only with traces (the learners ride their update
+   on it), the readout, the statistics. */
+static void ccn__step_end(ccn_net *net, const ccn_real *x, ccn_real *y, int traces) {
+    int i, r, n_act = net->stage_start[net->stage + 1];
+    if (net->cfg.method != CCN_FORWARD && net->eh && traces) {
         ccn__ride none = {CCN__RIDE_NONE, 0, 0, NULL};
         ccn__trace_pass(net, &none);
     }
@@ -3004,6 +3021,21 @@ static void ccn__step(ccn_net *net, const ccn_real *x, ccn_real *y, int traces) 
                     (ccn_real)net->cfg.norm_var_floor);
     ++net->steps;
     net->stepped = net->unlearned = 1;
+}
+
+/* One step of x (the pieces above in order). */
+static void ccn__step(ccn_net *net, const ccn_real *x, ccn_real *y, int traces) {
+    int k;
+    ccn__step_begin(net);
+    for (k = 0; k <= net->stage; ++k) {
+        ccn__job job;
+        job.c0 = net->stage_start[k];
+        job.c1 = net->stage_start[k + 1];
+        ccn__stage_front(net, k, x);
+        ccn__run(net, &job, CCN__PHASE_CELLS);
+        ccn__stage_back(net, k);
+    }
+    ccn__step_end(net, x, y, traces);
 }
 
 static ccn_result ccn__api_step(ccn_net *net, const ccn_real *x, ccn_real *y) {
@@ -3391,15 +3423,11 @@ static ccn_result ccn__api_learn(ccn_net *net, const ccn_real *target) {
 
 /* With ColoR, the update rides on the trace pass (section 4), unless it is to be measured before
    anything is written (refuse_nonfinite, the bounds). */
-static ccn_result ccn__api_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y) {
+static int ccn__learn_rides(const ccn_net *net) { return net->eh && !ccn__measured(net); }
+
+/* ccn_learn_step's work after a step taken without its trace pass (ccn__learn_rides). */
+static ccn_result ccn__learn_after(ccn_net *net, const ccn_real *target) {
     ccn__ride ride = {CCN__RIDE_LEARN, 0, 0, NULL};
-    if (!net || !x || !target) return CCN_ERR_NULL_ARGUMENT;
-    if (!net->eh || ccn__measured(net)) {
-        ccn_result res = ccn__api_step(net, x, y);
-        return res != CCN_OK ? res : ccn__api_learn(net, target);
-    }
-    if (!ccn__all_finite(x, (size_t)net->m)) return CCN_ERR_NOT_FINITE;
-    ccn__step(net, x, y, 0);
     if (!ccn__error(net, target)) { /* as ccn_step then a refused ccn_learn */
         ride.ride = CCN__RIDE_NONE;
         ccn__trace_pass(net, &ride);
@@ -3409,18 +3437,33 @@ static ccn_result ccn__api_learn_step(ccn_net *net, const ccn_real *x, const ccn
     return ccn__update(net, NULL, NULL, net->err, CCN_R(-1), &ride);
 }
 
-static ccn_result ccn__api_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulant, ccn_real gamma,
-                                   ccn_real *prediction) {
-    ccn_real previous;
-    ccn_result result = CCN_OK;
-    ccn__ride ride = {CCN__RIDE_NONE, 0, 0, NULL};
-    if (!net || !x) return CCN_ERR_NULL_ARGUMENT;
+static ccn_result ccn__api_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y) {
+    if (!net || !x || !target) return CCN_ERR_NULL_ARGUMENT;
+    if (!ccn__learn_rides(net)) {
+        ccn_result res = ccn__api_step(net, x, y);
+        return res != CCN_OK ? res : ccn__api_learn(net, target);
+    }
+    if (!ccn__all_finite(x, (size_t)net->m)) return CCN_ERR_NOT_FINITE;
+    ccn__step(net, x, y, 0);
+    return ccn__learn_after(net, target);
+}
+
+/* What ccn_td_step refuses before anything changes (x not NULL). */
+static ccn_result ccn__td_check(const ccn_net *net, const ccn_real *x, ccn_real cumulant, ccn_real gamma) {
     if (net->cfg.method == CCN_FORWARD) return CCN_ERR_NO_GRADIENT;
     if (!net->elig) return CCN_ERR_BAD_LEARNER;
     if (!(cumulant - cumulant == 0) || !ccn__all_finite(x, (size_t)net->m)) return CCN_ERR_NOT_FINITE;
     if (!(gamma >= 0 && gamma <= 1)) return CCN_ERR_BAD_GAMMA;
-    previous = net->y[0];
-    if (net->td_started) { /* E <- gamma_t lambda E + d yhat_t / d theta, with step t's traces */
+    return CCN_OK;
+}
+
+/* TD's work before the step: E <- gamma_t lambda E + d yhat_t / d theta, with step t's traces
+   (with ColoR the columns' part is set to ride on the trace pass after the step). */
+static void ccn__td_before(ccn_net *net, ccn__ride *ride) {
+    ride->ride = CCN__RIDE_NONE;
+    ride->decay = ride->coef = 0;
+    ride->opt = NULL;
+    if (net->td_started) {
         ccn_real decay = net->td_gamma * (ccn_real)net->cfg.td_lambda, one = 1;
         size_t p0, p1, n = (size_t)net->n, k, ro = net->readout;
         int c0, c1, n_act = net->stage_start[net->stage + 1];
@@ -3428,16 +3471,22 @@ static ccn_result ccn__api_td_step(ccn_net *net, const ccn_real *x, ccn_real cum
         for (k = 0; k < (size_t)n_act; ++k) net->elig[ro + k] = decay * net->elig[ro + k] + net->hn[k];
         net->elig[ro + n] = decay * net->elig[ro + n] + one;
         ccn__dl_dh(net, &one, c0, c1); /* dyhat_t/dh_i */
-        if (net->eh) { /* ColoR: the column part rides on the trace pass of the step below */
-            ride.ride = CCN__RIDE_ELIG;
-            ride.decay = decay;
+        if (net->eh) { /* ColoR: the column part rides on the trace pass of the step */
+            ride->ride = CCN__RIDE_ELIG;
+            ride->decay = decay;
         } else {
             for (k = p0; k < p1; ++k) net->elig[k] *= decay;
             ccn__state_gradient(net, net->dl_dh, net->elig);
         }
     }
-    ccn__step(net, x, NULL, 0); /* x was checked above */
-    if (net->eh) ccn__trace_pass(net, &ride);
+}
+
+/* TD's work after the step taken without its trace pass: the trace pass with E riding, the TD
+   error of the previous prediction and the update along E. */
+static ccn_result ccn__td_after(ccn_net *net, ccn_real cumulant, ccn_real gamma, ccn_real previous,
+                                const ccn__ride *ride, ccn_real *prediction) {
+    ccn_result result = CCN_OK;
+    if (net->eh) ccn__trace_pass(net, ride);
     if (net->td_started) {
         net->td_delta = cumulant + gamma * net->y[0] - previous;
         result = ccn__update(net, net->elig, NULL, NULL, net->td_delta, NULL);
@@ -3447,6 +3496,19 @@ static ccn_result ccn__api_td_step(ccn_net *net, const ccn_real *x, ccn_real cum
     net->unlearned = 0; /* this step's update was TD's, whether or not it was refused */
     if (prediction) *prediction = net->y[0];
     return result;
+}
+
+static ccn_result ccn__api_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulant, ccn_real gamma,
+                                   ccn_real *prediction) {
+    ccn_real previous;
+    ccn_result r;
+    ccn__ride ride;
+    if (!net || !x) return CCN_ERR_NULL_ARGUMENT;
+    if ((r = ccn__td_check(net, x, cumulant, gamma)) != CCN_OK) return r;
+    previous = net->y[0];
+    ccn__td_before(net, &ride);
+    ccn__step(net, x, NULL, 0); /* x was checked above */
+    return ccn__td_after(net, cumulant, gamma, previous, &ride, prediction);
 }
 
 /* The sequence calls: the per-step calls in a loop, in the net's floating-point mode for the
