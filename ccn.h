@@ -453,8 +453,10 @@ typedef enum ccn_result {
                                 ccn_set_flush_subnormals' argument not 0 or 1                */
     CCN_ERR_BAD_REAL_SIZE,   /* ccn_save_as: real_size not 4 or 8                            */
     CCN_ERR_OPEN,            /* ccn_save_file, ccn_load_file: the file could not be opened   */
-    CCN_ERR_UNUSED_SETTING   /* a setting the other settings leave unused, e.g. td_lambda
+    CCN_ERR_UNUSED_SETTING,  /* a setting the other settings leave unused, e.g. td_lambda
                                 without CCN_TD (ccn_config_check names it)                   */
+    CCN_ERR_BAD_BATCH        /* a batch's nets differ in a field that fixes a step's shape, a
+                                count below 1, or a member index out of range                */
 } ccn_result;
 
 enum { CCN_TANH = 1, CCN_GATED = 2, CCN_LSTM = 3, CCN_GRU = 4 }; /* ccn_config.kind      */
@@ -672,6 +674,51 @@ CCN_API ccn_result ccn_learn_steps(ccn_net *net, size_t n, const ccn_real *x, co
 /* n calls of ccn_td_step: cumulant and gamma n each; prediction (n) may be NULL. */
 CCN_API ccn_result ccn_td_steps(ccn_net *net, size_t n, const ccn_real *x, const ccn_real *cumulant,
                                 const ccn_real *gamma, ccn_real *prediction, size_t *done);
+
+/* ---- batches: many nets of one shape stepped together --------------------------------------- */
+/* A batch is `count` nets whose configurations agree in every field that fixes the shape of a
+   step (n_inputs, n_outputs, n_columns, kind, method, feature_layers, feature_width,
+   feedforward, columns_per_stage, steps_per_stage, learner) and may differ in all the others
+   (seed, step size, links, optimiser and its settings, normalisation, td_lambda, init_scale,
+   the bounds, n_workers): a sweep's learners over seeds and step sizes. One call steps every net
+   on its own row of the arrays (row i: net i; x count x n_inputs, y and target count x
+   n_outputs, cumulant, gamma and prediction count), and each net gets the bits it gets from
+   the per-net call (its own call, step for step: tested). What the nets share is the cells: each
+   stage's columns of every net go through their kind's cells together (section 11), so the
+   nets of the papers' experiments (4 to 7 columns a stage) fill the vector lanes that one net
+   leaves empty. The arguments are checked before any net moves: a NULL array, a NaN or
+   infinite input or cumulant, a gamma outside [0, 1], or a call the nets' learner refuses, in
+   any row, returns that error and changes nothing. What a net's own step reveals (a NaN target
+   or output, CCN_ERR_DIVERGED) leaves that net as its per-net call does while the others go
+   on: the call returns the first such result in row order, ccn_batch_result() each net's. */
+typedef struct ccn_batch ccn_batch;
+/* count nets, net i created from cfgs[i] as ccn_create makes it, each with its own allocation
+   from alloc (NULL: CCN_MALLOC), the batch one more. CCN_ERR_BAD_BATCH for count < 1 or nets of
+   different shapes; a configuration ccn_create refuses: its error. On error *out is NULL and
+   nothing leaks. */
+CCN_API ccn_result ccn_batch_create(const ccn_config *cfgs, int count, const ccn_allocator *alloc,
+                                    ccn_batch **out);
+CCN_API void ccn_batch_destroy(ccn_batch *batch);   /* and its nets; NULL is a no-op         */
+CCN_API int ccn_batch_count(const ccn_batch *batch); /* 0 for NULL                            */
+/* Net i of the batch (NULL out of range): an ordinary net, owned by the batch (never pass it to
+   ccn_destroy). Every call takes it: save it, read it, set its step size; stepped alone it
+   goes on from where the batch left it, and the batch from where it was left. */
+CCN_API ccn_net *ccn_batch_net(ccn_batch *batch, int i);
+/* Net i becomes an independent copy of net (as ccn_copy makes it, from the batch's allocator),
+   e.g. a net loaded from a file that net i saved; CCN_ERR_BAD_BATCH if i is out of range or
+   net's shape is not the batch's. On error net i is unchanged. */
+CCN_API ccn_result ccn_batch_set(ccn_batch *batch, int i, const ccn_net *net);
+/* ccn_step for every net: y (count x n_outputs) may be NULL. */
+CCN_API ccn_result ccn_batch_step(ccn_batch *batch, const ccn_real *x, ccn_real *y);
+/* ccn_learn_step for every net: y may be NULL. */
+CCN_API ccn_result ccn_batch_learn_step(ccn_batch *batch, const ccn_real *x, const ccn_real *target, ccn_real *y);
+/* ccn_td_step for every net: prediction (count) may be NULL. */
+CCN_API ccn_result ccn_batch_td_step(ccn_batch *batch, const ccn_real *x, const ccn_real *cumulant,
+                                     const ccn_real *gamma, ccn_real *prediction);
+/* Net i's result in the last batch call (CCN_OK before any; a call refused on its arguments
+   gives every net its error); CCN_ERR_NULL_ARGUMENT for a NULL batch, CCN_ERR_BAD_BATCH for i
+   out of range. */
+CCN_API ccn_result ccn_batch_result(const ccn_batch *batch, int i);
 
 /* ---- stages -------------------------------------------------------------------------------- */
 /* Freezes the current stage and starts the next; CCN_ERR_NO_MORE_STAGES on the last. */
@@ -987,6 +1034,10 @@ CCN_API const char *ccn_result_string(ccn_result r) {
     case CCN_ERR_UNUSED_SETTING:
         return "a setting the others leave unused (e.g. td_lambda without learner CCN_TD, a beta of another "
                "optimizer): leave it 0 or set what uses it; ccn_config_check names it";
+    case CCN_ERR_BAD_BATCH:
+        return "a batch needs at least one net, nets that agree in every field fixing a step's shape (inputs, "
+               "outputs, columns, kind, method, feature layers and width, feedforward, stages, learner), "
+               "and member indices in [0, count)";
     }
     return "unknown ccn_result";
 }
@@ -3632,7 +3683,325 @@ CCN_API int ccn_stage_count(const ccn_net *net) { return net ? net->n_stages : 0
 CCN_API int ccn_active_columns(const ccn_net *net) { return net ? net->stage_start[net->stage + 1] : 0; }
 
 /* ============================================================================================
-   11. Numeric health
+   11. Batches: many nets of one shape, stepped together. Each net runs its own pieces of the
+   step (section 6) and its own learner; between a stage's front and back, the stage's columns
+   of every net go through the kind's cells in one call, gathered side by side into the batch's
+   group: a net of count x width columns that exists only for its cells. A cell is a function of
+   its own column's entries (pre-activations, u, h', c', the feedforward flag) and writes only its
+   own (h, c, B, M), so a column's cell in the group is its cell alone, bit for bit, whatever its
+   neighbours (tested against nets stepped alone: batch_is_nets_alone).
+   ============================================================================================ */
+
+struct ccn_batch {
+    ccn_allocator alloc;   /* the nets' and the batch's (a zeroed one: CCN_MALLOC/CCN_FREE) */
+    void *block;
+    size_t bytes;
+    int count, width;      /* nets; columns of the widest stage (the first)                 */
+    ccn_net **nets;
+    ccn_result *results;   /* each net's result in the last call                            */
+    int *traces;           /* the call's per-net step: with its trace pass or without       */
+    ccn__ride *rides;      /* TD: what rides on each net's trace pass                        */
+    ccn_real *previous;    /* TD: each net's prediction before the step                      */
+    ccn_net group;         /* the cells' net: n, cfg.feedforward and the cells' arrays       */
+};
+
+/* The fields a batch's nets agree in: everything that fixes where a step's work goes. */
+#define CCN__BATCH_SHAPE(X)                                                                        \
+    X(n_inputs) X(n_outputs) X(n_columns) X(kind) X(method) X(feature_layers) X(feature_width)     \
+    X(feedforward) X(columns_per_stage) X(steps_per_stage) X(learner)
+
+static int ccn__same_shape(const ccn_config *a, const ccn_config *b) {
+#define CCN__SAME(field) if (a->field != b->field) return 0;
+    CCN__BATCH_SHAPE(CCN__SAME)
+#undef CCN__SAME
+    return 1;
+}
+
+static void *ccn__default_alloc(size_t size, void *user) { return CCN_MALLOC(size, user); }
+static void ccn__default_free(void *p, size_t size, void *user) {
+    (void)size;
+    CCN_FREE(p, user);
+}
+
+/* The group's arrays: the cells' inputs and outputs, gate-major over count x width columns. */
+#define CCN__GROUP_ARRAYS(X)                                                                       \
+    X(pre, G) X(u, G) X(Bh, G) X(Bc, two * G) X(h_prev, 1) X(c_prev, two) X(h, 1) X(c, two)          \
+    X(Mhh, 1) X(Mhc, two) X(Mch, two) X(Mcc, two)
+
+CCN_API ccn_result ccn_batch_create(const ccn_config *cfgs, int count, const ccn_allocator *alloc, ccn_batch **out) {
+    ccn_config first, c;
+    ccn_allocator a;
+    ccn_batch *b;
+    ccn_result r;
+    unsigned char *block, *base = NULL;
+    size_t bytes, cols, at, G, two;
+    int i;
+    if (!out) return CCN_ERR_NULL_ARGUMENT;
+    *out = NULL;
+    if (!cfgs || (alloc && (!alloc->alloc || !alloc->free))) return CCN_ERR_NULL_ARGUMENT;
+    if (count < 1 || count > CCN_MAX_DIM) return CCN_ERR_BAD_BATCH;
+    for (i = 0; i < count; ++i) {
+        if ((r = ccn_config_resolve(&cfgs[i], &c)) != CCN_OK) return r;
+        if (i == 0) first = c;
+        else if (!ccn__same_shape(&first, &c)) return CCN_ERR_BAD_BATCH;
+    }
+    G = (size_t)ccn__kind_of(first.kind)->gates;
+    two = ccn__kind_of(first.kind)->states == 2;
+    /* the block: the batch, then its arrays, each on a cache line; 0 rows: absent */
+    if (!ccn__mul((size_t)count, (size_t)(first.columns_per_stage > 0 ? first.columns_per_stage : first.n_columns),
+                  &cols) ||
+        !ccn__mul(cols, (4 * G + 8) * sizeof(ccn_real), &bytes))
+        return CCN_ERR_TOO_LARGE;
+    at = (sizeof(ccn_batch) + CCN__ALIGN - 1) & ~(size_t)(CCN__ALIGN - 1);
+    if (!ccn__add(bytes, at + (size_t)count * (sizeof(ccn_net *) + sizeof(ccn_result) + sizeof(int) +
+                                                sizeof(ccn__ride) + sizeof(ccn_real)) + 20 * CCN__ALIGN, &bytes))
+        return CCN_ERR_TOO_LARGE;
+    if (alloc) a = *alloc;
+    else a.alloc = ccn__default_alloc, a.free = ccn__default_free, a.user = NULL;
+    if (!(block = ccn__alloc_block(&a, bytes, &base))) return CCN_ERR_OUT_OF_MEMORY;
+    memset(block, 0, bytes);
+    b = (ccn_batch *)(void *)base;
+    b->alloc = a;
+    b->block = block;
+    b->bytes = bytes;
+    b->count = count;
+#define CCN__CARVE(field, type, n)                                                                 \
+    b->field = (type *)(void *)(base + at);                                                        \
+    at = (at + (n) * sizeof(type) + CCN__ALIGN - 1) & ~(size_t)(CCN__ALIGN - 1);
+    CCN__CARVE(nets, ccn_net *, (size_t)count)
+    CCN__CARVE(results, ccn_result, (size_t)count)
+    CCN__CARVE(traces, int, (size_t)count)
+    CCN__CARVE(rides, ccn__ride, (size_t)count)
+    CCN__CARVE(previous, ccn_real, (size_t)count)
+#define CCN__GROUP_CARVE(field, rows)                                                              \
+    if ((rows) != 0) { CCN__CARVE(group.field, ccn_real, (rows) * cols) }
+    CCN__GROUP_ARRAYS(CCN__GROUP_CARVE)
+#undef CCN__GROUP_CARVE
+#undef CCN__CARVE
+    for (i = 0; i < count; ++i)
+        if ((r = ccn_create(&cfgs[i], &a, &b->nets[i])) != CCN_OK) {
+            ccn_batch_destroy(b);
+            return r;
+        }
+    b->width = b->nets[0]->stage_start[1];
+    b->group.cfg = b->nets[0]->cfg;
+    *out = b;
+    return CCN_OK;
+}
+
+CCN_API void ccn_batch_destroy(ccn_batch *batch) {
+    int i;
+    if (!batch) return;
+    for (i = 0; i < batch->count; ++i) ccn_destroy(batch->nets[i]);
+    batch->alloc.free(batch->block, batch->bytes, batch->alloc.user);
+}
+
+CCN_API int ccn_batch_count(const ccn_batch *batch) { return batch ? batch->count : 0; }
+
+CCN_API ccn_net *ccn_batch_net(ccn_batch *batch, int i) {
+    return batch && i >= 0 && i < batch->count ? batch->nets[i] : NULL;
+}
+
+CCN_API ccn_result ccn_batch_result(const ccn_batch *batch, int i) {
+    if (!batch) return CCN_ERR_NULL_ARGUMENT;
+    return i >= 0 && i < batch->count ? batch->results[i] : CCN_ERR_BAD_BATCH;
+}
+
+CCN_API ccn_result ccn_batch_set(ccn_batch *batch, int i, const ccn_net *net) {
+    ccn_net *copy;
+    ccn_result r;
+    if (!batch || !net) return CCN_ERR_NULL_ARGUMENT;
+    if (i < 0 || i >= batch->count || !ccn__same_shape(&net->cfg, &batch->nets[i]->cfg)) return CCN_ERR_BAD_BATCH;
+    if ((r = ccn_copy(net, &batch->alloc, &copy)) != CCN_OK) return r;
+    ccn_destroy(batch->nets[i]);
+    batch->nets[i] = copy;
+    return CCN_OK;
+}
+
+/* Whether net i joins the group at stage k: it has started k and runs in the floating-point
+   mode of the group's first net (a net in another mode computes its cells alone). */
+static int ccn__joins(const ccn_batch *b, int i, int k, const ccn_net *lead) {
+    return b->nets[i]->stage >= k && b->nets[i]->flush == lead->flush;
+}
+
+/* Stage k's cells of every net that has started it: through the group when two or more join. */
+static void ccn__batch_cells(ccn_batch *b, int k) {
+    const ccn_net *lead = NULL;
+    ccn_net *g = &b->group;
+    const ccn__kind *K = ccn__net_kind(b->nets[0]);
+    int i, j, q, G = K->gates, two = K->states == 2, joined = 0;
+    size_t c0 = (size_t)b->nets[0]->stage_start[k], d = (size_t)b->nets[0]->stage_start[k + 1] - c0, N, at, n;
+    size_t row = d * sizeof(ccn_real);
+    unsigned csr;
+    for (i = 0; i < b->count; ++i)
+        if (b->nets[i]->stage >= k) {
+            if (!lead) lead = b->nets[i];
+            joined += ccn__joins(b, i, k, lead);
+        }
+    for (i = 0; i < b->count; ++i) /* the nets that compute their cells alone */
+        if (b->nets[i]->stage >= k && (joined < 2 || !ccn__joins(b, i, k, lead))) {
+            ccn__job job;
+            job.c0 = (int)c0;
+            job.c1 = (int)(c0 + d);
+            csr = ccn__mode_enter(b->nets[i]);
+            ccn__run(b->nets[i], &job, CCN__PHASE_CELLS);
+            ccn__mode_leave(b->nets[i], csr);
+        }
+    if (joined < 2) return;
+    N = (size_t)joined * d;
+    g->n = (int)N;
+    for (i = 0, j = 0; i < b->count; ++i) {
+        const ccn_net *net = b->nets[i];
+        if (!ccn__joins(b, i, k, lead)) continue;
+        at = (size_t)j++ * d, n = (size_t)net->n;
+        for (q = 0; q < G; ++q) {
+            memcpy(g->pre + (size_t)q * N + at, net->pre + (size_t)q * n + c0, row);
+            memcpy(g->u + (size_t)q * N + at, net->u + (size_t)q * n + c0, row);
+        }
+        memcpy(g->h_prev + at, net->h_prev + c0, row);
+        if (two) memcpy(g->c_prev + at, net->c_prev + c0, row);
+    }
+    csr = ccn__mode_enter(lead);
+    K->cells(g, 0, (int)N);
+    ccn__mode_leave(lead, csr);
+    for (i = 0, j = 0; i < b->count; ++i) {
+        ccn_net *net = b->nets[i];
+        if (!ccn__joins(b, i, k, lead)) continue;
+        at = (size_t)j++ * d, n = (size_t)net->n;
+        memcpy(net->h + c0, g->h + at, row);
+        memcpy(net->Mhh + c0, g->Mhh + at, row);
+        for (q = 0; q < G; ++q) memcpy(net->Bh + (size_t)q * n + c0, g->Bh + (size_t)q * N + at, row);
+        if (two) {
+            memcpy(net->c + c0, g->c + at, row);
+            memcpy(net->Mhc + c0, g->Mhc + at, row);
+            memcpy(net->Mch + c0, g->Mch + at, row);
+            memcpy(net->Mcc + c0, g->Mcc + at, row);
+            for (q = 0; q < G; ++q) memcpy(net->Bc + (size_t)q * n + c0, g->Bc + (size_t)q * N + at, row);
+        }
+    }
+}
+
+/* One step of every net on its row of x, each with its trace pass when b->traces says so; each
+   net's pieces in its own floating-point mode. */
+static void ccn__batch_forward(ccn_batch *b, const ccn_real *x, ccn_real *y) {
+    size_t m = (size_t)b->nets[0]->m, o = (size_t)b->nets[0]->o;
+    int i, k, top = 0;
+    unsigned csr;
+    for (i = 0; i < b->count; ++i) {
+        csr = ccn__mode_enter(b->nets[i]);
+        ccn__step_begin(b->nets[i]);
+        ccn__mode_leave(b->nets[i], csr);
+        if (b->nets[i]->stage > top) top = b->nets[i]->stage;
+    }
+    for (k = 0; k <= top; ++k) {
+        for (i = 0; i < b->count; ++i)
+            if (b->nets[i]->stage >= k) {
+                csr = ccn__mode_enter(b->nets[i]);
+                ccn__stage_front(b->nets[i], k, x + (size_t)i * m);
+                ccn__mode_leave(b->nets[i], csr);
+            }
+        ccn__batch_cells(b, k);
+        for (i = 0; i < b->count; ++i)
+            if (b->nets[i]->stage >= k) {
+                csr = ccn__mode_enter(b->nets[i]);
+                ccn__stage_back(b->nets[i], k);
+                ccn__mode_leave(b->nets[i], csr);
+            }
+    }
+    for (i = 0; i < b->count; ++i) {
+        csr = ccn__mode_enter(b->nets[i]);
+        ccn__step_end(b->nets[i], x + (size_t)i * m, y ? y + (size_t)i * o : NULL, b->traces[i]);
+        ccn__mode_leave(b->nets[i], csr);
+    }
+}
+
+/* A call refused on its arguments: every net's result, nothing changed. */
+static ccn_result ccn__batch_refuse(ccn_batch *b, ccn_result r) {
+    int i;
+    for (i = 0; i < b->count; ++i) b->results[i] = r;
+    return r;
+}
+
+/* Every row of x finite (what ccn_step checks). */
+static ccn_result ccn__batch_inputs(ccn_batch *b, const ccn_real *x) {
+    size_t m = (size_t)b->nets[0]->m;
+    int i;
+    for (i = 0; i < b->count; ++i)
+        if (!ccn__all_finite(x + (size_t)i * m, m)) return ccn__batch_refuse(b, CCN_ERR_NOT_FINITE);
+    return CCN_OK;
+}
+
+/* The first result that is not CCN_OK, in row order. */
+static ccn_result ccn__batch_first(const ccn_batch *b) {
+    int i;
+    for (i = 0; i < b->count; ++i)
+        if (b->results[i] != CCN_OK) return b->results[i];
+    return CCN_OK;
+}
+
+CCN_API ccn_result ccn_batch_step(ccn_batch *batch, const ccn_real *x, ccn_real *y) {
+    int i;
+    if (!batch || !x) return batch ? ccn__batch_refuse(batch, CCN_ERR_NULL_ARGUMENT) : CCN_ERR_NULL_ARGUMENT;
+    if (ccn__batch_inputs(batch, x) != CCN_OK) return CCN_ERR_NOT_FINITE;
+    for (i = 0; i < batch->count; ++i) batch->traces[i] = 1, batch->results[i] = CCN_OK;
+    ccn__batch_forward(batch, x, y);
+    return CCN_OK;
+}
+
+/* Each net as ccn_learn_step: a net whose update rides on its trace pass steps without it and
+   learns after (ccn__learn_after), any other steps with it and learns as ccn_learn. */
+CCN_API ccn_result ccn_batch_learn_step(ccn_batch *batch, const ccn_real *x, const ccn_real *target, ccn_real *y) {
+    size_t o;
+    int i;
+    unsigned csr;
+    if (!batch || !x || !target) return batch ? ccn__batch_refuse(batch, CCN_ERR_NULL_ARGUMENT) : CCN_ERR_NULL_ARGUMENT;
+    if (ccn__batch_inputs(batch, x) != CCN_OK) return CCN_ERR_NOT_FINITE;
+    o = (size_t)batch->nets[0]->o;
+    for (i = 0; i < batch->count; ++i) batch->traces[i] = !ccn__learn_rides(batch->nets[i]);
+    ccn__batch_forward(batch, x, y);
+    for (i = 0; i < batch->count; ++i) {
+        ccn_net *net = batch->nets[i];
+        csr = ccn__mode_enter(net);
+        batch->results[i] = batch->traces[i] ? ccn__api_learn(net, target + (size_t)i * o)
+                                             : ccn__learn_after(net, target + (size_t)i * o);
+        ccn__mode_leave(net, csr);
+    }
+    return ccn__batch_first(batch);
+}
+
+CCN_API ccn_result ccn_batch_td_step(ccn_batch *batch, const ccn_real *x, const ccn_real *cumulant,
+                                     const ccn_real *gamma, ccn_real *prediction) {
+    size_t m;
+    ccn_result r;
+    int i;
+    unsigned csr;
+    if (!batch || !x || !cumulant || !gamma)
+        return batch ? ccn__batch_refuse(batch, CCN_ERR_NULL_ARGUMENT) : CCN_ERR_NULL_ARGUMENT;
+    m = (size_t)batch->nets[0]->m;
+    for (i = 0; i < batch->count; ++i)
+        if ((r = ccn__td_check(batch->nets[i], x + (size_t)i * m, cumulant[i], gamma[i])) != CCN_OK)
+            return ccn__batch_refuse(batch, r);
+    for (i = 0; i < batch->count; ++i) {
+        ccn_net *net = batch->nets[i];
+        batch->traces[i] = 0;
+        batch->previous[i] = net->y[0];
+        csr = ccn__mode_enter(net);
+        ccn__td_before(net, &batch->rides[i]);
+        ccn__mode_leave(net, csr);
+    }
+    ccn__batch_forward(batch, x, NULL);
+    for (i = 0; i < batch->count; ++i) {
+        ccn_net *net = batch->nets[i];
+        csr = ccn__mode_enter(net);
+        batch->results[i] = ccn__td_after(net, cumulant[i], gamma[i], batch->previous[i], &batch->rides[i],
+                                          prediction ? prediction + i : NULL);
+        ccn__mode_leave(net, csr);
+    }
+    return ccn__batch_first(batch);
+}
+
+/* ============================================================================================
+   12. Numeric health
    ============================================================================================ */
 
 CCN_API size_t ccn_nonfinite_count(const ccn_net *net) {
@@ -3672,7 +4041,7 @@ CCN_API ccn_real ccn_trace_max(const ccn_net *net) {
 }
 
 /* ============================================================================================
-   12. Saving and loading (FILE FORMAT). One description of the file, ccn__xfer_head and
+   13. Saving and loading (FILE FORMAT). One description of the file, ccn__xfer_head and
    ccn__xfer_body, serves both directions: a transfer writes the net's fields when saving and
    reads them into the net when loading. Each transfer takes the value's two ends, `from`
    (read when saving) and `to` (written when loading), and the descriptions take the net as a
@@ -3971,7 +4340,7 @@ CCN_API size_t ccn_saved_size(const ccn_net *net) {
     return ccn__file_bytes(net, (int)sizeof(ccn_real), CCN__FILE_VERSION, &bytes) ? bytes : 0;
 }
 
-/* The net stays const throughout (no cast): the transfers only read it (section 12). */
+/* The net stays const throughout (no cast): the transfers only read it (section 13). */
 CCN_API ccn_result ccn_save_as(const ccn_net *net, int real_size, ccn_write_fn write, void *user) {
     ccn__io io;
     uint64_t length, n_links, p;
@@ -4196,7 +4565,7 @@ CCN_API ccn_result ccn_load_file(const char *path, const ccn_allocator *alloc, c
 #endif
 
 /* ============================================================================================
-   13. Access
+   14. Access
    ============================================================================================ */
 
 CCN_API size_t ccn_param_count(const ccn_net *net) { return net ? net->p : 0; }

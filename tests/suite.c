@@ -14,6 +14,7 @@
 #include "test_api.c"
 #include "test_threads.c"
 #include "test_sequence.c"
+#include "test_batch.c"
 #include "test_bits.c"
 
 static const th_case suite_cases[] = {
@@ -112,6 +113,11 @@ static const th_case suite_cases[] = {
     {"sequence_forward_only_and_empty", test_sequence_forward_only_and_empty},
     {"sequence_stops_at_the_first_failure", test_sequence_stops_at_the_first_failure},
     {"sequence_stops_where_the_update_diverges", test_sequence_stops_where_the_update_diverges},
+    {"batch_is_nets_alone", test_batch_is_nets_alone},
+    {"batch_of_one_and_of_sixteen", test_batch_of_one_and_of_sixteen},
+    {"batch_nets_save_and_load_alone", test_batch_nets_save_and_load_alone},
+    {"batch_refusals", test_batch_refusals},
+    {"batch_keeps_each_nets_mode", test_batch_keeps_each_nets_mode},
 };
 
 int main(int argc, char **argv) {

@@ -308,6 +308,28 @@ static void test_null_arguments(void) {
     CHECK(ccn_td_steps(td, 1, NULL, &e, &e, &pred, &w) == CCN_ERR_NULL_ARGUMENT);
     CHECK(ccn_td_steps(td, 1, x, NULL, &e, &pred, &w) == CCN_ERR_NULL_ARGUMENT);
     CHECK(ccn_td_steps(td, 1, x, &e, NULL, &pred, &w) == CCN_ERR_NULL_ARGUMENT && pred == 7);
+    { /* batches: every pointer (tests/test_batch.c has the rest) */
+        ccn_batch *bt = (ccn_batch *)&c;
+        ccn_allocator bad_alloc;
+        memset(&bad_alloc, 0, sizeof bad_alloc); /* no functions: refused as ccn_create refuses it */
+        CHECK(ccn_batch_create(NULL, 1, NULL, &bt) == CCN_ERR_NULL_ARGUMENT && bt == NULL);
+        CHECK(ccn_batch_create(&c, 1, NULL, NULL) == CCN_ERR_NULL_ARGUMENT);
+        CHECK(ccn_batch_create(&c, 1, &bad_alloc, &bt) == CCN_ERR_NULL_ARGUMENT && bt == NULL);
+        CHECK(ccn_batch_create(&c, 1, NULL, &bt) == CCN_OK);
+        CHECK(ccn_batch_step(NULL, x, &y) == CCN_ERR_NULL_ARGUMENT && ccn_batch_step(bt, NULL, &y) == CCN_ERR_NULL_ARGUMENT);
+        CHECK(ccn_batch_learn_step(NULL, x, &e, &y) == CCN_ERR_NULL_ARGUMENT);
+        CHECK(ccn_batch_learn_step(bt, NULL, &e, &y) == CCN_ERR_NULL_ARGUMENT);
+        CHECK(ccn_batch_learn_step(bt, x, NULL, &y) == CCN_ERR_NULL_ARGUMENT);
+        CHECK(ccn_batch_td_step(NULL, x, &e, &e, &pred) == CCN_ERR_NULL_ARGUMENT);
+        CHECK(ccn_batch_td_step(bt, NULL, &e, &e, &pred) == CCN_ERR_NULL_ARGUMENT);
+        CHECK(ccn_batch_td_step(bt, x, NULL, &e, &pred) == CCN_ERR_NULL_ARGUMENT);
+        CHECK(ccn_batch_td_step(bt, x, &e, NULL, &pred) == CCN_ERR_NULL_ARGUMENT);
+        CHECK(ccn_batch_set(NULL, 0, net) == CCN_ERR_NULL_ARGUMENT && ccn_batch_set(bt, 0, NULL) == CCN_ERR_NULL_ARGUMENT);
+        CHECK(ccn_batch_net(NULL, 0) == NULL && ccn_batch_count(NULL) == 0);
+        CHECK(ccn_batch_result(NULL, 0) == CCN_ERR_NULL_ARGUMENT);
+        ccn_batch_destroy(bt);
+        ccn_batch_destroy(NULL);
+    }
     ccn_set_parallel(NULL, ta_parallel, NULL);
     CHECK(ccn_set_flush_subnormals(NULL, 0) == CCN_ERR_NULL_ARGUMENT);
     CHECK(ccn_set_flush_subnormals(net, 2) == CCN_ERR_BAD_FLAG && ccn_set_flush_subnormals(net, -1) == CCN_ERR_BAD_FLAG);
@@ -564,11 +586,11 @@ static void test_config_check_names_the_field(void) {
 /* Every code has its own text; the new ones say what they are about. */
 static void test_result_strings(void) {
     int k, j, distinct = 1;
-    for (k = CCN_OK; k <= CCN_ERR_UNUSED_SETTING; ++k)
+    for (k = CCN_OK; k <= CCN_ERR_BAD_BATCH; ++k)
         for (j = CCN_OK; j < k; ++j)
             distinct &= strcmp(ccn_result_string((ccn_result)k), ccn_result_string((ccn_result)j)) != 0;
     CHECK(distinct);
-    CHECK(strcmp(ccn_result_string((ccn_result)(CCN_ERR_UNUSED_SETTING + 1)), "unknown ccn_result") == 0);
+    CHECK(strcmp(ccn_result_string((ccn_result)(CCN_ERR_BAD_BATCH + 1)), "unknown ccn_result") == 0);
     CHECK(strstr(ccn_result_string(CCN_ERR_NO_STEP), "ccn_step first") != NULL);
     CHECK(strstr(ccn_result_string(CCN_ERR_BAD_REAL_SIZE), "real_size") != NULL);
     CHECK(strstr(ccn_result_string(CCN_ERR_BAD_FLAG), "feedforward") != NULL);
