@@ -1,4 +1,4 @@
-/* ccn.h - v0.6.0 - columnar recurrent networks that learn online, one step at a time
+/* ccn.h - v0.7.0 - columnar recurrent networks that learn online, one step at a time
                     https://arxiv.org/abs/2103.05787 (ColoR)  https://arxiv.org/abs/2302.05326 (CCN)
 
    A single-header C99 library (also compiles as C++) for recurrent networks made of columns,
@@ -123,6 +123,10 @@
        ccn_td_step(net, x, cumulant, gamma, &prediction);
    Whole sequences in one call, the same bits (ccn_steps, ccn_learn_steps, ccn_td_steps):
        ccn_learn_steps(net, n, xs, targets, ys, &done);  // n rows of x, of targets, of y
+   Many nets of one shape (a sweep's seeds and step sizes) in one call each step, each net with
+   the bits it has alone (ccn_batch_*; each is an ordinary net: ccn_batch_net(batch, i)):
+       ccn_batch_create(cfgs, count, NULL, &batch);      // cfgs[i]: net i's configuration
+       ccn_batch_td_step(batch, xs, cumulants, gammas, predictions);  // row i: net i
 
    PARAMETER LAYOUT
    One flat vector, no padding. For each column i in order, a contiguous block:
@@ -138,6 +142,8 @@
    holds pointers into itself, so memcpy alone does not), the net a save and a load would give
    (without the parallel-for and flush setting: THREADS); ccn_load makes one allocation too. The
    per-step calls never allocate; saving and loading need no memory beyond the net's block.
+   A batch is its nets, each its own block as above, and one block of its own (its nets' rows
+   of the step's cells, O(count x columns of a stage)).
    Reals per parameter: forward-only 1; ColoR 3 (parameter, trace, gradient buffer; lstm 4, a
    second trace), plus 1 for TD's eligibility, 1 for RMSProp, 2 for Adam. Exact RTRL keeps,
    instead of the traces, 2 x states + 1 per parameter (states = columns, or 2 x columns for
@@ -211,7 +217,9 @@
    start single-threaded in the caller's floating-point mode. Both settings describe the
    calling program (its threads, its arithmetic mode) rather than the net's state, and a copy
    is often handed to another thread, which has threads and a mode of its own; so a copy is
-   exactly what a save and a load give. Set them again on the new net where wanted.
+   exactly what a save and a load give. Set them again on the new net where wanted. A batch is
+   used as one net is: by one thread at a time, its nets included (a batch call steps them all),
+   each net with its own parallel-for and flush setting.
 
    RANDOMNESS
    Each net owns a xoshiro256** generator seeded by splitmix64 from ccn_config.seed (0 is an
@@ -341,6 +349,10 @@
    restoring the mode costs a little per call, and per task; bench/README.md).
 
    CHANGES
+   0.7.0  New: batches (ccn_batch_create, ccn_batch_td_step, ...): many nets of one shape stepped
+          by one call, each with the bits of its own per-net calls and each an ordinary net
+          (ccn_batch_net: save it, load it back with ccn_batch_set); new code CCN_ERR_BAD_BATCH.
+          No result of a net changes.
    0.6.0  New: CCN_GRU, a one-unit GRU column (gates r s g; OVERVIEW, Kinds) with every method,
           learner, optimiser, feature depth, links, stages, and files (kind 4).
           Changed: no result of the other kinds changes (same outputs, same saved bytes); a kind
@@ -376,10 +388,10 @@
 #endif
 
 #define CCN_VERSION_MAJOR 0
-#define CCN_VERSION_MINOR 6
+#define CCN_VERSION_MINOR 7
 #define CCN_VERSION_PATCH 0
 #define CCN_VERSION_NUMBER (CCN_VERSION_MAJOR * 10000 + CCN_VERSION_MINOR * 100 + CCN_VERSION_PATCH)
-#define CCN_VERSION_STRING "0.6.0"
+#define CCN_VERSION_STRING "0.7.0"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -3740,6 +3752,7 @@ CCN_API ccn_result ccn_batch_create(const ccn_config *cfgs, int count, const ccn
     *out = NULL;
     if (!cfgs || (alloc && (!alloc->alloc || !alloc->free))) return CCN_ERR_NULL_ARGUMENT;
     if (count < 1 || count > CCN_MAX_DIM) return CCN_ERR_BAD_BATCH;
+    memset(&first, 0, sizeof first);
     for (i = 0; i < count; ++i) {
         if ((r = ccn_config_resolve(&cfgs[i], &c)) != CCN_OK) return r;
         if (i == 0) first = c;

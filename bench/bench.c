@@ -46,6 +46,9 @@ typedef struct bench_case {
                                   trace_ccn_config, init_scale 0.1 as examples/trace_patterning.c
                                   makes it), stages of this many columns, timed in its last
                                   stage on the task's own input stream */
+    int learners;              /* > 1: that many trace-patterning nets (seeds 1.., step sizes
+                                  1e-4 x (1 + i % 4), each its own stream), stepped */
+    int alone;                 /* one after another with ccn_td_step (1) or as a ccn_batch (0) */
 } bench_case;
 
 /* A small pool for ccn_set_parallel: the calling thread is worker 0; the others spin on a
@@ -181,6 +184,52 @@ static double time_net(ccn_net *net, int learner, const ccn_real *pool, int m, d
     return best * 1e9;
 }
 
+/* The median of 5 timed runs of a batch's steps (or of its nets' steps one after another), in
+   ns per step of all the nets; *fastest gets the fastest run. xs: TRACE_POOL steps of
+   `count` rows each, cums and gams likewise. */
+static void batch_steps(ccn_batch *b, int alone, const ccn_real *xs, const ccn_real *cums, const ccn_real *gams,
+                        long t0, long steps) {
+    int count = ccn_batch_count(b), i;
+    long t;
+    for (t = t0; t < t0 + steps; ++t) {
+        size_t row = (size_t)(t % TRACE_POOL) * (size_t)count;
+        if (!alone) ccn_batch_td_step(b, xs + row * TRACE_INPUTS, cums + row, gams + row, NULL);
+        else
+            for (i = 0; i < count; ++i)
+                ccn_td_step(ccn_batch_net(b, i), xs + (row + (size_t)i) * TRACE_INPUTS, cums[row + (size_t)i],
+                            gams[row + (size_t)i], NULL);
+    }
+}
+
+static double time_batch(ccn_batch *b, int alone, const ccn_real *xs, const ccn_real *cums, const ccn_real *gams,
+                         double min_time, long *steps_out, double *fastest) {
+    long steps = 16;
+    double runs[5];
+    int rep;
+    batch_steps(b, alone, xs, cums, gams, 0, TRACE_POOL); /* warm-up */
+    for (;;) {
+        double t0 = now_s(), dt;
+        batch_steps(b, alone, xs, cums, gams, 0, steps);
+        dt = now_s() - t0;
+        if (dt >= min_time || steps > (1L << 40)) break;
+        steps = dt > min_time / 8 ? (long)((double)steps * min_time / dt * 1.1) + 1 : steps * 8;
+    }
+    for (rep = 0; rep < 5; ++rep) {
+        double t0 = now_s();
+        batch_steps(b, alone, xs, cums, gams, 0, steps);
+        runs[rep] = (now_s() - t0) / (double)steps;
+    }
+    for (rep = 1; rep < 5; ++rep) {
+        double v = runs[rep];
+        int k = rep;
+        for (; k > 0 && runs[k - 1] > v; --k) runs[k] = runs[k - 1];
+        runs[k] = v;
+    }
+    *fastest = runs[0] * 1e9;
+    *steps_out = steps * 6;
+    return runs[2] * 1e9;
+}
+
 /* The bandwidth floor: k float arrays of `count` elements each, each read and written in place
    once per "step" (x = x * s + t), in ns per element of one array. */
 static void floor_pass(float *CCN__RESTRICT x, size_t count) {
@@ -227,6 +276,59 @@ static int arrays_per_param(const bench_case *c) {
     return 2 + (c->kind == CCN_LSTM) + (c->learner == CCN_TD || c->learner == BENCH_TRACE ? 2 : 0);
 }
 
+static int run_case(const bench_case *c, double min_time, bench_result *res);
+
+/* A case of c->learners trace-patterning nets in their last stage, each on its own stream; its
+   figures are per net (ns per step of one net, per parameter of one net; the floor: the arrays
+   of all the nets, which the step goes through once). */
+static int run_batch_case(const bench_case *c, double min_time, bench_result *res) {
+    enum { MAX_LEARNERS = 64 };
+    ccn_config cfg[MAX_LEARNERS];
+    ccn_batch *b;
+    ccn_real *xs, *cums, *gams;
+    int i, k, B = c->learners, stages = (c->columns + c->per_stage - 1) / c->per_stage;
+    size_t frozen = 0, t;
+    if (B > MAX_LEARNERS) return 0;
+    for (i = 0; i < B; ++i) {
+        trace_ccn_config(&cfg[i], c->columns, c->per_stage, 0, 1e-4 * (1 + i % 4), (uint64_t)(1 + i));
+        cfg[i].init_scale = 0.1;
+    }
+    if (ccn_batch_create(cfg, B, NULL, &b) != CCN_OK) return 0;
+    for (i = 0; i < B; ++i)
+        for (k = 1; k < stages; ++k) ccn_next_stage(ccn_batch_net(b, i));
+    for (i = 0; i < c->columns; ++i) {
+        ccn_column_info info;
+        ccn_column_info_get(ccn_batch_net(b, 0), i, &info);
+        if (info.stage + 1 < stages) frozen += info.param_count;
+    }
+    xs = (ccn_real *)malloc(sizeof(ccn_real) * TRACE_POOL * (size_t)B * TRACE_INPUTS);
+    cums = (ccn_real *)malloc(sizeof(ccn_real) * TRACE_POOL * (size_t)B);
+    gams = (ccn_real *)malloc(sizeof(ccn_real) * TRACE_POOL * (size_t)B);
+    if (!xs || !cums || !gams) return 0;
+    for (i = 0; i < B; ++i) {
+        trace_env env;
+        trace_init(&env, (uint64_t)(1 + i), 14, 26);
+        for (t = 0; t < TRACE_POOL; ++t) {
+            size_t row = t * (size_t)B + (size_t)i;
+            cums[row] = trace_step(&env, xs + row * TRACE_INPUTS);
+            gams[row] = CCN_R(TRACE_GAMMA);
+        }
+    }
+    res->params = ccn_param_count(ccn_batch_net(b, 0));
+    ccn_memory_size(&cfg[0], &res->bytes);
+    res->ns_step = time_batch(b, c->alone, xs, cums, gams, min_time, &res->steps, &res->best_ns_param) / B;
+    res->ns_param = res->ns_step / (double)res->params;
+    res->best_ns_param /= (double)B * (double)res->params;
+    res->floor_ns_param = memory_floor((res->params - frozen) * (size_t)B, arrays_per_param(c), min_time) *
+                              arrays_per_param(c) * (double)(res->params - frozen) / (double)res->params +
+                          (frozen ? memory_floor(frozen * (size_t)B, 1, min_time) * (double)frozen / (double)res->params : 0);
+    free(xs);
+    free(cums);
+    free(gams);
+    ccn_batch_destroy(b);
+    return 1;
+}
+
 static int run_case(const bench_case *c, double min_time, bench_result *res) {
     ccn_config cfg;
     ccn_net *net;
@@ -234,6 +336,7 @@ static int run_case(const bench_case *c, double min_time, bench_result *res) {
     ccn_rng rng;
     int i;
     size_t frozen = 0; /* parameters of the frozen stages: only read by the step */
+    if (c->learners > 1) return run_batch_case(c, min_time, res);
     memset(&cfg, 0, sizeof cfg);
     if (c->per_stage > 0) {
         int stages = (c->columns + c->per_stage - 1) / c->per_stage;
@@ -310,13 +413,15 @@ static const char *kind_name(int k) {
 static const char *method_name(int m) { return m == CCN_COLOR ? "color" : m == CCN_RTRL ? "rtrl" : "forward"; }
 
 #define CASE(name, kind, method, learner, cols, ins, links, quick, group) \
-    { name, kind, method, learner, cols, ins, links, quick, group, 1, 0, 0 }
+    { name, kind, method, learner, cols, ins, links, quick, group, 1, 0, 0, 1, 0 }
 #define CASE2(name, kind, method, learner, cols, ins, quick, group) \
-    { name, kind, method, learner, cols, ins, 0, quick, group, 2, 0, 0 }
+    { name, kind, method, learner, cols, ins, 0, quick, group, 2, 0, 0, 1, 0 }
 #define CASE_FTZ(name, kind, learner, cols, ins, quick) \
-    { name, kind, CCN_COLOR, learner, cols, ins, 0, quick, "subnormals flushed", 1, 1, 0 }
+    { name, kind, CCN_COLOR, learner, cols, ins, 0, quick, "subnormals flushed", 1, 1, 0, 1, 0 }
 #define CASE_TRACE(name, cols, per_stage) \
-    { name, CCN_LSTM, CCN_COLOR, BENCH_TRACE, cols, TRACE_INPUTS, 0, 1, "trace patterning, last stage", 1, 0, per_stage }
+    { name, CCN_LSTM, CCN_COLOR, BENCH_TRACE, cols, TRACE_INPUTS, 0, 1, "trace patterning, last stage", 1, 0, per_stage, 1, 0 }
+#define CASE_BATCH(name, cols, per_stage, learners, alone, group) \
+    { name, CCN_LSTM, CCN_COLOR, BENCH_TRACE, cols, TRACE_INPUTS, 0, 1, group, 1, 0, per_stage, learners, alone }
 
 static const bench_case cases[] = {
     /* P1: tanh / gated, ColoR, SGD, 64+ inputs, cache-resident */
@@ -347,6 +452,13 @@ static const bench_case cases[] = {
     CASE_TRACE("trace_columnar_7x12", 7, 7),
     CASE_TRACE("trace_ccn_20x12_last_stage", 20, 4),
     CASE_TRACE("trace_constructive_10x12_last_stage", 10, 1),
+    /* S3: 16 such nets as one ccn_batch, next to the same 16 stepped one after another */
+    CASE_BATCH("trace_columnar_7x12_batch16", 7, 7, 16, 0, "trace patterning, batch of 16"),
+    CASE_BATCH("trace_columnar_7x12_16alone", 7, 7, 16, 1, "trace patterning, 16 one after another"),
+    CASE_BATCH("trace_ccn_20x12_last_stage_batch16", 20, 4, 16, 0, "trace patterning, batch of 16"),
+    CASE_BATCH("trace_ccn_20x12_last_stage_16alone", 20, 4, 16, 1, "trace patterning, 16 one after another"),
+    CASE_BATCH("trace_constructive_10x12_last_stage_batch16", 10, 1, 16, 0, "trace patterning, batch of 16"),
+    CASE_BATCH("trace_constructive_10x12_last_stage_16alone", 10, 1, 16, 1, "trace patterning, 16 one after another"),
     /* P4: the Atari case */
     CASE("atari_lstm_td_6x275", CCN_LSTM, CCN_COLOR, CCN_TD, 6, 275, 0, 1, "color lstm td"),
     CASE_FTZ("atari_lstm_td_6x275_ftz", CCN_LSTM, CCN_TD, 6, 275, 1),
@@ -416,12 +528,16 @@ int main(int argc, char **argv) {
         done[k] = 1;
         ++ran;
         printf("{\"case\": \"%s\", \"kind\": \"%s\", \"method\": \"%s\", \"learner\": \"%s\", \"columns\": %d, "
-               "\"inputs\": %d, \"api\": \"%s\", \"threads\": %d, \"subnormals_flushed\": %d, \"params\": %zu, \"bytes\": %zu, \"steps\": %ld, \"ns_per_step\": %.1f, "
-               "\"ns_per_param_step\": %.4f, \"best_ns_per_param_step\": %.4f, \"floor_ns_per_param_step\": %.4f}\n",
+               "\"inputs\": %d, \"api\": \"%s\", \"threads\": %d, \"subnormals_flushed\": %d, ",
                c->name, kind_name(c->kind), method_name(c->method), c->learner == CCN_TD || c->learner == BENCH_TRACE ? "td" : "sgd", c->columns,
-               c->inputs, c->learner == CCN_TD || c->learner == BENCH_TRACE ? "ccn_td_step" : c->learner == SPLIT ? "ccn_step+ccn_learn" : "ccn_learn_step",
-               c->threads, c->ftz, res[k].params, res[k].bytes, res[k].steps, res[k].ns_step, res[k].ns_param, res[k].best_ns_param,
-               res[k].floor_ns_param);
+               c->inputs, c->learners > 1 && !c->alone ? "ccn_batch_td_step" : c->learner == CCN_TD || c->learner == BENCH_TRACE ? "ccn_td_step" : c->learner == SPLIT ? "ccn_step+ccn_learn" : "ccn_learn_step",
+               c->threads, c->ftz);
+        if (c->learners > 1) /* the batch rows: their figures are per net (ns per step of one net) */
+            printf("\"learners\": %d, \"ns_per_learner_step\": %.1f, ", c->learners, res[k].ns_step);
+        printf("\"params\": %zu, \"bytes\": %zu, \"steps\": %ld, \"ns_per_step\": %.1f, "
+               "\"ns_per_param_step\": %.4f, \"best_ns_per_param_step\": %.4f, \"floor_ns_per_param_step\": %.4f}\n",
+               res[k].params, res[k].bytes, res[k].steps, c->learners > 1 ? res[k].ns_step * c->learners : res[k].ns_step,
+               res[k].ns_param, res[k].best_ns_param, res[k].floor_ns_param);
         fflush(stdout);
         fprintf(stderr, "%-34s %10zu %12.1f %10.4f %10.4f %10.4f %8.2f\n", c->name, res[k].params, res[k].ns_step,
                 res[k].ns_param, res[k].best_ns_param, res[k].floor_ns_param, res[k].floor_ns_param > 0 ? res[k].ns_param / res[k].floor_ns_param : 0.0);
