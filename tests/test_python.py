@@ -489,6 +489,365 @@ class Contract(unittest.TestCase):
         self.assertEqual(done.stdout.strip(), "float", done.stdout)
 
 
+# ---- batches: each member is the net its own per-net calls make --------------------------------
+BATCH = {  # after CONFIGS[name] (the driver's net): nets that differ in what a batch lets differ
+    "sup": [dict(seed=11, optimizer="rmsprop", step_size=0.005, links=1.0),
+            dict(seed=12, optimizer="sgd", step_size=0.02, input_norm_rate=0, feature_norm_rate=0),
+            dict(seed=13, clip_norm=0.5, init_scale=0.3)],
+    "td": [dict(seed=14, td_lambda=0.5, optimizer="adam"), dict(seed=15, optimizer="sgd", obgd_kappa=2.0),
+           dict(seed=16, links=0.0, refuse_nonfinite=1, scale_readout_step=0)],
+    "fwd": [dict(seed=17), dict(seed=18, init_scale=0.5)],
+    "gru": [dict(seed=19, optimizer="adam"), dict(seed=20, links=1.0, step_size=0.01)],
+    "grutd": [dict(seed=21, td_lambda=0.0, optimizer="rmsprop"), dict(seed=22, links=0.0)],
+}
+CALLS = {"sup": "learn", "td": "td", "fwd": "step", "gru": "learn", "grutd": "td"}
+
+
+def batch_configs(name):
+    return [CONFIGS[name]] + [dict(CONFIGS[name], **v) for v in BATCH[name]]
+
+
+def streams(code, count, T=200):
+    """Net i's (inputs, targets, cumulants, gammas): the driver's, begun 17 i steps later (net 0:
+    the driver's own)."""
+    xs, ts = inputs(code)
+
+    def rot(seq, i):
+        return [seq[(t + 17 * i) % 200] for t in range(T)]
+    return [(rot(xs, i), rot(ts, i), rot(CUMULANTS, i), rot(GAMMAS, i)) for i in range(count)]
+
+
+def rows_at(data, t):
+    """Step t of every net: [(x, target, cumulant, gamma)], row i net i's."""
+    return [tuple(s[k][t] for k in range(4)) for s in data]
+
+
+def alone_step(net, call, x, t, c, g):
+    """One per-net call: its outputs as a row."""
+    if call == "learn":
+        return net.learn_step(x, t)
+    if call == "td":
+        return [net.td_step(x, c, g)]
+    return net.step(x)
+
+
+def batch_step(b, call, rows, conv=lambda v: v, out=None):
+    """One batch call on rows[i] = (x, target, cumulant, gamma) of net i: (what it returned, the
+    outputs as per-net rows of floats)."""
+    xs = conv([r[0] for r in rows])
+    if call == "learn":
+        got = b.learn_step(xs, conv([r[1] for r in rows]), out=out)
+    elif call == "td":
+        got = b.td_step(xs, conv([r[2] for r in rows]), conv([r[3] for r in rows]), out=out)
+    else:
+        got = b.step(xs, out=out)
+    return got, per_net_rows(got, b.n_outputs)
+
+
+def per_net_rows(got, w):
+    flat = [float(v) for v in (got.reshape(-1) if hasattr(got, "reshape") else
+                               [u for r in got for u in (r if isinstance(r, list) else [r])])]
+    return [flat[i * w:(i + 1) * w] for i in range(len(flat) // w)]
+
+
+def alone(precision, name, T=200):
+    """The batch's nets made and stepped one at a time by Net: [(outputs, saved bytes, net)]."""
+    code = "d" if precision == "double" else "f"
+    cfgs = batch_configs(name)
+    res = []
+    for cfg, (xs, ts, cs, gs) in zip(cfgs, streams(code, len(cfgs), T)):
+        net = ccn.Net(precision=precision, **cfg)
+        res.append(([alone_step(net, CALLS[name], *a) for a in zip(xs, ts, cs, gs)], net.save(), net))
+    return res
+
+
+class Batches(unittest.TestCase):
+    def test_batch_members_are_their_per_net_calls(self):
+        """Batch step, learn_step, td_step: each net the outputs and bytes of its own per-net calls
+        (net 0: the C driver's), over kinds, optimisers, stages, TD and inference"""
+        d = run_driver()
+        with WithoutNumpy():
+            for precision in PRECISIONS:
+                code = "d" if precision == "double" else "f"
+                for name, call in CALLS.items():
+                    cfgs = batch_configs(name)
+                    want = alone(precision, name)
+                    data = streams(code, len(cfgs))
+                    with ccn.Batch(cfgs, precision=precision) as b:
+                        self.assertEqual((len(b), b.precision), (len(cfgs), precision))
+                        got = [[] for _ in cfgs]
+                        for t in range(200):
+                            for i, row in enumerate(batch_step(b, call, rows_at(data, t))[1]):
+                                got[i].append(row)
+                        self.assertEqual(got[0], c_outputs(d, precision, name), (precision, name))
+                        self.assertEqual(b[0].save(), c_saved(d, precision, name), (precision, name))
+                        for i, (ys, saved, net) in enumerate(want):
+                            self.assertEqual(got[i], ys, (precision, name, i))
+                            self.assertEqual(b[i].save(), saved, (precision, name, i))
+                            self.assertEqual((b[i].stage, b[i].step_count), (net.stage, 200))
+                            net.close()
+                        self.assertEqual(b.results(), ["CCN_OK"] * len(cfgs))
+
+    def check_forms(self, form):
+        for precision in PRECISIONS:
+            code = "d" if precision == "double" else "f"
+            conv = {
+                "list": lambda rows: rows,
+                "buffer": lambda rows: array.array(code, [v for r in rows for v in (r if isinstance(r, list) else [r])]),
+                "numpy": lambda rows: NUMPY.array(rows, dtype=NUMPY.float64 if code == "d" else NUMPY.float32),
+            }[form]
+            kind = {"list": list, "buffer": array.array, "numpy": NUMPY and NUMPY.ndarray}[form]
+            for name in ("sup", "td", "fwd"):
+                call, T = CALLS[name], 40
+                want = alone(precision, name, T)
+                data = streams(code, len(want), T)
+                with ccn.Batch(batch_configs(name), precision=precision) as b:
+                    for t in range(T):
+                        got, per_net = batch_step(b, call, rows_at(data, t), conv)
+                        self.assertEqual(type(got), kind, (form, name))
+                        self.assertEqual(len(got), len(b) * (b.n_outputs if form == "buffer" else 1))
+                        if form == "list":
+                            self.assertIsInstance(got[0], float if call == "td" else list)
+                        if form == "numpy":
+                            self.assertEqual(got.shape, (len(b),) if call == "td" else (len(b), b.n_outputs))
+                        self.assertEqual(per_net, [w[0][t] for w in want], (precision, name, t))
+                    for i, (_, saved, net) in enumerate(want):
+                        self.assertEqual(b[i].save(), saved)
+                        net.close()
+            # out=: written into an array of the caller's; one gamma for every net
+            with ccn.Batch(batch_configs("sup"), precision=precision) as b, \
+                    ccn.Batch(batch_configs("sup"), precision=precision) as ref:
+                n, data = len(b), streams(code, len(b), 3)
+                for t in range(3):
+                    want = ref.learn_step([r[0] for r in rows_at(data, t)], [r[1] for r in rows_at(data, t)])
+                    out = {"list": [[0.0, 0.0] for _ in range(n)], "buffer": array.array(code, [0.0] * (2 * n)),
+                           "numpy": NUMPY is not None and NUMPY.zeros((n, 2))}[form]
+                    got, per_net = batch_step(b, "learn", rows_at(data, t), conv, out=out)
+                    self.assertIs(got, out)
+                    self.assertEqual(per_net, want)
+            with ccn.Batch(batch_configs("td"), precision=precision) as b, \
+                    ccn.Batch(batch_configs("td"), precision=precision) as ref:
+                n, data = len(b), streams(code, len(b), 3)
+                for t in range(3):
+                    xs, cs = [s[0][t] for s in data], [s[2][t] for s in data]
+                    want = ref.td_step(xs, cs, 0.9)
+                    out = {"list": [0.0] * n, "buffer": array.array(code, [0.0] * n),
+                           "numpy": NUMPY is not None and NUMPY.zeros(n)}[form]
+                    self.assertIs(b.td_step(conv(xs), conv(cs), 0.9, out=out), out)
+                    self.assertEqual([float(v) for v in out], want)
+                self.assertEqual([b[i].save() for i in range(n)], [ref[i].save() for i in range(n)])
+
+    def test_batch_forms_lists(self):
+        """Batch calls on lists of per-net lists return lists (td_step: floats); out= a list"""
+        with WithoutNumpy():
+            self.check_forms("list")
+
+    def test_batch_forms_flat_buffers(self):
+        """Batch calls on array.array buffers return array.array; out= a buffer"""
+        with WithoutNumpy():
+            self.check_forms("buffer")
+
+    def test_batch_forms_numpy(self):
+        """Batch calls on NumPy arrays return NumPy arrays; out= a float64 array on either net"""
+        if NUMPY is None:
+            self.skipTest("NumPy is not installed for %s" % sys.executable)
+        self.check_forms("numpy")
+
+    def test_batch_members_are_nets(self):
+        """batch[i] is a Net of the batch's own net i: stepped alone, saved, copied, its params and
+        step size set; closing it leaves the net to the batch; it keeps the batch alive"""
+        import gc
+        import weakref
+        data = streams("f", 4, 60)
+
+        def step_alone(net, i, t):
+            return alone_step(net, "td", *[s[t] for s in data[i]])
+        with WithoutNumpy():
+            ref = [ccn.Net(**c) for c in batch_configs("td")]
+            b = ccn.Batch(batch_configs("td"))
+            v = b[2]
+            self.assertIsInstance(v, ccn.Net)
+            self.assertIs(v, b.net(2))
+            self.assertIs(v, b[-2])
+            self.assertEqual([n.config.seed for n in b], [c["seed"] for c in batch_configs("td")])
+            self.assertRaises(IndexError, b.net, 4)
+            self.assertRaises(IndexError, lambda: b[-5])
+            for t in range(20):
+                self.assertEqual(batch_step(b, "td", rows_at(data, t))[1], [step_alone(ref[i], i, t) for i in range(4)])
+            for t in range(20, 30):  # net 2 alone, then the batch goes on from where it left it
+                self.assertEqual(step_alone(v, 2, t), step_alone(ref[2], 2, t))
+            for t in range(30, 40):
+                self.assertEqual(batch_step(b, "td", rows_at(data, t))[1], [step_alone(ref[i], i, t) for i in range(4)])
+            self.assertEqual((v.step_count, b[0].step_count), (40, 30))
+            self.assertEqual(v.save(), ref[2].save())
+            p = v.params
+            self.assertIsInstance(p, memoryview)
+            p[v.readout_offset] = 0.25  # the batch's own net: the batch steps with it
+            ref[2].params[ref[2].readout_offset] = 0.25
+            v.set_step_size(0.002)
+            ref[2].set_step_size(0.002)
+            c = v.copy()  # an independent net of its own
+            self.assertEqual(c.save(), v.save())
+            for t in range(40, 45):
+                self.assertEqual(batch_step(b, "td", rows_at(data, t))[1], [step_alone(ref[i], i, t) for i in range(4)])
+            loaded = ccn.Net.load(c.save())
+            self.assertEqual(step_alone(c, 2, 40), step_alone(loaded, 2, 40))
+            loaded.close()
+            c.close()
+            self.assertEqual([n.save() for n in b], [r.save() for r in ref])
+            v.close()  # the Net stops; the batch keeps its net
+            self.assertRaises(ValueError, v.save)
+            self.assertIsNot(b[2], v)
+            for t in range(45, 50):
+                self.assertEqual(batch_step(b, "td", rows_at(data, t))[1], [step_alone(ref[i], i, t) for i in range(4)])
+            self.assertEqual(b[2].save(), ref[2].save())
+            w, keep = b[1], b[1].params
+            alive = weakref.ref(b)
+            del b
+            gc.collect()
+            self.assertIsNotNone(alive())  # kept by its member's Net
+            self.assertEqual(step_alone(w, 1, 50), step_alone(ref[1], 1, 50))
+            self.assertEqual((w.save(), keep[0]), (ref[1].save(), ref[1].params[0]))
+            del w, keep
+            gc.collect()
+            self.assertIsNone(alive())
+            b = ccn.Batch(batch_configs("td"))
+            u = b[0]
+            b.close()  # closes its members' Nets
+            self.assertRaises(ValueError, u.save)
+            self.assertRaises(ValueError, b.net, 0)
+            self.assertRaises(ValueError, b.td_step, [[0.0] * 3] * 4, [0.0] * 4, 0.9)
+            self.assertEqual(repr(b), "<ccn.Batch closed>")
+            for r in ref:
+                r.close()
+
+    def test_batch_set_from_a_loaded_net(self):
+        """set(i, Net.load(bytes net i saved)): net i goes on as the loaded net alone, its Net
+        follows; a net of another shape, index or precision is refused, net i unchanged"""
+        data = streams("f", 4, 80)
+
+        def step_alone(net, i, t):
+            return alone_step(net, "learn", *[s[t] for s in data[i]])
+        with WithoutNumpy():
+            ref = [ccn.Net(**c) for c in batch_configs("sup")]
+            with ccn.Batch(batch_configs("sup")) as b:
+                for t in range(30):
+                    batch_step(b, "learn", rows_at(data, t))
+                    [step_alone(ref[i], i, t) for i in range(4)]
+                saved, view = b[1].save(), b[1]
+                for t in range(30, 50):  # net 1 moves on; ref[1] stays at the saved net
+                    batch_step(b, "learn", rows_at(data, t))
+                    [step_alone(ref[i], i, t) for i in (0, 2, 3)]
+                self.assertNotEqual(view.save(), saved)
+                loaded = ccn.Net.load(saved)
+                b.set(1, loaded)
+                self.assertIs(b[1], view)
+                self.assertEqual(view.save(), saved)  # the Net of net 1 is the new net
+                loaded.close()  # the batch's net is a copy
+                for t in range(50, 80):
+                    self.assertEqual(batch_step(b, "learn", rows_at(data, t))[1],
+                                     [step_alone(ref[i], i, t) for i in range(4)])
+                self.assertEqual([n.save() for n in b], [r.save() for r in ref])
+                self.assertEqual([(n.step_count, n.stage) for n in b], [(r.step_count, r.stage) for r in ref])
+                self.assertEqual((b[0].step_count, b[1].step_count), (80, 60))
+                # a net of another build of the same precision goes through its bytes
+                saved_env = dict(os.environ)
+                try:
+                    os.environ["CCN_PY_CFLAGS"] = "-O1"
+                    other = ccn.Net.load(b[3].save())
+                finally:
+                    os.environ.clear()
+                    os.environ.update(saved_env)
+                self.assertIsNot(other._lib, b[3]._lib)
+                b.set(-1, other)
+                self.assertEqual(b[3].save(), ref[3].save())
+                before = b[2].save()
+                with self.assertRaises(ccn.CCNError) as e:
+                    b.set(2, ccn.Net(**dict(CONFIGS["sup"], n_columns=6)))
+                self.assertEqual((e.exception.name, e.exception.index), ("CCN_ERR_BAD_BATCH", 2))
+                self.assertIn("ccn_batch_set: CCN_ERR_BAD_BATCH", str(e.exception))
+                self.assertRaises(IndexError, b.set, 4, ref[2])
+                self.assertRaises(ValueError, b.set, 2, ccn.Net.load(before, precision="double"))
+                self.assertRaises(TypeError, b.set, 2, before)
+                self.assertEqual(b[2].save(), before)
+            for r in ref:
+                r.close()
+
+    def test_batch_refusals_are_ccnerror(self):
+        """a batch of nets that differ in shape, a refused configuration, a bad row: CCNError and
+        nothing changed; one net's own failure: that net's alone, the others step on"""
+        td = batch_configs("td")
+        for cfgs, want in (([td[0], td[1], dict(td[2], kind="lstm")], ("CCN_ERR_BAD_BATCH", "kind", 2)),
+                           ([td[0], dict(td[1], n_inputs=4)], ("CCN_ERR_BAD_BATCH", "n_inputs", 1)),
+                           ([td[0], td[1], td[2], dict(td[3], td_lambda=1.5)], ("CCN_ERR_BAD_LEARNER", "td_lambda", 3)),
+                           ([], ("CCN_ERR_BAD_BATCH", None, None))):
+            with self.assertRaises(ccn.CCNError) as e:
+                ccn.Batch(cfgs)
+            self.assertEqual((e.exception.name, e.exception.field, e.exception.index), want)
+            self.assertTrue(str(e.exception).startswith("ccn_batch_create: " + want[0]), str(e.exception))
+        self.assertIn("(configs[2]) (field kind)", str(ccn.CCNError(0, "X", "m", "kind", call="ccn_batch_create", index=2)))
+        data = streams("f", 4, 10)
+        with WithoutNumpy(), ccn.Batch([ccn.Config(**c) for c in td]) as b:
+            for t in range(5):
+                batch_step(b, "td", rows_at(data, t))
+            before = [n.save() for n in b]
+            xs, cs, gs = [s[0][5] for s in data], [s[2][5] for s in data], [s[3][5] for s in data]
+            bad = [list(x) for x in xs]
+            bad[2][1] = float("nan")
+            for call, name in ((lambda: b.td_step(bad, cs, gs), "CCN_ERR_NOT_FINITE"),
+                               (lambda: b.td_step(xs, cs[:3] + [float("inf")], gs), "CCN_ERR_NOT_FINITE"),
+                               (lambda: b.td_step(xs, cs, gs[:3] + [1.5]), "CCN_ERR_BAD_GAMMA"),
+                               (lambda: b.step(bad), "CCN_ERR_NOT_FINITE"),
+                               (lambda: b.learn_step(bad, [[0.0]] * 4), "CCN_ERR_NOT_FINITE")):
+                with self.assertRaises(ccn.CCNError) as e:
+                    call()
+                self.assertEqual((e.exception.name, e.exception.index, e.exception.results), (name, 0, [name] * 4))
+                self.assertEqual(b.results(), [name] * 4)
+            self.assertRaises(ValueError, b.td_step, xs[:3], cs[:3], gs[:3])
+            self.assertRaises(ValueError, b.td_step, xs, cs[:3], gs)
+            self.assertRaises(ValueError, b.td_step, [x[:2] for x in xs], cs, gs)
+            self.assertRaises(ValueError, b.td_step, xs, cs, gs, out=[0.0] * 3)
+            self.assertEqual([n.save() for n in b], before)
+            self.assertEqual([n.step_count for n in b], [5] * 4)
+        sup = batch_configs("sup")
+        data = streams("f", 4, 10)
+        with WithoutNumpy(), ccn.Batch(sup) as b:
+            ref = [ccn.Net(**c) for c in sup]
+            for t in range(3):
+                batch_step(b, "learn", rows_at(data, t))
+                [alone_step(ref[i], "learn", *rows_at(data, t)[i]) for i in range(4)]
+            with self.assertRaises(ccn.CCNError) as e:  # a learner's refusal: nothing changes
+                batch_step(b, "td", rows_at(data, 3))
+            self.assertEqual((e.exception.name, b.results()), ("CCN_ERR_BAD_LEARNER", ["CCN_ERR_BAD_LEARNER"] * 4))
+            for net in (b[1], ref[1]):
+                net.params[net.readout_offset] = float("nan")
+            with self.assertRaises(ccn.CCNError) as e:
+                batch_step(b, "learn", rows_at(data, 3))
+            want = ["CCN_OK", "CCN_ERR_NOT_FINITE", "CCN_OK", "CCN_OK"]
+            self.assertEqual((e.exception.name, e.exception.index, e.exception.results), ("CCN_ERR_NOT_FINITE", 1, want))
+            self.assertEqual(b.results(), want)
+            self.assertIn("ccn_batch_learn_step: CCN_ERR_NOT_FINITE", str(e.exception))
+            self.assertIn("(net 1)", str(e.exception))
+            rows = per_net_rows(e.exception.outputs, 2)
+            for i in (0, 2, 3):
+                self.assertEqual(rows[i], alone_step(ref[i], "learn", *rows_at(data, 3)[i]))
+            with self.assertRaises(ccn.CCNError) as e1:
+                alone_step(ref[1], "learn", *rows_at(data, 3)[1])
+            self.assertEqual(e1.exception.name, "CCN_ERR_NOT_FINITE")
+            self.assertEqual([n.save() for n in b], [r.save() for r in ref])
+            self.assertEqual([n.step_count for n in b], [4] * 4)
+            for r in ref:
+                r.close()
+
+    def test_batch_shape_is_the_headers(self):
+        """ccn.BATCH_SHAPE (the fields Batch names in a CCN_ERR_BAD_BATCH) is ccn.h's CCN__BATCH_SHAPE"""
+        import re
+        with open(os.path.join(ROOT, "ccn.h")) as f:
+            m = re.search(r"#define CCN__BATCH_SHAPE\(X\)((?:[^\n]*\\\n)*[^\n]*)", f.read())
+        self.assertIsNotNone(m)
+        self.assertEqual(tuple(re.findall(r"\bX\((\w+)\)", m.group(1))), ccn.BATCH_SHAPE)
+
+
 class Files(unittest.TestCase):
     def test_save_load_copy_continue_bit_for_bit(self):
         """save to bytes and to a path, load, copy: each continues as the original"""

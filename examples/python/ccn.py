@@ -58,8 +58,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+import weakref
 
-__all__ = ["Net", "Config", "Rng", "CCNError", "BuildError", "LayoutError", "CONFIG_FIELDS", "NAMES",
+__all__ = ["Net", "Batch", "Config", "Rng", "CCNError", "BuildError", "LayoutError", "CONFIG_FIELDS", "NAMES",
            "load_library", "check_layout", "numpy_enabled"]
 __version__ = "1"
 
@@ -163,14 +164,21 @@ class CCNError(Exception):
     refused configuration is about (or None); from a sequence call, done: the steps that
     succeeded, outputs: the rows C wrote (in the form the call returns, or those rows of out=):
     done rows, and the failing step's row after them when that step ran (an output not finite,
-    CCN_ERR_DIVERGED: see the module's documentation)."""
+    CCN_ERR_DIVERGED: see the module's documentation). From a Batch: index, the member (or
+    configs[index]) the error is about, and from its steps results, every member's result name
+    (Batch.results()), and outputs, the call's outputs (the rows of members whose result is
+    CCN_OK are their outputs)."""
 
-    def __init__(self, code, name, message, field=None, done=None, outputs=None, call=None):
+    def __init__(self, code, name, message, field=None, done=None, outputs=None, call=None, index=None,
+                 results=None):
         self.code, self.name, self.message, self.field = code, name, message, field
         self.done, self.outputs, self.call = done, outputs, call
+        self.index, self.results = index, results
         text = "%s: %s" % (name, message)
         if call:
             text = "%s: %s" % (call, text)
+        if index is not None:
+            text += (" (configs[%d])" if call == "ccn_batch_create" else " (net %d)") % index
         if field:
             text += " (field %s)" % field
         if done is not None:
@@ -405,6 +413,10 @@ class _Lib:
             "ccn_save_file": (I, [V, ctypes.c_char_p]), "ccn_load_file": (I, [ctypes.c_char_p, V, ctypes.POINTER(V)]),
             "ccn_rng_seed": (None, [V, ctypes.c_uint64]), "ccn_rng_next": (ctypes.c_uint64, [V]),
             "ccn_rng_uniform": (ctypes.c_double, [V]),
+            "ccn_batch_create": (I, [V, I, V, ctypes.POINTER(V)]), "ccn_batch_destroy": (None, [V]),
+            "ccn_batch_count": (I, [V]), "ccn_batch_net": (V, [V, I]), "ccn_batch_set": (I, [V, I, V]),
+            "ccn_batch_step": (I, [V, V, V]), "ccn_batch_learn_step": (I, [V, V, V, V]),
+            "ccn_batch_td_step": (I, [V, V, V, V, V]), "ccn_batch_result": (I, [V, I]),
         }
         for fname, (restype, argtypes) in sig.items():
             fn = getattr(d, fname)
@@ -620,6 +632,8 @@ class Net:
     configuration raises CCNError naming the field. close() (or a with block) frees it at once;
     otherwise it is freed with the object."""
 
+    _owner = None  # a member of a Batch (Batch.net): the batch, which owns the net
+
     def __init__(self, config=None, *, precision="float", native=None, **fields):
         self._p = None
         lib = load_library(precision, native)
@@ -658,10 +672,13 @@ class Net:
 
     # -- lifetime --
     def close(self):
-        """Frees the net now (views from params, grad, state become invalid)."""
+        """Frees the net now (views from params, grad, state become invalid). A Batch's member
+        (Batch.net) is not freed: this Net stops using it, the batch keeps it."""
         if self._p:
-            self._lib.destroy(self._p)
+            if self._owner is None:
+                self._lib.destroy(self._p)
             self._p = None
+        self._owner = None
 
     def __del__(self):
         try:
@@ -919,7 +936,246 @@ class Net:
     def __repr__(self):
         if not self._p:
             return "<ccn.Net closed>"
-        return "<ccn.Net %s %r>" % (self.precision, self.config)
+        return "<ccn.Net %s%s %r>" % (self.precision, " (a batch's member)" if self._owner else "", self.config)
+
+
+# ---- batches --------------------------------------------------------------------------------
+# The fields a batch's nets agree in (ccn.h's CCN__BATCH_SHAPE, which tests/test_python.py reads
+# and compares with this): used only to name the field a CCN_ERR_BAD_BATCH from Batch() is about.
+BATCH_SHAPE = ("n_inputs", "n_outputs", "n_columns", "kind", "method", "feature_layers", "feature_width",
+               "feedforward", "columns_per_stage", "steps_per_stage", "learner")
+
+
+def _batch_create_error(lib, r, cfgs):
+    """The CCNError of a refused ccn_batch_create: the configuration it is about (index) and,
+    for CCN_ERR_BAD_BATCH, the first field of BATCH_SHAPE in which it differs from configs[0];
+    for a configuration ccn_create refuses, the field ccn_config_check names."""
+    if r == lib.const_values.get("CCN_ERR_BAD_BATCH"):
+        first = None
+        for i, c in enumerate(cfgs):
+            resolved = Config()
+            if lib.config_resolve(ctypes.byref(c), ctypes.byref(resolved)) != 0:
+                break
+            if first is None:
+                first = resolved
+                continue
+            for f in BATCH_SHAPE:
+                if getattr(resolved, f) != getattr(first, f):
+                    return lib.error(r, "ccn_batch_create", field=f, index=i)
+        return lib.error(r, "ccn_batch_create")
+    for i, c in enumerate(cfgs):
+        field = ctypes.c_char_p()
+        if lib.config_check(ctypes.byref(c), ctypes.byref(field)) != 0:
+            return lib.error(r, "ccn_batch_create", field=field.value.decode() if field.value else None, index=i)
+    return lib.error(r, "ccn_batch_create")
+
+
+def _batch_rows(lib, data, width, what, n):
+    s = _as_reals(lib, data, width, what)
+    if s.n != n:
+        raise ValueError("%s: %d rows, the batch has %d nets" % (what, s.n, n))
+    return s
+
+
+class Batch:
+    """ccn.h's batch (ccn_batch_*): many nets of one shape stepped together by one C call, each
+    net with the bits its own per-net calls give it. Batch(configs, precision='float',
+    native=None): configs a list of Config or dicts (keyword names as Net's), net i made from
+    configs[i]; they agree in the fields of BATCH_SHAPE (a refusal: CCNError
+    CCN_ERR_BAD_BATCH naming the field and the configuration, index) and may differ in the
+    others (seed, step size, optimiser, normalisation, ...).
+
+    len(batch) nets; batch[i] (or batch.net(i)) is net i as a Net that does not own it: every
+    Net call takes it (td_step alone, save, params, copy, set_step_size, ...), and it keeps the
+    batch alive. step(xs), learn_step(xs, targets), td_step(xs, cumulants, gammas): row i of
+    each array is net i's, in the forms Net.run takes (a list of per-net lists, a NumPy array,
+    a flat buffer of the library's reals); they return the outputs (len(batch) x n_outputs;
+    td_step: len(batch) predictions) in the same form, or write them into out=. Arguments any
+    row refuses (a NaN input, a gamma outside [0, 1], ...) raise CCNError and change no net; a
+    failure a net's own step reveals (an output not finite, CCN_ERR_DIVERGED) is that net's
+    alone, the others step on: CCNError names the first such net (index), carries every net's
+    result name (results, as results() returns them) and the outputs. set(i, net): net i
+    becomes a copy of net (e.g. Net.load of bytes net i saved); it frees net i's old arrays, so
+    params/grad/state views taken from batch[i] before are invalid after (batch[i] itself
+    follows). close() or a with block frees the batch and its nets."""
+
+    def __init__(self, configs, *, precision="float", native=None):
+        self._p = None
+        self._views = {}
+        lib = load_library(precision, native)
+        cfgs = [c if isinstance(c, Config) else Config(**_config_dict(c)) for c in configs]
+        out = ctypes.c_void_p()
+        r = lib.batch_create((Config * max(len(cfgs), 1))(*cfgs), len(cfgs), None, ctypes.byref(out))
+        if r != 0:
+            raise _batch_create_error(lib, r, cfgs)
+        self._lib, self._p, self._n = lib, out.value, len(cfgs)
+        first = Config.from_address(lib.get_config(lib.batch_net(self._p, 0)))
+        self._m, self._o = first.n_inputs, first.n_outputs
+        d = lib.dll
+        self._c_step, self._c_learn_step, self._c_td_step = d.ccn_batch_step, d.ccn_batch_learn_step, d.ccn_batch_td_step
+
+    # -- lifetime --
+    def close(self):
+        """Frees the batch and its nets now; its members' Net views are closed."""
+        if self._p:
+            for ref in self._views.values():
+                v = ref()
+                if v is not None and v._owner is self:
+                    v._p, v._owner = None, None
+            self._views.clear()
+            self._lib.batch_destroy(self._p)
+            self._p = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _h(self):
+        if not self._p:
+            raise ValueError("the batch is closed")
+        return self._p
+
+    # -- members --
+    def __len__(self):
+        return self._n
+
+    def _index(self, i):
+        if not isinstance(i, numbers.Integral):
+            raise TypeError("a batch's nets are indexed by integers, not %s" % type(i).__name__)
+        j = int(i) + self._n if i < 0 else int(i)
+        if not 0 <= j < self._n:
+            raise IndexError("net %d of a batch of %d" % (i, self._n))
+        return j
+
+    def net(self, i):
+        """Net i (ccn_batch_net) as a Net that does not own it (close() leaves the net to the
+        batch); the same Net while it is open."""
+        j, h = self._index(i), self._h()
+        ref = self._views.get(j)
+        v = ref() if ref is not None else None
+        if v is None or not v._p:
+            v = Net.__new__(Net)
+            v._p = None
+            v._adopt(self._lib, ctypes.c_void_p(self._lib.batch_net(h, j)))
+            v._owner = self
+            self._views[j] = weakref.ref(v)
+        return v
+
+    __getitem__ = net
+
+    def __iter__(self):
+        return (self.net(i) for i in range(self._n))
+
+    def set(self, i, net):
+        """Net i becomes an independent copy of net, a Net of the batch's shape (ccn_batch_set;
+        CCNError CCN_ERR_BAD_BATCH otherwise, net i unchanged). A net of another library of the
+        same precision (native) goes through its saved bytes; another precision is refused
+        (convert it: Net.load(net.save(), precision=...))."""
+        j, h = self._index(i), self._h()
+        if not isinstance(net, Net):
+            raise TypeError("Batch.set takes a ccn.Net, not %s" % type(net).__name__)
+        src, tmp = net._h(), None
+        if net._lib is not self._lib:
+            if net.precision != self.precision:
+                raise ValueError("a %s net into a %s batch: convert it with Net.load(net.save(), precision=%r)"
+                                 % (net.precision, self.precision, self.precision))
+            data = net.save()
+            out = ctypes.c_void_p()
+            r = self._lib.load_from_memory(data, len(data), None, ctypes.byref(out))
+            if r:
+                raise self._lib.error(r, "ccn_load_from_memory")
+            src = tmp = out.value
+        try:
+            r = self._lib.batch_set(h, j, src)
+        finally:
+            if tmp:
+                self._lib.destroy(tmp)
+        if r:
+            raise self._lib.error(r, "ccn_batch_set", index=j)
+        ref = self._views.get(j)
+        v = ref() if ref is not None else None
+        if v is not None and v._p:
+            v._adopt(self._lib, ctypes.c_void_p(self._lib.batch_net(h, j)))
+
+    def results(self):
+        """Each net's result in the last batch call, by name ('CCN_OK' before any; a call
+        refused on its arguments gives every net its error)."""
+        lib, h = self._lib, self._h()
+        return [lib.result_names.get(r, "ccn_result %d" % r) for r in (lib.batch_result(h, i) for i in range(self._n))]
+
+    @property
+    def precision(self):
+        """'float' or 'double': the library's ccn_real."""
+        return self._lib.precision
+
+    n_inputs = property(lambda self: self._m, doc="m, each net's inputs per step")
+    n_outputs = property(lambda self: self._o, doc="each net's outputs per step")
+
+    # -- steps --
+    def _call(self, fn, name, xs, extra, width, flat, out):
+        lib, h, n = self._lib, self._h(), self._n
+        seq = _batch_rows(lib, xs, self._m, "xs", n)
+        args = [e(n) for e in extra]  # (kept: they hold the arrays C reads)
+        if out is None:
+            obj, optr = _new_out(lib, seq.form, n, width, flat)
+        else:
+            o = _as_reals(lib, out, width, "out", out=True)
+            if o.n != n:
+                raise ValueError("out: %d rows, the batch has %d nets" % (o.n, n))
+            optr = o.ptr
+        r = fn(h, seq.ptr, *[a.ptr for a in args], optr)
+        if out is None:
+            res = _finish_out(obj, seq.form, n, width, flat)
+        else:
+            if not o.direct:
+                _write_back(out, o, n, width)
+            res = out
+        if r:
+            results = self.results()
+            first = next((i for i in range(n) if results[i] != "CCN_OK"), None)
+            raise lib.error(r, name, index=first, results=results, outputs=res)
+        return res
+
+    def step(self, xs, out=None):
+        """ccn_batch_step: net i steps on row i of xs (len(batch) rows of n_inputs); returns
+        the outputs (len(batch) rows of n_outputs) in xs's form, or writes them into out."""
+        return self._call(self._c_step, "ccn_batch_step", xs, [], self._o, False, out)
+
+    def learn_step(self, xs, targets, out=None):
+        """ccn_batch_learn_step: each net's learn_step on its row of xs and of targets;
+        returns the outputs (each before its net's update) as step."""
+        lib = self._lib
+        return self._call(self._c_learn_step, "ccn_batch_learn_step", xs,
+                          [lambda n: _batch_rows(lib, targets, self._o, "targets", n)], self._o, False, out)
+
+    def td_step(self, xs, cumulants, gammas, out=None):
+        """ccn_batch_td_step (learner 'td'): each net's td_step on its row of xs, its cumulant
+        and its gamma (cumulants, gammas: len(batch) values, or one number for every net);
+        returns the len(batch) predictions: a list of floats, a 1-D NumPy array or an
+        array.array, as xs, or writes them into out."""
+        lib = self._lib
+        return self._call(self._c_td_step, "ccn_batch_td_step", xs,
+                          [lambda n: _scalar_or_rows(lib, cumulants, n, "cumulants"),
+                           lambda n: _scalar_or_rows(lib, gammas, n, "gammas")], 1, True, out)
+
+    def __repr__(self):
+        if not self._p:
+            return "<ccn.Batch closed>"
+        return "<ccn.Batch of %d %s nets, %d inputs, %d outputs>" % (self._n, self.precision, self._m, self._o)
+
+
+def _scalar_or_rows(lib, value, n, what):
+    if isinstance(value, numbers.Real):
+        return _scalar_or_reals(lib, value, n, what)
+    return _batch_rows(lib, value, 1, what, n)
 
 
 def _config_dict(config):
