@@ -6,7 +6,10 @@
    examples/trace_patterning.c, TD through ccn_td_step), tanh-sgd-100x128 (ccn_learn_step, x and
    the target 2u - 1 from ccn_rng seed 1), lstm-td-100x128 (ccn_td_step on those x, cumulant
    the target's sign, gamma 0.9). Prints the fastest repeat in microseconds per step, each on a
-   fresh net. */
+   fresh net. tp-batch16: 16 columnar 7:7 nets (seeds 1..16, step sizes 1e-4 (1 + i % 4), net i on
+   the stream of seed 1 + i: bench.c's S3 nets) for STEPS rounds, stepped one after another with
+   ccn_td_step and as one ccn_batch_td_step call a round, each repeat on fresh nets; prints both,
+   alone first, in microseconds per learner-step (a round's time / 16). */
 #define _POSIX_C_SOURCE 200809L
 #define CCN_IMPLEMENTATION
 #include "../ccn.h"
@@ -22,6 +25,48 @@ static double now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static int batch16(long rounds, long repeats) {
+    enum { B = 16 };
+    ccn_config cfg[B];
+    ccn_real *x, *cum, gam[B], y[B];
+    double best[2] = {1e300, 1e300}, t0;
+    long t, r;
+    int i, alone;
+    for (i = 0; i < B; ++i) {
+        trace_ccn_config(&cfg[i], 7, 7, 0, 1e-4 * (1 + i % 4), (uint64_t)(1 + i));
+        cfg[i].init_scale = 0.1;
+        gam[i] = CCN_R(0.9);
+    }
+    x = (ccn_real *)malloc((size_t)rounds * B * TRACE_INPUTS * sizeof(ccn_real));
+    cum = (ccn_real *)malloc((size_t)rounds * B * sizeof(ccn_real));
+    if (!x || !cum) return 1;
+    for (i = 0; i < B; ++i) {
+        trace_env env;
+        trace_init(&env, (uint64_t)(1 + i), 14, 26);
+        for (t = 0; t < rounds; ++t) cum[t * B + i] = trace_step(&env, x + (size_t)(t * B + i) * TRACE_INPUTS);
+    }
+    for (r = 0; r < repeats; ++r)
+        for (alone = 1; alone >= 0; --alone) {
+            ccn_batch *b;
+            if (ccn_batch_create(cfg, B, NULL, &b) != CCN_OK) return 1;
+            t0 = now();
+            for (t = 0; t < rounds; ++t)
+                if (alone)
+                    for (i = 0; i < B; ++i)
+                        ccn_td_step(ccn_batch_net(b, i), x + (size_t)(t * B + i) * TRACE_INPUTS, cum[t * B + i], gam[i],
+                                    &y[i]);
+                else
+                    ccn_batch_td_step(b, x + (size_t)t * B * TRACE_INPUTS, cum + (size_t)t * B, gam, y);
+            t0 = now() - t0;
+            if (t0 < best[alone]) best[alone] = t0;
+            ccn_batch_destroy(b);
+        }
+    printf("%.4f %.4f\n", best[1] / (double)rounds / B * 1e6, best[0] / (double)rounds / B * 1e6);
+    free(x);
+    free(cum);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     ccn_config c;
     long steps, t, k, repeats, r;
@@ -32,6 +77,7 @@ int main(int argc, char **argv) {
     steps = atol(argv[2]);
     repeats = atol(argv[3]);
     memset(&c, 0, sizeof c);
+    if (!strcmp(argv[1], "tp-batch16")) return batch16(steps, repeats);
     if (!strcmp(argv[1], "tp-columnar")) tp = 1, F = 7, d = 7;
     else if (!strcmp(argv[1], "tp-ccn")) tp = 1, F = 20, d = 4;
     else if (!strcmp(argv[1], "tp-constructive")) tp = 1, F = 10, d = 1;

@@ -653,6 +653,54 @@ class Batches(unittest.TestCase):
             self.skipTest("NumPy is not installed for %s" % sys.executable)
         self.check_forms("numpy")
 
+    def test_batch_takes_every_form_net_run_takes(self):
+        """the forms besides the short ways (lists of lists, array.array, NumPy of the net's
+        reals): a flat list, rows of tuples, a memoryview, NumPy scalars, float64 on a float net,
+        out= a memoryview or a list of lists: the same results; 1e40 in float: CCN_ERR_NOT_FINITE"""
+        data = streams("f", 4, 12)
+        with ccn.Batch(batch_configs("sup")) as b, ccn.Batch(batch_configs("sup")) as ref:
+            def check(xs, ts, t, out=None):
+                want = ref.learn_step([r[0] for r in rows_at(data, t)], [r[1] for r in rows_at(data, t)])
+                got = b.learn_step(xs, ts, out=out)
+                if out is not None:
+                    self.assertIs(got, out)
+                self.assertEqual(per_net_rows(got, 2), want, t)
+                return want
+            for t in range(12):
+                xs, ts = [r[0] for r in rows_at(data, t)], [r[1] for r in rows_at(data, t)]
+                flat_x, flat_t = [v for x in xs for v in x], [v for y in ts for v in y]
+                k = t % (6 if NUMPY is not None else 4)
+                if k == 0:
+                    check(flat_x, flat_t, t)
+                elif k == 1:
+                    check([tuple(x) for x in xs], [tuple(y) for y in ts], t, out=[[0.0, 0.0] for _ in range(4)])
+                elif k == 2:
+                    out = array.array("f", [0.0] * 8)
+                    want = check(memoryview(array.array("f", flat_x)), memoryview(array.array("f", flat_t)), t,
+                                 out=memoryview(out))
+                    self.assertEqual(per_net_rows(out, 2), want)  # through the memoryview
+                elif k == 3:
+                    check(array.array("f", flat_x), ts, t, out=array.array("f", [0.0] * 8))
+                elif k == 4:
+                    check([[NUMPY.float32(v) for v in x] for x in xs], NUMPY.array(ts, dtype=NUMPY.float64), t)
+                else:
+                    check(NUMPY.array(xs, dtype=NUMPY.float64), NUMPY.array(ts, dtype=NUMPY.float32).reshape(-1), t,
+                          out=NUMPY.zeros((4, 2), dtype=NUMPY.float32))
+            self.assertEqual([n.save() for n in b], [n.save() for n in ref])
+            big = [list(x) for x in xs]
+            big[3][0] = 1e40  # inf in float, as Net.step takes it
+            with self.assertRaises(ccn.CCNError) as e:
+                b.step(big)
+            self.assertEqual(e.exception.name, "CCN_ERR_NOT_FINITE")
+            with self.assertRaises(ValueError) as e:
+                b.step(xs[:3] + [xs[3][:2]])
+            self.assertIn("a row of 2 values, not 3", str(e.exception))
+            with self.assertRaises(TypeError):
+                b.step(xs[:3] + [["a", 0.0, 0.0]])
+            with self.assertRaises(TypeError):
+                b.step(array.array("d", flat_x))
+            self.assertEqual([n.save() for n in b], [n.save() for n in ref])
+
     def test_batch_members_are_nets(self):
         """batch[i] is a Net of the batch's own net i: stepped alone, saved, copied, its params and
         step size set; closing it leaves the net to the batch; it keeps the batch alive"""

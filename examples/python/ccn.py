@@ -54,6 +54,7 @@ import os
 import re
 import shlex
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -1011,6 +1012,11 @@ class Batch:
         self._lib, self._p, self._n = lib, out.value, len(cfgs)
         first = Config.from_address(lib.get_config(lib.batch_net(self._p, 0)))
         self._m, self._o = first.n_inputs, first.n_outputs
+        R, n = lib.real, self._n
+        self._xb, self._tb, self._yb = (R * (n * self._m))(), (R * (n * self._o))(), (R * (n * self._o))()
+        self._cb, self._gb = (R * n)(), (R * n)()
+        self._packs = {w: struct.Struct("%d%s" % (n * w, lib.code)) for w in {1, self._m, self._o}}
+        self._dtype = None if _np is None else _np.dtype(_np.float64 if lib.code == "d" else _np.float32)
         d = lib.dll
         self._c_step, self._c_learn_step, self._c_td_step = d.ccn_batch_step, d.ccn_batch_learn_step, d.ccn_batch_td_step
 
@@ -1120,24 +1126,76 @@ class Batch:
     n_outputs = property(lambda self: self._o, doc="each net's outputs per step")
 
     # -- steps --
-    def _call(self, fn, name, xs, extra, width, flat, out):
+    # Python's cost of a call is the point of a batch, so the common forms take short ways: a
+    # list of per-net lists (or a flat list) is packed into the batch's own C arrays; an
+    # array.array or a C-contiguous NumPy array of the library's reals, of the right size, is
+    # passed as it is; one number (a gamma) fills an array. Anything else goes through
+    # _as_reals as Net.run's arguments do (conversions, and the messages of what is refused).
+    def _in(self, data, buf, width, what):
+        """data, n rows of width, as a C array: (the argument, its form, what keeps it alive)."""
+        n = self._n
+        t = type(data)
+        if t is list:
+            pack = self._packs[width]
+            try:
+                if data and type(data[0]) is list:
+                    if len(data) == n and set(map(len, data)) == {width}:
+                        pack.pack_into(buf, 0, *itertools.chain.from_iterable(data))
+                        return buf, "list", None
+                elif len(data) == n * width:
+                    pack.pack_into(buf, 0, *data)
+                    return buf, "list", None
+            except (struct.error, TypeError, OverflowError):  # (_as_reals says why, or converts them)
+                pass
+        elif t is float or t is int:
+            if width == 1:
+                buf[:] = [data] * n
+                return buf, "list", None
+        elif t is array.array:
+            if data.typecode == self._lib.code and len(data) == n * width:
+                return data.buffer_info()[0], "buffer", data
+        elif _np is not None and t is _np.ndarray and data.dtype == self._dtype and data.flags.c_contiguous and \
+                (data.shape == (n, width) or width == 1 and data.shape == (n,)):
+            return data.ctypes.data, "numpy", data
+        if width == 1 and isinstance(data, numbers.Real):  # (a NumPy scalar)
+            s = _scalar_or_reals(self._lib, data, n, what)
+        else:
+            s = _batch_rows(self._lib, data, width, what, n)
+        return s.ptr, s.form, s
+
+    def _call(self, fn, name, args, width, flat, out):
+        """One batch call: args [(data, buffer, width, name)], xs first; the outputs (n rows of
+        width, flat: n values) in xs's form, or written into out."""
         lib, h, n = self._lib, self._h(), self._n
-        seq = _batch_rows(lib, xs, self._m, "xs", n)
-        args = [e(n) for e in extra]  # (kept: they hold the arrays C reads)
-        if out is None:
-            obj, optr = _new_out(lib, seq.form, n, width, flat)
+        ins = [self._in(*a) for a in args]  # (kept until the call returns: the arrays C reads)
+        form = ins[0][1]
+        o = None
+        if out is not None:
+            if type(out) is array.array and out.typecode == lib.code and len(out) == n * width:
+                optr = out.buffer_info()[0]
+            elif _np is not None and type(out) is _np.ndarray and out.dtype == self._dtype and out.flags.c_contiguous \
+                    and out.flags.writeable and (out.shape == (n, width) or flat and out.shape == (n,)):
+                optr = out.ctypes.data
+            else:
+                o = _as_reals(lib, out, width, "out", out=True)
+                if o.n != n:
+                    raise ValueError("out: %d rows, the batch has %d nets" % (o.n, n))
+                optr = o.ptr
+        elif form == "list":
+            optr = self._yb
         else:
-            o = _as_reals(lib, out, width, "out", out=True)
-            if o.n != n:
-                raise ValueError("out: %d rows, the batch has %d nets" % (o.n, n))
-            optr = o.ptr
-        r = fn(h, seq.ptr, *[a.ptr for a in args], optr)
-        if out is None:
-            res = _finish_out(obj, seq.form, n, width, flat)
-        else:
-            if not o.direct:
+            obj, optr = _new_out(lib, form, n, width, flat)
+        r = fn(h, *[i[0] for i in ins], optr)
+        if out is not None:
+            if o is not None and not o.direct:
                 _write_back(out, o, n, width)
             res = out
+        elif form == "list":
+            res = self._yb[:]
+            if not flat:
+                res = [res[i * width:(i + 1) * width] for i in range(n)]
+        else:
+            res = _finish_out(obj, form, n, width, flat)
         if r:
             results = self.results()
             first = next((i for i in range(n) if results[i] != "CCN_OK"), None)
@@ -1147,35 +1205,27 @@ class Batch:
     def step(self, xs, out=None):
         """ccn_batch_step: net i steps on row i of xs (len(batch) rows of n_inputs); returns
         the outputs (len(batch) rows of n_outputs) in xs's form, or writes them into out."""
-        return self._call(self._c_step, "ccn_batch_step", xs, [], self._o, False, out)
+        return self._call(self._c_step, "ccn_batch_step", [(xs, self._xb, self._m, "xs")], self._o, False, out)
 
     def learn_step(self, xs, targets, out=None):
         """ccn_batch_learn_step: each net's learn_step on its row of xs and of targets;
         returns the outputs (each before its net's update) as step."""
-        lib = self._lib
-        return self._call(self._c_learn_step, "ccn_batch_learn_step", xs,
-                          [lambda n: _batch_rows(lib, targets, self._o, "targets", n)], self._o, False, out)
+        return self._call(self._c_learn_step, "ccn_batch_learn_step",
+                          [(xs, self._xb, self._m, "xs"), (targets, self._tb, self._o, "targets")], self._o, False, out)
 
     def td_step(self, xs, cumulants, gammas, out=None):
         """ccn_batch_td_step (learner 'td'): each net's td_step on its row of xs, its cumulant
         and its gamma (cumulants, gammas: len(batch) values, or one number for every net);
         returns the len(batch) predictions: a list of floats, a 1-D NumPy array or an
         array.array, as xs, or writes them into out."""
-        lib = self._lib
-        return self._call(self._c_td_step, "ccn_batch_td_step", xs,
-                          [lambda n: _scalar_or_rows(lib, cumulants, n, "cumulants"),
-                           lambda n: _scalar_or_rows(lib, gammas, n, "gammas")], 1, True, out)
+        return self._call(self._c_td_step, "ccn_batch_td_step",
+                          [(xs, self._xb, self._m, "xs"), (cumulants, self._cb, 1, "cumulants"),
+                           (gammas, self._gb, 1, "gammas")], 1, True, out)
 
     def __repr__(self):
         if not self._p:
             return "<ccn.Batch closed>"
         return "<ccn.Batch of %d %s nets, %d inputs, %d outputs>" % (self._n, self.precision, self._m, self._o)
-
-
-def _scalar_or_rows(lib, value, n, what):
-    if isinstance(value, numbers.Real):
-        return _scalar_or_reals(lib, value, n, what)
-    return _batch_rows(lib, value, 1, what, n)
 
 
 def _config_dict(config):

@@ -88,15 +88,21 @@ class TraceEnv:
         return g
 
 
-def make_net(F, d, steps, alpha, seed, precision, native):
-    """The C demo's make_ccn: F lstm columns in stages of d, TD(0.99), RMSProp, normalisers."""
+def net_config(F, d, steps, alpha, seed):
+    """The C demo's make_ccn's configuration (trace_env.h's trace_ccn_config, init_scale 0.1): F
+    lstm columns in stages of d over steps, TD(0.99), RMSProp, normalisers."""
     stages = (F + d - 1) // d
     per_stage = int(steps / stages) if stages > 1 else 0
-    return ccn.Net(n_inputs=INPUTS, n_columns=F, kind="lstm", columns_per_stage=d,
-                   steps_per_stage=1 if stages > 1 and per_stage == 0 else per_stage, learner="td",
-                   td_lambda=0.99, optimizer="rmsprop", step_size=alpha, scale_readout_step=1,
-                   input_norm_rate=0.99999, feature_norm_rate=0.99999, norm_var_floor=0.01, seed=seed,
-                   init_scale=0.1, precision=precision, native=native)
+    return dict(n_inputs=INPUTS, n_columns=F, kind="lstm", columns_per_stage=d,
+                steps_per_stage=1 if stages > 1 and per_stage == 0 else per_stage, learner="td",
+                td_lambda=0.99, optimizer="rmsprop", step_size=alpha, scale_readout_step=1,
+                input_norm_rate=0.99999, feature_norm_rate=0.99999, norm_var_floor=0.01, seed=seed,
+                init_scale=0.1)
+
+
+def make_net(F, d, steps, alpha, seed, precision, native):
+    """The C demo's make_ccn: a Net of net_config."""
+    return ccn.Net(precision=precision, native=native, **net_config(F, d, steps, alpha, seed))
 
 
 def g9(v):
