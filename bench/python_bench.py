@@ -21,7 +21,7 @@ sizes 1e-4 (1 + i % 4), net i on the environment of seed 1 + i: bench.c's S3 net
 rounds of one step of every net, in microseconds per learner-step (a round's time / 16): C, 16
 ccn_td_step calls and one ccn_batch_td_step (bench/python_baseline.c); Python, 16 Net.td_step
 calls on lists, one Batch.td_step on lists (16 rows, 16 cumulants, one gamma), and one
-Batch.td_step on arrays with out= (NumPy where installed, else array.array slices)."""
+Batch.td_step on arrays with out= (NumPy where installed, else an array.array a round)."""
 
 import array
 import hashlib
@@ -220,9 +220,8 @@ def batch16_arrays(rounds, native, d):
         cs = np.frombuffer(cum, dtype=np.float32).reshape(rounds, B16)
         out = np.empty(B16, dtype=np.float32)
     else:
-        mx, mc = memoryview(x), memoryview(cum)
-        xs = [mx[t * B16 * 12:(t + 1) * B16 * 12] for t in range(rounds)]
-        cs = [mc[t * B16:(t + 1) * B16] for t in range(rounds)]
+        xs = [x[t * B16 * 12:(t + 1) * B16 * 12] for t in range(rounds)]  # (array.array slices: copies)
+        cs = [cum[t * B16:(t + 1) * B16] for t in range(rounds)]
         out = array.array("f", bytes(4 * B16))
     with ccn.Batch(batch16_configs(rounds), native=native) as b:
         step = b.td_step

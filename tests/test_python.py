@@ -1,9 +1,10 @@
 """Tests of the Python binding, examples/python/ccn.py (run by tests/run.sh, one leg per python3):
 its results are the C library's bit for bit (tests/python_driver.c, the per-step calls in C),
 the sequence calls are the per-step calls, in every form they take (lists, flat buffers, NumPy
-arrays), the layout check catches a Config that does not match ccn_config, errors become
-CCNError, the library is rebuilt when ccn.h changes, and trace_patterning.py prints the C
-demo's result line. The NumPy tests are skipped, and say so, where NumPy is not installed.
+arrays), each net of a Batch is the net its own per-net calls make (its members Nets of their
+own, set, refusals), the layout check catches a Config that does not match ccn_config,
+errors become CCNError, the library is rebuilt when ccn.h changes, and trace_patterning.py
+prints the C demo's result line. The NumPy tests are skipped, and say so, where NumPy is not installed.
 
     usage: python3 tests/test_python.py [build-dir]   (CCN_PY_CACHE: where the library goes)
 Prints "ok   <python>: <test>" per test, SKIP/FAIL lines, and last "N passed, N failed"."""

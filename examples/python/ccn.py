@@ -41,6 +41,10 @@ an output that is not finite, CCN_ERR_DIVERGED with refuse_nonfinite) comes afte
 and before its update, as the per-step call: the net ran done + 1 steps, and outputs has
 done + 1 rows, the failing step's last (ccn.h's "many steps in one call").
 
+Batch(configs) is ccn.h's batch: many nets of one shape, stepped by one foreign call
+(Batch.step, learn_step, td_step: row i of each array is net i's), each with the bits of its
+own per-net calls; batch[i] is net i as a Net that does not own it. See Batch.
+
 python3 ccn.py --self-test builds the library and checks it; python3 ccn.py --help says more.
 """
 
@@ -61,7 +65,7 @@ import tempfile
 import threading
 import weakref
 
-__all__ = ["Net", "Batch", "Config", "Rng", "CCNError", "BuildError", "LayoutError", "CONFIG_FIELDS", "NAMES",
+__all__ = ["Net", "Batch", "Config", "Rng", "CCNError", "BuildError", "LayoutError", "CONFIG_FIELDS", "NAMES", "BATCH_SHAPE",
            "load_library", "check_layout", "numpy_enabled"]
 __version__ = "1"
 
