@@ -834,7 +834,8 @@ class Batches(unittest.TestCase):
                 ccn.Batch(cfgs)
             self.assertEqual((e.exception.name, e.exception.field, e.exception.index), want)
             self.assertTrue(str(e.exception).startswith("ccn_batch_create: " + want[0]), str(e.exception))
-        self.assertIn("(configs[2]) (field kind)", str(ccn.CCNError(0, "X", "m", "kind", call="ccn_batch_create", index=2)))
+        e = ccn.CCNError(0, "X", "m", "kind", call="ccn_batch_create", index=2)
+        self.assertIn("(configs[2]) (field kind)", str(e))
         data = streams("f", 4, 10)
         with WithoutNumpy(), ccn.Batch([ccn.Config(**c) for c in td]) as b:
             for t in range(5):
@@ -873,7 +874,8 @@ class Batches(unittest.TestCase):
             with self.assertRaises(ccn.CCNError) as e:
                 batch_step(b, "learn", rows_at(data, 3))
             want = ["CCN_OK", "CCN_ERR_NOT_FINITE", "CCN_OK", "CCN_OK"]
-            self.assertEqual((e.exception.name, e.exception.index, e.exception.results), ("CCN_ERR_NOT_FINITE", 1, want))
+            self.assertEqual((e.exception.name, e.exception.index, e.exception.results),
+                             ("CCN_ERR_NOT_FINITE", 1, want))
             self.assertEqual(b.results(), want)
             self.assertIn("ccn_batch_learn_step: CCN_ERR_NOT_FINITE", str(e.exception))
             self.assertIn("(net 1)", str(e.exception))

@@ -1022,7 +1022,8 @@ class Batch:
         self._packs = {w: struct.Struct("%d%s" % (n * w, lib.code)) for w in {1, self._m, self._o}}
         self._dtype = None if _np is None else _np.dtype(_np.float64 if lib.code == "d" else _np.float32)
         d = lib.dll
-        self._c_step, self._c_learn_step, self._c_td_step = d.ccn_batch_step, d.ccn_batch_learn_step, d.ccn_batch_td_step
+        self._c_step, self._c_learn_step = d.ccn_batch_step, d.ccn_batch_learn_step
+        self._c_td_step = d.ccn_batch_td_step
 
     # -- lifetime --
     def close(self):
