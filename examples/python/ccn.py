@@ -1278,6 +1278,15 @@ def _self_test():
             same = per_step == seq and a.save() == b.save()
             print("  run == 200 learn_step calls, bit for bit: %s" % same)
             ok &= same
+        cfgs = [dict(kw, seed=seed) for seed in (1, 2)]
+        for c in cfgs:
+            del c["precision"]
+        with Batch(cfgs, precision=precision) as batch, Net(**dict(kw, seed=1)) as a, Net(**dict(kw, seed=2)) as b:
+            rows = [batch.learn_step([x, x[::-1]], [t, t]) for x, t in zip(xs, ts)]
+            alone = [[a.learn_step(x, t), b.learn_step(x[::-1], t)] for x, t in zip(xs, ts)]
+            same = rows == alone and [batch[0].save(), batch[1].save()] == [a.save(), b.save()]
+            print("  a Batch of 2 == each net's own learn_step calls, bit for bit: %s" % same)
+            ok &= same
         try:
             with Net(**kw) as a:
                 a.step([float("nan"), 0, 0])
