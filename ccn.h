@@ -2090,9 +2090,10 @@ typedef struct ccn__z {
 static ccn_real *ccn__zbuf(ccn_net *net, int worker, int casc_len) {
     size_t stride = 0;
     ccn_real *buf;
+    if (!worker) return net->zbuf; /* every stage's every phase asks: no stride to compute */
     ccn__zstride(net, &stride); /* cannot fail: the block was sized with it */
     buf = net->zbuf + (size_t)worker * stride;
-    if (worker) memcpy(buf, net->zbuf, ((size_t)net->m + (size_t)casc_len) * sizeof(ccn_real));
+    memcpy(buf, net->zbuf, ((size_t)net->m + (size_t)casc_len) * sizeof(ccn_real));
     return buf;
 }
 
