@@ -2285,6 +2285,107 @@ static void ccn__preact_x8(ccn_net *net, int a, int b, ccn_real *buf, int casc_l
         for (i = a; i < b; ++i) u[i] = ff ? 0.0f : net->theta[net->col_off[i] + (size_t)q * stride + stride - 2];
     }
 }
+
+/* The eight rows r[0..8) of an 8 x 8 block as its eight columns (lane d of out[k]: r[d][k]). */
+CCN__INLINE void ccn__x8_transpose(const __m256 *r, __m256 *out) {
+    __m256 t[8], tt[8];
+    int j;
+    for (j = 0; j < 4; ++j) {
+        t[2 * j] = _mm256_unpacklo_ps(r[2 * j], r[2 * j + 1]);
+        t[2 * j + 1] = _mm256_unpackhi_ps(r[2 * j], r[2 * j + 1]);
+    }
+    for (j = 0; j < 2; ++j) {
+        tt[4 * j] = _mm256_shuffle_ps(t[4 * j], t[4 * j + 2], 0x44);
+        tt[4 * j + 1] = _mm256_shuffle_ps(t[4 * j], t[4 * j + 2], 0xEE);
+        tt[4 * j + 2] = _mm256_shuffle_ps(t[4 * j + 1], t[4 * j + 3], 0x44);
+        tt[4 * j + 3] = _mm256_shuffle_ps(t[4 * j + 1], t[4 * j + 3], 0xEE);
+    }
+    for (j = 0; j < 4; ++j) {
+        out[j] = _mm256_permute2f128_ps(tt[j], tt[j + 4], 0x20);
+        out[j + 4] = _mm256_permute2f128_ps(tt[j], tt[j + 4], 0x31);
+    }
+}
+
+/* Eight gate blocks' sums with ccn__dot's bits, w[d] the blocks, hv[d] their h', z's windows
+   of 8 (h' at the lanes hmask marks), chunks of them: the 16-lane block from 0 (acc = 0 + w z)
+   folded (lane j + 8 into lane j), ccn__tree8's levels for the eight blocks at once (as
+   ccn__x8_sums), then the tail's products, transposed so that each block is a lane, added
+   entry by entry in order. w's last window is a masked load (it may end the parameters). */
+CCN__INLINE __m256 ccn__x8_long_sums(const float *const *w, const float *hv, const __m256 *z, const __m256 *hmask,
+                                     __m256i wmask, int len, const int chunks) {
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 s[8], r[4], u0, u1, sum;
+    int d, j, k;
+    for (d = 0; d < 8; ++d) {
+        __m256 hp = _mm256_broadcast_ss(hv + d), p0, p1;
+        p0 = _mm256_mul_ps(_mm256_loadu_ps(w[d]), z[0]);
+        p1 = _mm256_mul_ps(chunks > 2 ? _mm256_loadu_ps(w[d] + 8) : _mm256_maskload_ps(w[d] + 8, wmask),
+                           _mm256_blendv_ps(z[1], hp, hmask[1]));
+        s[d] = _mm256_add_ps(_mm256_add_ps(zero, p0), _mm256_add_ps(zero, p1));
+    }
+    for (j = 0; j < 4; ++j)
+        r[j] = _mm256_add_ps(_mm256_permute2f128_ps(s[j], s[j + 4], 0x20), _mm256_permute2f128_ps(s[j], s[j + 4], 0x31));
+    u0 = _mm256_add_ps(_mm256_shuffle_ps(r[0], r[1], 0x44), _mm256_shuffle_ps(r[0], r[1], 0xEE));
+    u1 = _mm256_add_ps(_mm256_shuffle_ps(r[2], r[3], 0x44), _mm256_shuffle_ps(r[2], r[3], 0xEE));
+    sum = _mm256_add_ps(_mm256_shuffle_ps(u0, u1, 0x88), _mm256_shuffle_ps(u0, u1, 0xDD));
+    for (j = 2; j < chunks; ++j) {
+        __m256 p[8], t[8];
+        int end = len - 8 * j < 8 ? len - 8 * j : 8;
+        for (d = 0; d < 8; ++d) {
+            __m256 wj = j + 1 < chunks ? _mm256_loadu_ps(w[d] + 8 * j) : _mm256_maskload_ps(w[d] + 8 * j, wmask);
+            p[d] = _mm256_mul_ps(wj, _mm256_blendv_ps(z[j], _mm256_broadcast_ss(hv + d), hmask[j]));
+        }
+        ccn__x8_transpose(p, t);
+        for (k = 0; k < end; ++k) sum = _mm256_add_ps(sum, t[k]);
+    }
+    return sum;
+}
+
+/* The pre-activations of columns [a, b) of a stage without links or feature layers whose z is
+   16 to 31 long (the later stages of small nets: 12 inputs and a cascade of 4 to 19), with
+   ccn__dot's bits for eight gate blocks at a time, each a lane (ccn__x8_long_sums): the
+   (column, gate) pairs in order, the last eight with fewer repeating the last. The tail's
+   additions, one chain per block in ccn__dot, become one vector addition per entry. z is
+   [buf[0, P) ; h' ; 1]; entries past its length are never added. For stages of at least
+   eight gate blocks (ccn__preact). */
+static void ccn__preact_x8_long(ccn_net *net, int a, int b, ccn_real *buf, int casc_len) {
+    const int P = net->m + casc_len, len = P + 2, G = net->G, ff = net->cfg.feedforward;
+    const int chunks = (len + 7) / 8, pairs = (b - a) * G;
+    const size_t n = (size_t)net->n, stride = (size_t)len;
+    const __m256 lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i wmask =
+        _mm256_castps_si256(_mm256_cmp_ps(lane, _mm256_set1_ps((float)(len - 8 * (chunks - 1))), _CMP_LT_OQ));
+    const float *w[8];
+    float zl[32], hv[8], part[8];
+    __m256 z[4], hmask[4];
+    int j, d, g, i = a, q = 0;
+    for (j = 0; j < P; ++j) zl[j] = buf[j];
+    for (; j < 32; ++j) zl[j] = j == P + 1 ? 1.0f : 0.0f;
+    for (j = 0; j < 4; ++j) {
+        z[j] = _mm256_loadu_ps(zl + 8 * j);
+        hmask[j] = _mm256_cmp_ps(lane, _mm256_set1_ps((float)(P - 8 * j)), _CMP_EQ_OQ);
+    }
+    for (g = 0; g < pairs; g += 8) {
+        __m256 v;
+        int i0 = i, q0 = q;
+        for (d = 0; d < 8; ++d) { /* the pairs from g; past the last, the last again */
+            w[d] = net->theta + net->col_off[i] + (size_t)q * stride;
+            hv[d] = ff ? 0.0f : net->h_prev[i];
+            if (g + d + 1 < pairs && ++q == G) q = 0, ++i;
+        }
+        v = chunks == 4 ? ccn__x8_long_sums(w, hv, z, hmask, wmask, len, 4)
+            : chunks == 3 ? ccn__x8_long_sums(w, hv, z, hmask, wmask, len, 3)
+                          : ccn__x8_long_sums(w, hv, z, hmask, wmask, len, 2);
+        _mm256_storeu_ps(part, v);
+        for (d = 0; d < 8 && g + d < pairs; ++d) {
+            net->pre[(size_t)q0 * n + (size_t)i0] = part[d];
+            if (++q0 == G) q0 = 0, ++i0;
+        }
+    }
+    for (i = a; i < b; ++i)
+        for (q = 0; q < G; ++q)
+            net->u[(size_t)q * n + (size_t)i] = ff ? 0.0f : net->theta[net->col_off[i] + (size_t)q * stride + stride - 2];
+}
 #endif
 
 /* The generic pre-activations of columns [a, b): any kind, feature depth and links, read at run
@@ -2313,8 +2414,11 @@ static int ccn__test_generic;
    tasks. The fast paths, for plain kinds (every gate reads h' itself: the kernels below put h'
    in z's tail), each the generic path's arithmetic with the gate count, feature depth and links
    fixed: ccn__preact_x8 (AVX float, small fan-in without links or features) has
-   ccn__preact_z's bits (preact_across_columns), the loops of 1, 2 and 4 gates and the
-   feature-layer loop inline ccn__column_preact (generic_equals_fast_paths). */
+   ccn__preact_z's bits (preact_across_columns), ccn__preact_x8_long (AVX float, z 16 to 31
+   long without links or features, in stages of at least eight gate blocks: with fewer, half
+   its lanes or more would idle and the column loop was measured faster) the column loop's,
+   the loops of 1, 2 and 4 gates and the feature-layer loop inline ccn__column_preact
+   (generic_equals_fast_paths). */
 static void ccn__preact(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int links) {
     static const ccn__preact_fn fns[2][5] = { /* [links][gates]: the gate counts with a loop of their own */
         {NULL, ccn__preact_1, ccn__preact_2, NULL, ccn__preact_4},
@@ -2332,6 +2436,13 @@ static void ccn__preact(ccn_net *net, int a, int b, ccn_real *buf, int casc_len,
 #endif
         return;
     }
+#ifdef CCN__X8
+    if (!net->L && !links && net->m + casc_len + 2 >= 16 && net->m + casc_len + 2 < 32 &&
+        (net->stage_start[net->col_stage[casc_len] + 1] - casc_len) * K->gates >= 8) {
+        ccn__preact_x8_long(net, a, b, buf, casc_len);
+        return;
+    }
+#endif
     if (net->L) ccn__preact_f(net, a, b, buf, casc_len);
     else if (fns[links][K->gates]) fns[links][K->gates](net, a, b, buf, casc_len);
     else ccn__preact_generic(net, a, b, buf, casc_len, links);
