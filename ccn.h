@@ -2634,6 +2634,53 @@ CCN__INLINE void ccn__trace1_x8(float *CCN__RESTRICT e, float *CCN__RESTRICT th,
 }
 #endif
 
+/* Where the compiler targets AVX-512 and ccn_real is float, lstm's trace runs of 16 to 31 (the
+   later stages of small nets) go as two windows of 16 lanes. */
+#if defined(CCN__X8) && defined(__AVX512F__)
+#define CCN__X16 1
+/* One window of 16 of ccn__trace2_x16, from the old traces H, C: the new ones (nh, nc), and what
+   rides (nt: th's new values; nE: E's), nothing stored. */
+CCN__INLINE void ccn__trace2_w16(const float *CCN__RESTRICT z, const ccn__local *d, int q, const float *CCN__RESTRICT th,
+                                 float alpha, float c, const float *CCN__RESTRICT E, float decay, float ce, __m512 H,
+                                 __m512 C, __m512 *nh, __m512 *nc, __m512 *nt, __m512 *nE) {
+    const __m512 Z = _mm512_loadu_ps(z);
+    *nh = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(d->hh), H), _mm512_mul_ps(_mm512_set1_ps(d->hc), C)),
+                        _mm512_mul_ps(_mm512_set1_ps(d->Bh[q]), Z));
+    *nc = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(d->ch), H), _mm512_mul_ps(_mm512_set1_ps(d->cc), C)),
+                        _mm512_mul_ps(_mm512_set1_ps(d->Bc[q]), Z));
+    if (E) *nE = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(decay), _mm512_loadu_ps(E)), _mm512_mul_ps(_mm512_set1_ps(ce), H));
+    if (th) *nt = _mm512_add_ps(_mm512_loadu_ps(th), _mm512_mul_ps(_mm512_set1_ps(alpha), _mm512_mul_ps(_mm512_set1_ps(c), *nh)));
+}
+
+/* ccn__trace2 for a run of 16 to 31 entries where the build targets AVX-512 (float): two windows
+   of 16, [0, 16) and [len - 16, len), both computed from the old values before either is stored
+   (as ccn__trace2's two windows of 8: where they overlap both hold the same values), entry by
+   entry the arithmetic of ccn__trace2_at with what rides on it, so the same bits
+   (generic_equals_fast_paths), without the compiler's loop's scalar tail. */
+CCN__INLINE void ccn__trace2_x16(float *CCN__RESTRICT eh, float *CCN__RESTRICT ec, const float *CCN__RESTRICT z, int len,
+                                 const ccn__local *d, int q, float *CCN__RESTRICT th, float alpha, float c,
+                                 float *CCN__RESTRICT E, float decay, float ce) {
+    const int t = len - 16;
+    float *eh2 = eh + t, *ec2 = ec + t, *th2 = th ? th + t : NULL, *E2 = E ? E + t : NULL;
+    __m512 h1, c1, t1 = _mm512_setzero_ps(), e1 = t1, h2, c2, t2 = t1, e2 = t1;
+    ccn__trace2_w16(z, d, q, th, alpha, c, E, decay, ce, _mm512_loadu_ps(eh), _mm512_loadu_ps(ec), &h1, &c1, &t1, &e1);
+    ccn__trace2_w16(z + t, d, q, th2, alpha, c, E2, decay, ce, _mm512_loadu_ps(eh2), _mm512_loadu_ps(ec2), &h2,
+                    &c2, &t2, &e2);
+    if (E) {
+        _mm512_storeu_ps(E, e1);
+        _mm512_storeu_ps(E2, e2);
+    }
+    _mm512_storeu_ps(eh, h1);
+    _mm512_storeu_ps(eh2, h2);
+    _mm512_storeu_ps(ec, c1);
+    _mm512_storeu_ps(ec2, c2);
+    if (th) {
+        _mm512_storeu_ps(th, t1);
+        _mm512_storeu_ps(th2, t2);
+    }
+}
+#endif
+
 /* The kernels, not inlined: for columns with feature layers, whose loop has code enough without
    them (inlined there they were slower), and for lstm's long runs. */
 CCN__NOINLINE static void ccn__trace1_call(ccn_real *CCN__RESTRICT e, const ccn_real *CCN__RESTRICT z, int len,
@@ -2738,7 +2785,12 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
         } else if (two && feat) {
             ccn__trace2_call(eh + b, ec + b, z.own, W, &d, q, tb, alpha, c, Eb, decay, ce);
             ccn__trace2_call(eh + r, ec + r, z.rest, z.rest_len, &d, q, tr, alpha, c, Er, decay, ce);
-        } else if (two && z.rest_len >= 16) /* a long lstm run: the call (inlined was slower) */
+        }
+#ifdef CCN__X16
+        else if (two && z.rest_len >= 16 && z.rest_len < 32)
+            ccn__trace2_x16(eh + r, ec + r, z.rest, z.rest_len, &d, q, tr, alpha, c, Er, decay, ce);
+#endif
+        else if (two && z.rest_len >= 16) /* a long lstm run: the call (inlined was slower) */
             ccn__trace2_call(eh + r, ec + r, z.rest, z.rest_len, &d, q, tr, alpha, c, Er, decay, ce);
         else if (two)
             ccn__trace2(eh + r, ec + r, z.rest, z.rest_len, &d, q, tr, alpha, c, Er, decay, ce);
