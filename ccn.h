@@ -807,6 +807,7 @@ CCN_ALLOW_EXCESS_PRECISION: results correct to rounding, not bit-identical to ot
 #if !defined(CCN_DOUBLE) && defined(__AVX__)
 #include <immintrin.h>
 #define CCN__X8 1
+#define CCN__X8_MIN 5 /* stages of fewer columns take the portable loop: most of the 8 lanes would idle */
 #endif
 
 #if defined(CCN_MALLOC) != defined(CCN_FREE)
@@ -2413,7 +2414,8 @@ static int ccn__test_generic;
    has the same bits, even with floating-point contraction) however the stage is split among
    tasks. The fast paths, for plain kinds (every gate reads h' itself: the kernels below put h'
    in z's tail), each the generic path's arithmetic with the gate count, feature depth and links
-   fixed: ccn__preact_x8 (AVX float, small fan-in without links or features) has
+   fixed: ccn__preact_x8 (AVX float, small fan-in without links or features, stages of at
+   least CCN__X8_MIN columns; smaller ones measured faster column by column) has
    ccn__preact_z's bits (preact_across_columns), ccn__preact_x8_long (AVX float, z 16 to 31
    long without links or features, in stages of at least eight gate blocks: with fewer, half
    its lanes or more would idle and the column loop was measured faster) the column loop's,
@@ -2430,7 +2432,10 @@ static void ccn__preact(ccn_net *net, int a, int b, ccn_real *buf, int casc_len,
     }
     if (!net->L && !links && ccn__short_z(net->m + casc_len)) {
 #ifdef CCN__X8
-        ccn__preact_x8(net, a, b, buf, casc_len);
+        if (net->stage_start[net->col_stage[casc_len] + 1] - casc_len < CCN__X8_MIN)
+            ccn__preact_z(net, a, b, buf, casc_len);
+        else
+            ccn__preact_x8(net, a, b, buf, casc_len);
 #else
         ccn__preact_z(net, a, b, buf, casc_len);
 #endif
