@@ -333,8 +333,11 @@
    for small fan-in (below some 64 inputs per column) the fixed part dominates (make bench;
    bench/README.md has the measured figures). Where the compiler targets AVX (-march=native on an x86
    since 2011, or -mavx2) and ccn_real is float, columns of small fan-in (7 to 13 inputs and
-   cascade, no links) go eight at a time through their pre-activations and, with
-   ccn_learn_step, their SGD trace update, with the bits of a build without AVX. These and the
+   cascade, no links) go eight at a time through their pre-activations (in stages of five
+   columns or more) and, with ccn_learn_step, their SGD trace update; with 14 to 29 inputs and
+   cascade (a small net's later stages) their gate blocks' pre-activations go eight at a time
+   (in stages of eight blocks or more); with AVX-512, lstm's trace runs of 16 to 31 go as two
+   16-lane windows; all with the bits of a build without AVX. These and the
    other specialised loops serve tanh, gated and lstm; gru columns run the generic loops. With
    sparse inputs some traces decay through the subnormal range, where x86 is slow: a program that
    accepts subnormals becoming 0 may call ccn_set_flush_subnormals(net, 1) (setting and
@@ -349,7 +352,9 @@
           New: ccn_steps, ccn_learn_steps, ccn_td_steps: a whole sequence of steps in one call,
           with the bits of the per-step calls (for bindings: examples/python/ccn.py).
           Faster: in AVX-512 builds the lstm cells of a stage's last few columns run vectorised
-          (the papers' nets of 4-7 columns a stage), with the same bits.
+          (the papers' nets of 4-7 columns a stage), with the same bits; the later stages of
+          CCN and constructive nets (pre-activations and traces of 16 to 31 entries, stages of
+          1 to 4 columns) and TD's readout update cost less per step, with the same bits.
    0.5.0  Fixes: feedforward gated and lstm columns got wrong gradients (their traces kept a
           memory the net does not have); ccn_save wrote into the const net it saved (a data
           race between two saving threads); a float net with step size 1e30 saved a file it
