@@ -38,6 +38,13 @@ bench: $(BUILD)/bench
 $(BUILD)/bench: bench/bench.c ccn.h examples/plot.h | $(BUILD)
 	$(CC) -std=c11 -O3 -march=native -fno-math-errno $(WARN) -o $@ $< -lm -lpthread
 
+# The bench's small trace-patterning nets stepped alone, for callgrind and perf (bench/README.md,
+# "Small nets"): build/small_nets F d steps. SMALL_NETS_FLAGS="-mavx2 -mfma" for valgrind, which
+# cannot run AVX-512.
+SMALL_NETS_FLAGS ?= -march=native
+$(BUILD)/small_nets: bench/small_nets.c ccn.h examples/trace_env.h | $(BUILD)
+	$(CC) -std=c11 -O3 $(SMALL_NETS_FLAGS) -fno-math-errno $(WARN) -o $@ $< -lm
+
 # examples/python/ccn.py's sequence calls, in chunks of 1000 steps, against the C per-step loop on
 # the same nets and data (the trace-patterning nets, 100 columns x 128 inputs), and the cost of a
 # per-step call from Python (bench/python_bench.py --help; e.g. BENCH_PYTHON_ARGS="--native").

@@ -341,8 +341,11 @@
    for small fan-in (below some 64 inputs per column) the fixed part dominates (make bench;
    bench/README.md has the measured figures). Where the compiler targets AVX (-march=native on an x86
    since 2011, or -mavx2) and ccn_real is float, columns of small fan-in (7 to 13 inputs and
-   cascade, no links) go eight at a time through their pre-activations and, with
-   ccn_learn_step, their SGD trace update, with the bits of a build without AVX. These and the
+   cascade, no links) go eight at a time through their pre-activations (in stages of five
+   columns or more) and, with ccn_learn_step, their SGD trace update; with 14 to 29 inputs and
+   cascade (a small net's later stages) their gate blocks' pre-activations go eight at a time
+   (in stages of eight blocks or more); with AVX-512, lstm's trace runs of 16 to 31 go as two
+   16-lane windows; all with the bits of a build without AVX. These and the
    other specialised loops serve tanh, gated and lstm; gru columns run the generic loops. With
    sparse inputs some traces decay through the subnormal range, where x86 is slow: a program that
    accepts subnormals becoming 0 may call ccn_set_flush_subnormals(net, 1) (setting and
@@ -361,7 +364,9 @@
           New: ccn_steps, ccn_learn_steps, ccn_td_steps: a whole sequence of steps in one call,
           with the bits of the per-step calls (for bindings: examples/python/ccn.py).
           Faster: in AVX-512 builds the lstm cells of a stage's last few columns run vectorised
-          (the papers' nets of 4-7 columns a stage), with the same bits.
+          (the papers' nets of 4-7 columns a stage), with the same bits; the later stages of
+          CCN and constructive nets (pre-activations and traces of 16 to 31 entries, stages of
+          1 to 4 columns) and TD's readout update cost less per step, with the same bits.
    0.5.0  Fixes: feedforward gated and lstm columns got wrong gradients (their traces kept a
           memory the net does not have); ccn_save wrote into the const net it saved (a data
           race between two saving threads); a float net with step size 1e30 saved a file it
@@ -866,6 +871,7 @@ CCN_ALLOW_EXCESS_PRECISION: results correct to rounding, not bit-identical to ot
 #if !defined(CCN_DOUBLE) && defined(__AVX__)
 #include <immintrin.h>
 #define CCN__X8 1
+#define CCN__X8_MIN 5 /* stages of fewer columns take the portable loop: most of the 8 lanes would idle */
 #endif
 
 #if defined(CCN_MALLOC) != defined(CCN_FREE)
@@ -2153,9 +2159,10 @@ typedef struct ccn__z {
 static ccn_real *ccn__zbuf(ccn_net *net, int worker, int casc_len) {
     size_t stride = 0;
     ccn_real *buf;
+    if (!worker) return net->zbuf; /* every stage's every phase asks: no stride to compute */
     ccn__zstride(net, &stride); /* cannot fail: the block was sized with it */
     buf = net->zbuf + (size_t)worker * stride;
-    if (worker) memcpy(buf, net->zbuf, ((size_t)net->m + (size_t)casc_len) * sizeof(ccn_real));
+    memcpy(buf, net->zbuf, ((size_t)net->m + (size_t)casc_len) * sizeof(ccn_real));
     return buf;
 }
 
@@ -2347,6 +2354,107 @@ static void ccn__preact_x8(ccn_net *net, int a, int b, ccn_real *buf, int casc_l
         for (i = a; i < b; ++i) u[i] = ff ? 0.0f : net->theta[net->col_off[i] + (size_t)q * stride + stride - 2];
     }
 }
+
+/* The eight rows r[0..8) of an 8 x 8 block as its eight columns (lane d of out[k]: r[d][k]). */
+CCN__INLINE void ccn__x8_transpose(const __m256 *r, __m256 *out) {
+    __m256 t[8], tt[8];
+    int j;
+    for (j = 0; j < 4; ++j) {
+        t[2 * j] = _mm256_unpacklo_ps(r[2 * j], r[2 * j + 1]);
+        t[2 * j + 1] = _mm256_unpackhi_ps(r[2 * j], r[2 * j + 1]);
+    }
+    for (j = 0; j < 2; ++j) {
+        tt[4 * j] = _mm256_shuffle_ps(t[4 * j], t[4 * j + 2], 0x44);
+        tt[4 * j + 1] = _mm256_shuffle_ps(t[4 * j], t[4 * j + 2], 0xEE);
+        tt[4 * j + 2] = _mm256_shuffle_ps(t[4 * j + 1], t[4 * j + 3], 0x44);
+        tt[4 * j + 3] = _mm256_shuffle_ps(t[4 * j + 1], t[4 * j + 3], 0xEE);
+    }
+    for (j = 0; j < 4; ++j) {
+        out[j] = _mm256_permute2f128_ps(tt[j], tt[j + 4], 0x20);
+        out[j + 4] = _mm256_permute2f128_ps(tt[j], tt[j + 4], 0x31);
+    }
+}
+
+/* Eight gate blocks' sums with ccn__dot's bits, w[d] the blocks, hv[d] their h', z's windows
+   of 8 (h' at the lanes hmask marks), chunks of them: the 16-lane block from 0 (acc = 0 + w z)
+   folded (lane j + 8 into lane j), ccn__tree8's levels for the eight blocks at once (as
+   ccn__x8_sums), then the tail's products, transposed so that each block is a lane, added
+   entry by entry in order. w's last window is a masked load (it may end the parameters). */
+CCN__INLINE __m256 ccn__x8_long_sums(const float *const *w, const float *hv, const __m256 *z, const __m256 *hmask,
+                                     __m256i wmask, int len, const int chunks) {
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 s[8], r[4], u0, u1, sum;
+    int d, j, k;
+    for (d = 0; d < 8; ++d) {
+        __m256 hp = _mm256_broadcast_ss(hv + d), p0, p1;
+        p0 = _mm256_mul_ps(_mm256_loadu_ps(w[d]), z[0]);
+        p1 = _mm256_mul_ps(chunks > 2 ? _mm256_loadu_ps(w[d] + 8) : _mm256_maskload_ps(w[d] + 8, wmask),
+                           _mm256_blendv_ps(z[1], hp, hmask[1]));
+        s[d] = _mm256_add_ps(_mm256_add_ps(zero, p0), _mm256_add_ps(zero, p1));
+    }
+    for (j = 0; j < 4; ++j)
+        r[j] = _mm256_add_ps(_mm256_permute2f128_ps(s[j], s[j + 4], 0x20), _mm256_permute2f128_ps(s[j], s[j + 4], 0x31));
+    u0 = _mm256_add_ps(_mm256_shuffle_ps(r[0], r[1], 0x44), _mm256_shuffle_ps(r[0], r[1], 0xEE));
+    u1 = _mm256_add_ps(_mm256_shuffle_ps(r[2], r[3], 0x44), _mm256_shuffle_ps(r[2], r[3], 0xEE));
+    sum = _mm256_add_ps(_mm256_shuffle_ps(u0, u1, 0x88), _mm256_shuffle_ps(u0, u1, 0xDD));
+    for (j = 2; j < chunks; ++j) {
+        __m256 p[8], t[8];
+        int end = len - 8 * j < 8 ? len - 8 * j : 8;
+        for (d = 0; d < 8; ++d) {
+            __m256 wj = j + 1 < chunks ? _mm256_loadu_ps(w[d] + 8 * j) : _mm256_maskload_ps(w[d] + 8 * j, wmask);
+            p[d] = _mm256_mul_ps(wj, _mm256_blendv_ps(z[j], _mm256_broadcast_ss(hv + d), hmask[j]));
+        }
+        ccn__x8_transpose(p, t);
+        for (k = 0; k < end; ++k) sum = _mm256_add_ps(sum, t[k]);
+    }
+    return sum;
+}
+
+/* The pre-activations of columns [a, b) of a stage without links or feature layers whose z is
+   16 to 31 long (the later stages of small nets: 12 inputs and a cascade of 4 to 19), with
+   ccn__dot's bits for eight gate blocks at a time, each a lane (ccn__x8_long_sums): the
+   (column, gate) pairs in order, the last eight with fewer repeating the last. The tail's
+   additions, one chain per block in ccn__dot, become one vector addition per entry. z is
+   [buf[0, P) ; h' ; 1]; entries past its length are never added. For stages of at least
+   eight gate blocks (ccn__preact). */
+static void ccn__preact_x8_long(ccn_net *net, int a, int b, ccn_real *buf, int casc_len) {
+    const int P = net->m + casc_len, len = P + 2, G = net->G, ff = net->cfg.feedforward;
+    const int chunks = (len + 7) / 8, pairs = (b - a) * G;
+    const size_t n = (size_t)net->n, stride = (size_t)len;
+    const __m256 lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i wmask =
+        _mm256_castps_si256(_mm256_cmp_ps(lane, _mm256_set1_ps((float)(len - 8 * (chunks - 1))), _CMP_LT_OQ));
+    const float *w[8];
+    float zl[32], hv[8], part[8];
+    __m256 z[4], hmask[4];
+    int j, d, g, i = a, q = 0;
+    for (j = 0; j < P; ++j) zl[j] = buf[j];
+    for (; j < 32; ++j) zl[j] = j == P + 1 ? 1.0f : 0.0f;
+    for (j = 0; j < 4; ++j) {
+        z[j] = _mm256_loadu_ps(zl + 8 * j);
+        hmask[j] = _mm256_cmp_ps(lane, _mm256_set1_ps((float)(P - 8 * j)), _CMP_EQ_OQ);
+    }
+    for (g = 0; g < pairs; g += 8) {
+        __m256 v;
+        int i0 = i, q0 = q;
+        for (d = 0; d < 8; ++d) { /* the pairs from g; past the last, the last again */
+            w[d] = net->theta + net->col_off[i] + (size_t)q * stride;
+            hv[d] = ff ? 0.0f : net->h_prev[i];
+            if (g + d + 1 < pairs && ++q == G) q = 0, ++i;
+        }
+        v = chunks == 4 ? ccn__x8_long_sums(w, hv, z, hmask, wmask, len, 4)
+            : chunks == 3 ? ccn__x8_long_sums(w, hv, z, hmask, wmask, len, 3)
+                          : ccn__x8_long_sums(w, hv, z, hmask, wmask, len, 2);
+        _mm256_storeu_ps(part, v);
+        for (d = 0; d < 8 && g + d < pairs; ++d) {
+            net->pre[(size_t)q0 * n + (size_t)i0] = part[d];
+            if (++q0 == G) q0 = 0, ++i0;
+        }
+    }
+    for (i = a; i < b; ++i)
+        for (q = 0; q < G; ++q)
+            net->u[(size_t)q * n + (size_t)i] = ff ? 0.0f : net->theta[net->col_off[i] + (size_t)q * stride + stride - 2];
+}
 #endif
 
 /* The generic pre-activations of columns [a, b): any kind, feature depth and links, read at run
@@ -2374,9 +2482,13 @@ static int ccn__test_generic;
    has the same bits, even with floating-point contraction) however the stage is split among
    tasks. The fast paths, for plain kinds (every gate reads h' itself: the kernels below put h'
    in z's tail), each the generic path's arithmetic with the gate count, feature depth and links
-   fixed: ccn__preact_x8 (AVX float, small fan-in without links or features) has
-   ccn__preact_z's bits (preact_across_columns), the loops of 1, 2 and 4 gates and the
-   feature-layer loop inline ccn__column_preact (generic_equals_fast_paths). */
+   fixed: ccn__preact_x8 (AVX float, small fan-in without links or features, stages of at
+   least CCN__X8_MIN columns; smaller ones measured faster column by column) has
+   ccn__preact_z's bits (preact_across_columns), ccn__preact_x8_long (AVX float, z 16 to 31
+   long without links or features, in stages of at least eight gate blocks: with fewer, half
+   its lanes or more would idle and the column loop was measured faster) the column loop's,
+   the loops of 1, 2 and 4 gates and the feature-layer loop inline ccn__column_preact
+   (generic_equals_fast_paths). */
 static void ccn__preact(ccn_net *net, int a, int b, ccn_real *buf, int casc_len, int links) {
     static const ccn__preact_fn fns[2][5] = { /* [links][gates]: the gate counts with a loop of their own */
         {NULL, ccn__preact_1, ccn__preact_2, NULL, ccn__preact_4},
@@ -2388,12 +2500,22 @@ static void ccn__preact(ccn_net *net, int a, int b, ccn_real *buf, int casc_len,
     }
     if (!net->L && !links && ccn__short_z(net->m + casc_len)) {
 #ifdef CCN__X8
-        ccn__preact_x8(net, a, b, buf, casc_len);
+        if (net->stage_start[net->col_stage[casc_len] + 1] - casc_len < CCN__X8_MIN)
+            ccn__preact_z(net, a, b, buf, casc_len);
+        else
+            ccn__preact_x8(net, a, b, buf, casc_len);
 #else
         ccn__preact_z(net, a, b, buf, casc_len);
 #endif
         return;
     }
+#ifdef CCN__X8
+    if (!net->L && !links && net->m + casc_len + 2 >= 16 && net->m + casc_len + 2 < 32 &&
+        (net->stage_start[net->col_stage[casc_len] + 1] - casc_len) * K->gates >= 8) {
+        ccn__preact_x8_long(net, a, b, buf, casc_len);
+        return;
+    }
+#endif
     if (net->L) ccn__preact_f(net, a, b, buf, casc_len);
     else if (fns[links][K->gates]) fns[links][K->gates](net, a, b, buf, casc_len);
     else ccn__preact_generic(net, a, b, buf, casc_len, links);
@@ -2585,6 +2707,53 @@ CCN__INLINE void ccn__trace1_x8(float *CCN__RESTRICT e, float *CCN__RESTRICT th,
 }
 #endif
 
+/* Where the compiler targets AVX-512 and ccn_real is float, lstm's trace runs of 16 to 31 (the
+   later stages of small nets) go as two windows of 16 lanes. */
+#if defined(CCN__X8) && defined(__AVX512F__)
+#define CCN__X16 1
+/* One window of 16 of ccn__trace2_x16, from the old traces H, C: the new ones (nh, nc), and what
+   rides (nt: th's new values; nE: E's), nothing stored. */
+CCN__INLINE void ccn__trace2_w16(const float *CCN__RESTRICT z, const ccn__local *d, int q, const float *CCN__RESTRICT th,
+                                 float alpha, float c, const float *CCN__RESTRICT E, float decay, float ce, __m512 H,
+                                 __m512 C, __m512 *nh, __m512 *nc, __m512 *nt, __m512 *nE) {
+    const __m512 Z = _mm512_loadu_ps(z);
+    *nh = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(d->hh), H), _mm512_mul_ps(_mm512_set1_ps(d->hc), C)),
+                        _mm512_mul_ps(_mm512_set1_ps(d->Bh[q]), Z));
+    *nc = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(d->ch), H), _mm512_mul_ps(_mm512_set1_ps(d->cc), C)),
+                        _mm512_mul_ps(_mm512_set1_ps(d->Bc[q]), Z));
+    if (E) *nE = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(decay), _mm512_loadu_ps(E)), _mm512_mul_ps(_mm512_set1_ps(ce), H));
+    if (th) *nt = _mm512_add_ps(_mm512_loadu_ps(th), _mm512_mul_ps(_mm512_set1_ps(alpha), _mm512_mul_ps(_mm512_set1_ps(c), *nh)));
+}
+
+/* ccn__trace2 for a run of 16 to 31 entries where the build targets AVX-512 (float): two windows
+   of 16, [0, 16) and [len - 16, len), both computed from the old values before either is stored
+   (as ccn__trace2's two windows of 8: where they overlap both hold the same values), entry by
+   entry the arithmetic of ccn__trace2_at with what rides on it, so the same bits
+   (generic_equals_fast_paths), without the compiler's loop's scalar tail. */
+CCN__INLINE void ccn__trace2_x16(float *CCN__RESTRICT eh, float *CCN__RESTRICT ec, const float *CCN__RESTRICT z, int len,
+                                 const ccn__local *d, int q, float *CCN__RESTRICT th, float alpha, float c,
+                                 float *CCN__RESTRICT E, float decay, float ce) {
+    const int t = len - 16;
+    float *eh2 = eh + t, *ec2 = ec + t, *th2 = th ? th + t : NULL, *E2 = E ? E + t : NULL;
+    __m512 h1, c1, t1 = _mm512_setzero_ps(), e1 = t1, h2, c2, t2 = t1, e2 = t1;
+    ccn__trace2_w16(z, d, q, th, alpha, c, E, decay, ce, _mm512_loadu_ps(eh), _mm512_loadu_ps(ec), &h1, &c1, &t1, &e1);
+    ccn__trace2_w16(z + t, d, q, th2, alpha, c, E2, decay, ce, _mm512_loadu_ps(eh2), _mm512_loadu_ps(ec2), &h2,
+                    &c2, &t2, &e2);
+    if (E) {
+        _mm512_storeu_ps(E, e1);
+        _mm512_storeu_ps(E2, e2);
+    }
+    _mm512_storeu_ps(eh, h1);
+    _mm512_storeu_ps(eh2, h2);
+    _mm512_storeu_ps(ec, c1);
+    _mm512_storeu_ps(ec2, c2);
+    if (th) {
+        _mm512_storeu_ps(th, t1);
+        _mm512_storeu_ps(th2, t2);
+    }
+}
+#endif
+
 /* The kernels, not inlined: for columns with feature layers, whose loop has code enough without
    them (inlined there they were slower), and for lstm's long runs. */
 CCN__NOINLINE static void ccn__trace1_call(ccn_real *CCN__RESTRICT e, const ccn_real *CCN__RESTRICT z, int len,
@@ -2689,7 +2858,12 @@ CCN__INLINE void ccn__color_column(ccn_net *net, int col, ccn_real *buf, int cas
         } else if (two && feat) {
             ccn__trace2_call(eh + b, ec + b, z.own, W, &d, q, tb, alpha, c, Eb, decay, ce);
             ccn__trace2_call(eh + r, ec + r, z.rest, z.rest_len, &d, q, tr, alpha, c, Er, decay, ce);
-        } else if (two && z.rest_len >= 16) /* a long lstm run: the call (inlined was slower) */
+        }
+#ifdef CCN__X16
+        else if (two && z.rest_len >= 16 && z.rest_len < 32)
+            ccn__trace2_x16(eh + r, ec + r, z.rest, z.rest_len, &d, q, tr, alpha, c, Er, decay, ce);
+#endif
+        else if (two && z.rest_len >= 16) /* a long lstm run: the call (inlined was slower) */
             ccn__trace2_call(eh + r, ec + r, z.rest, z.rest_len, &d, q, tr, alpha, c, Er, decay, ce);
         else if (two)
             ccn__trace2(eh + r, ec + r, z.rest, z.rest_len, &d, q, tr, alpha, c, Er, decay, ce);
@@ -3365,6 +3539,13 @@ static void ccn__update_pass(ccn_net *net, const ccn_real *col_src, const ccn_re
         job.opt = &o;
         job.check = check;
         ccn__run(net, &job, CCN__PHASE_UPDATE);
+    }
+    if (!out_coef && net->o == 1 && (size_t)n_act == n && !(check && check->norms)) {
+        /* one output, every column active: its row and bias are one run of the direction, so
+           one call (the rules are elementwise: the same bits; a check's sum of zeros and NaNs
+           does not depend on how it is grouped, a measuring pass's norms do) */
+        ccn__apply(net, net->readout, n + 1, col_src + net->readout, coef, &o_out, check);
+        return;
     }
     for (r = 0; r < net->o; ++r) {
         size_t row = net->readout + (size_t)r * n, bias = net->readout + (size_t)net->o * n + (size_t)r;
