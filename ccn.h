@@ -3081,9 +3081,8 @@ static void ccn__task(void *ctx, int task, int worker) {
     ccn_net *net = job->net;
     int a = job->c0 + task * job->chunk, b = a + job->chunk < job->c1 ? a + job->chunk : job->c1, i;
     switch (job->phase) {
-    case CCN__PHASE_FEATURES:
-        if (net->L)
-            for (i = a; i < b; ++i) ccn__feature_forward(net, i, net->zbuf);
+    case CCN__PHASE_FEATURES: /* run only with feature layers */
+        for (i = a; i < b; ++i) ccn__feature_forward(net, i, net->zbuf);
         break;
     case CCN__PHASE_PREACT:
         ccn__preact(net, a, b, ccn__zbuf(net, worker, job->c0), job->c0, net->link_off[job->c1] > net->link_off[job->c0]);
@@ -3148,7 +3147,12 @@ static void ccn__run(ccn_net *net, ccn__job *job, int phase) {
     int cols = job->c1 - job->c0, workers = net->cfg.n_workers, tasks, t;
     job->net = net;
     job->phase = phase;
-    job->chunk = net->parallel && workers > 1 ? (cols + 4 * workers - 1) / (4 * workers) : cols;
+    if (!net->parallel || workers <= 1) { /* one task: the whole range */
+        job->chunk = cols;
+        ccn__task(job, 0, 0);
+        return;
+    }
+    job->chunk = (cols + 4 * workers - 1) / (4 * workers);
     if (job->chunk < 16) job->chunk = 16;
     tasks = (cols + job->chunk - 1) / job->chunk;
     if (net->parallel && tasks > 1 && !(phase == CCN__PHASE_UPDATE && job->check))
@@ -3203,7 +3207,7 @@ static void ccn__stage_front(ccn_net *net, int k, const ccn_real *x) {
     job.c0 = net->stage_start[k];
     job.c1 = net->stage_start[k + 1];
     ccn__stage_inputs(net, k, x);
-    ccn__run(net, &job, CCN__PHASE_FEATURES);
+    if (net->L) ccn__run(net, &job, CCN__PHASE_FEATURES);
     if (net->cfg.method != CCN_FORWARD && k == net->stage && net->S && net->L)
         ccn__rtrl_features(net, job.c0, job.c1, net->zbuf);
     ccn__run(net, &job, CCN__PHASE_PREACT);
@@ -4012,6 +4016,22 @@ CCN_API ccn_result ccn_batch_set(ccn_batch *batch, int i, const ccn_net *net) {
     return CCN_OK;
 }
 
+/* The group pays where the cells' loop runs in vector lanes, which gcc gives it only with
+   AVX-512's masks (section 3: CCN__CELL_PAD_MIN); elsewhere it would be copies for nothing,
+   and each net computes its own cells (bench/README.md has both measured). The tests turn it
+   on in every build (ccn__test_group), so that each build checks its bits. */
+#if defined(__AVX512F__)
+#define CCN__GROUP_CELLS 1
+#else
+#define CCN__GROUP_CELLS 0
+#endif
+#ifdef CCN__TEST_GENERIC
+static int ccn__test_group;
+#define CCN__GROUPS (CCN__GROUP_CELLS || ccn__test_group)
+#else
+#define CCN__GROUPS CCN__GROUP_CELLS
+#endif
+
 /* Whether net i joins the group at stage k: it has started k and runs in the floating-point
    mode of the group's first net (a net in another mode computes its cells alone). */
 static int ccn__joins(const ccn_batch *b, int i, int k, const ccn_net *lead) {
@@ -4028,7 +4048,7 @@ static void ccn__batch_cells(ccn_batch *b, int k) {
     size_t row = d * sizeof(ccn_real);
     unsigned csr;
     for (i = 0; i < b->count; ++i)
-        if (b->nets[i]->stage >= k) {
+        if (CCN__GROUPS && b->nets[i]->stage >= k) {
             if (!lead) lead = b->nets[i];
             joined += ccn__joins(b, i, k, lead);
         }

@@ -2,7 +2,9 @@
    results, outputs and saved bytes of its own per-net calls, for every kind, method, learner and
    optimiser, with nets that differ in seed, step size, optimiser settings, links and bounds,
    stages that change inside the run (and at different steps for different nets), mixed
-   floating-point modes and a parallel-for; each net saved and loaded alone; the refusals. */
+   floating-point modes and a parallel-for; each net saved and loaded alone; the refusals. The
+   batch's group of cells (ccn.h section 11), which only AVX-512 builds use by default, is
+   turned on (ccn__test_group) for half of the runs, so every build checks its bits too. */
 #include "util.h"
 
 /* A batch of `count` nets from cfgs and the same nets alone, stepped T times on the rows of d
@@ -126,12 +128,14 @@ static void test_batch_is_nets_alone(void) {
                     if (mode == TQ_TD && method == CCN_FORWARD) continue;
                     d = tb_data(T, COUNT, m, o, (uint64_t)(ki * 1000 + method * 100 + opt * 10 + variant));
                     ++total;
+                    ccn__test_group = total % 2;
                     if (tb_compare(c, COUNT, mode, &d, T, variant == 0 ? tb_modes : variant == 3 ? tb_parallel : NULL) || TU_EXCESS_PRECISION) ++same;
                     else if (total - same <= 5)
                         printf("    differs: %s method %d optimizer %d variant %d mode %d\n", tu_kind_name(tu_kind(ki)),
                                method, opt, variant, mode);
                     tq_free(&d);
                 }
+    ccn__test_group = 0;
     CHECK(same == total);
     CHECK(tb_runner.tasks > tb_runner.calls);
     printf("    %d of %d batches of 5 nets: every net's results, outputs and saved bytes as alone\n", same, total);
@@ -143,11 +147,11 @@ static void test_batch_is_nets_alone(void) {
 static void test_batch_of_one_and_of_sixteen(void) {
     ccn_config c[16];
     int i, shape;
-    for (shape = 0; shape < 3; ++shape) {
-        int count = shape == 0 ? 1 : 16;
+    for (shape = 0; shape < 6; ++shape) { /* each shape with the group of cells off and on */
+        int count = shape % 3 == 0 ? 1 : 16;
         tq_data d = tb_data(200, count, 12, 1, (uint64_t)(40 + shape));
         for (i = 0; i < count; ++i) {
-            c[i] = tu_config(CCN_LSTM, CCN_COLOR, 0, 0.0, shape == 2 ? 20 : 7, 12, 1);
+            c[i] = tu_config(CCN_LSTM, CCN_COLOR, 0, 0.0, shape % 3 == 2 ? 20 : 7, 12, 1);
             c[i].learner = CCN_TD;
             c[i].td_lambda = 0.99;
             c[i].optimizer = CCN_RMSPROP;
@@ -155,12 +159,14 @@ static void test_batch_of_one_and_of_sixteen(void) {
             c[i].input_norm_rate = 0.99999;
             c[i].feature_norm_rate = 0.99999;
             c[i].seed = (uint64_t)i;
-            if (shape == 2) {
+            if (shape % 3 == 2) {
                 c[i].columns_per_stage = 4;
                 c[i].steps_per_stage = 40;
             }
         }
+        ccn__test_group = shape >= 3;
         CHECK(tb_compare(c, count, TQ_TD, &d, 200, NULL));
+        ccn__test_group = 0;
         tq_free(&d);
     }
 }
@@ -380,7 +386,9 @@ static void test_batch_keeps_each_nets_mode(void) {
             if (i == 1 || i == 2) ccn_set_flush_subnormals(pair[k], 1);
         }
     }
+    ccn__test_group = 1; /* the group, where this build would not use it */
     CHECK(ccn_batch_step(b, x, NULL) == CCN_OK);
+    ccn__test_group = 0;
     for (i = 0; i < 4; ++i) {
         CHECK(ccn_step(alone[i], x, NULL) == CCN_OK);
         same &= memcmp(ccn_cell(alone[i]), ccn_cell(ccn_batch_net(b, i)), 3 * sizeof(ccn_real)) == 0;
