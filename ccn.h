@@ -699,19 +699,22 @@ CCN_API ccn_result ccn_td_steps(ccn_net *net, size_t n, const ccn_real *x, const
    (seed, step size, links, optimiser and its settings, normalisation, td_lambda, init_scale,
    the bounds, n_workers): a sweep's learners over seeds and step sizes. One call steps every net
    on its own row of the arrays (row i: net i; x count x n_inputs, y and target count x
-   n_outputs, cumulant, gamma and prediction count), and each net gets the bits it gets from
-   the per-net call (its own call, step for step: tested). What the nets share is the cells: each
-   stage's columns of every net go through their kind's cells together (section 11), so the
-   nets of the papers' experiments (4 to 7 columns a stage) fill the vector lanes that one net
-   leaves empty. The arguments are checked before any net moves: a NULL array, a NaN or
-   infinite input or cumulant, a gamma outside [0, 1], or a call the nets' learner refuses, in
-   any row, returns that error and changes nothing. What a net's own step reveals (a NaN target
-   or output, CCN_ERR_DIVERGED) leaves that net as its per-net call does while the others go
-   on: the call returns the first such result in row order, ccn_batch_result() each net's. */
+   n_outputs, cumulant, gamma and prediction count; the arrays must not overlap each other or
+   point into a net), and each net gets the bits it gets from its per-net call, step for step
+   (tested; but for the sign and payload of a NaN, which may follow another order of operands:
+   RANDOMNESS). One call for many nets is what a binding's loop wants (examples/python); the
+   time per net is about that of the per-net calls (bench/README.md): in AVX-512 builds each
+   stage's columns of every net go through their kind's cells together (section 11), elsewhere
+   each net takes its own call. The arguments are checked before any net moves: a NULL array, a
+   NaN or infinite input or cumulant, a gamma outside [0, 1], learning on CCN_FORWARD nets, a TD
+   call on nets without CCN_TD, in any row, returns that error and changes nothing. What a net's
+   own step reveals (a NaN target or output, CCN_ERR_DIVERGED) leaves that net as its per-net
+   call does while the others go on: the call returns the first such result in row order,
+   ccn_batch_result() each net's. */
 typedef struct ccn_batch ccn_batch;
 /* count nets, net i created from cfgs[i] as ccn_create makes it, each with its own allocation
-   from alloc (NULL: CCN_MALLOC), the batch one more. CCN_ERR_BAD_BATCH for count < 1 or nets of
-   different shapes; a configuration ccn_create refuses: its error. On error *out is NULL and
+   from alloc (NULL: CCN_MALLOC), the batch one more. CCN_ERR_BAD_BATCH for count < 1 or above
+   CCN_MAX_DIM, or nets of different shapes; a configuration ccn_create refuses: its error. On error *out is NULL and
    nothing leaks. */
 CCN_API ccn_result ccn_batch_create(const ccn_config *cfgs, int count, const ccn_allocator *alloc,
                                     ccn_batch **out);
@@ -3880,13 +3883,16 @@ CCN_API int ccn_stage_count(const ccn_net *net) { return net ? net->n_stages : 0
 CCN_API int ccn_active_columns(const ccn_net *net) { return net ? net->stage_start[net->stage + 1] : 0; }
 
 /* ============================================================================================
-   11. Batches: many nets of one shape, stepped together. Each net runs its own pieces of the
-   step (section 6) and its own learner; between a stage's front and back, the stage's columns
-   of every net go through the kind's cells in one call, gathered side by side into the batch's
-   group: a net of count x width columns that exists only for its cells. A cell is a function of
-   its own column's entries (pre-activations, u, h', c', the feedforward flag) and writes only its
-   own (h, c, B, M), so a column's cell in the group is its cell alone, bit for bit, whatever its
-   neighbours (tested against nets stepped alone: batch_is_nets_alone).
+   11. Batches: many nets of one shape, stepped together. The generic path is each net's own
+   call in turn (ccn__batch_calls). Where the cells run in vector lanes (AVX-512 builds), a
+   specialisation: each net runs its own pieces of the step (section 6) and its own learner,
+   and between a stage's front and back the stage's columns of every net go through the kind's
+   cells in one call, gathered side by side into the batch's group: a net of count x width
+   columns that exists only for its cells. A stage of a few columns fills one vector's lanes
+   partly; the group fills them. A cell is a function of its own column's entries
+   (pre-activations, u, h', c', the feedforward flag) and writes only its own (h, c, B, M), so a
+   column's cell in the group is its cell alone, bit for bit, whatever its neighbours (tested
+   against nets stepped alone, both paths in every build: batch_is_nets_alone).
    ============================================================================================ */
 
 struct ccn_batch {
@@ -4153,10 +4159,31 @@ static ccn_result ccn__batch_first(const ccn_batch *b) {
     return CCN_OK;
 }
 
+enum { CCN__BATCH_STEP, CCN__BATCH_LEARN, CCN__BATCH_TD };
+
+/* Without the group (CCN__GROUPS 0), the batch is each net's own call in turn, in its mode:
+   the pieces' interleaving would only add work there (each net's step visited once a piece). */
+static ccn_result ccn__batch_calls(ccn_batch *b, int call, const ccn_real *x, const ccn_real *a, const ccn_real *g,
+                                   ccn_real *out) {
+    size_t m = (size_t)b->nets[0]->m, o = (size_t)b->nets[0]->o;
+    int i;
+    for (i = 0; i < b->count; ++i) {
+        ccn_net *net = b->nets[i];
+        const ccn_real *xi = x + (size_t)i * m;
+        unsigned csr = ccn__mode_enter(net);
+        b->results[i] = call == CCN__BATCH_STEP    ? ccn__api_step(net, xi, out ? out + (size_t)i * o : NULL)
+                        : call == CCN__BATCH_LEARN ? ccn__api_learn_step(net, xi, a + (size_t)i * o, out ? out + (size_t)i * o : NULL)
+                                                   : ccn__api_td_step(net, xi, a[i], g[i], out ? out + i : NULL);
+        ccn__mode_leave(net, csr);
+    }
+    return ccn__batch_first(b);
+}
+
 CCN_API ccn_result ccn_batch_step(ccn_batch *batch, const ccn_real *x, ccn_real *y) {
     int i;
     if (!batch || !x) return batch ? ccn__batch_refuse(batch, CCN_ERR_NULL_ARGUMENT) : CCN_ERR_NULL_ARGUMENT;
     if (ccn__batch_inputs(batch, x) != CCN_OK) return CCN_ERR_NOT_FINITE;
+    if (!CCN__GROUPS) return ccn__batch_calls(batch, CCN__BATCH_STEP, x, NULL, NULL, y);
     for (i = 0; i < batch->count; ++i) batch->traces[i] = 1, batch->results[i] = CCN_OK;
     ccn__batch_forward(batch, x, y);
     return CCN_OK;
@@ -4169,7 +4196,9 @@ CCN_API ccn_result ccn_batch_learn_step(ccn_batch *batch, const ccn_real *x, con
     int i;
     unsigned csr;
     if (!batch || !x || !target) return batch ? ccn__batch_refuse(batch, CCN_ERR_NULL_ARGUMENT) : CCN_ERR_NULL_ARGUMENT;
+    if (batch->nets[0]->cfg.method == CCN_FORWARD) return ccn__batch_refuse(batch, CCN_ERR_NO_GRADIENT);
     if (ccn__batch_inputs(batch, x) != CCN_OK) return CCN_ERR_NOT_FINITE;
+    if (!CCN__GROUPS) return ccn__batch_calls(batch, CCN__BATCH_LEARN, x, target, NULL, y);
     o = (size_t)batch->nets[0]->o;
     for (i = 0; i < batch->count; ++i) batch->traces[i] = !ccn__learn_rides(batch->nets[i]);
     ccn__batch_forward(batch, x, y);
@@ -4195,6 +4224,7 @@ CCN_API ccn_result ccn_batch_td_step(ccn_batch *batch, const ccn_real *x, const 
     for (i = 0; i < batch->count; ++i)
         if ((r = ccn__td_check(batch->nets[i], x + (size_t)i * m, cumulant[i], gamma[i])) != CCN_OK)
             return ccn__batch_refuse(batch, r);
+    if (!CCN__GROUPS) return ccn__batch_calls(batch, CCN__BATCH_TD, x, cumulant, gamma, prediction);
     for (i = 0; i < batch->count; ++i) {
         ccn_net *net = batch->nets[i];
         batch->traces[i] = 0;
