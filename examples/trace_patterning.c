@@ -18,10 +18,16 @@
    The metric is the MSRE: the mean squared error of the prediction against the true return,
    over consecutive blocks of --window steps; the final MSRE is the last block's. With --json,
    stdout carries one result line per (learner, setting, seed), in the examples' format (cli.h);
-   --learner, --tbptt, --tbptt-norm, --seed and --seeds 1 make one process one job of a sweep.
+   --learner, --tbptt, --tbptt-norm, --seed and --step-size make one process one job of a sweep.
    Without it: the configuration, the MSRE of every learner as the run goes (first seed), a
    table of the final MSRE (mean and spread over seeds), and a first-look comparison. The
    learning curves (mean over seeds) go to an SVG (log-log, the zero prediction drawn).
+
+   --seed and --step-size take lists (--seed 11..20 --step-size 0.001,0.0003): every seed runs on
+   its own stream, all of them in step, and the ccn.h learners of one kind, at every seed and
+   step size, are one ccn_batch, whose nets each get the bits they get stepped alone: the lines
+   are those of one process per seed and step size, for less processor time. T-BPTT's nets run
+   one after another.
 
    make demo runs 2,000,000 steps on one seed with T-BPTT both ways (under a minute): a first
    look. The paper's scale: --steps 5e7 --seeds 5 (see --help).
@@ -55,7 +61,7 @@ typedef struct options {
         norm[2];
     int want[N_KINDS];
     const char *svg;
-    int json;
+    int json, batch;
 } options;
 
 /* A learner at one setting (and step size), over every seed: row s of its arrays is seed s. */
@@ -98,10 +104,12 @@ static const char usage_text[] =
     "  --tbptt-step-size A,...  alpha of T-BPTT (default: --step-size)\n"
     "  --svg PATH           the figure (default trace_patterning.svg; \"\" for none)\n"
     "  --json               stdout: one JSON result line per learner, setting and seed\n"
-    "The ccn.h learners of one kind run as one batch (ccn_batch) over all the seeds and step\n"
-    "sizes, each net on its seed's stream with the bits it gets run alone: 10 seeds x 3 step\n"
-    "sizes in one process print what 30 processes of one seed and step size print, for less\n"
-    "processor time. T-BPTT's nets run one after another.\n";
+    "  --batch 1|0          the ccn.h learners of one kind: one ccn_batch (1, default), or each\n"
+    "                       net by its own call (0); the same results either way\n"
+    "Every seed has its own stream; the ccn.h learners of one kind run as one batch (ccn_batch)\n"
+    "over all the seeds and step sizes, each net with the bits it gets run alone: 10 seeds x 3\n"
+    "step sizes in one process print what 30 processes of one seed and step size print.\n"
+    "T-BPTT's nets run one after another.\n";
 
 static void parse(cli *cp, int argc, char **argv, options *o) {
     cli c;
@@ -115,6 +123,7 @@ static void parse(cli *cp, int argc, char **argv, options *o) {
     o->alpha[0] = 0.001;
     o->n_alpha = 1;
     o->svg = "trace_patterning.svg";
+    o->batch = 1;
     o->n_tbptt = 3;
     o->tbptt_T[0] = 30, o->tbptt_H[0] = 2;
     o->tbptt_T[1] = 15, o->tbptt_H[1] = 4;
@@ -133,6 +142,7 @@ static void parse(cli *cp, int argc, char **argv, options *o) {
             o->n_tbptt_alpha = cli_reals(&c, 1e-30, 1e30, o->tbptt_alpha, MAX_ALPHAS);
         else if (cli_is(&c, "--svg")) o->svg = cli_value(&c);
         else if (cli_is(&c, "--json")) o->json = 1;
+        else if (cli_is(&c, "--batch")) o->batch = cli_int(&c, 0, 1);
         else if (cli_is(&c, "--tbptt")) o->n_tbptt = cli_pairs(&c, 1, 100000, o->tbptt_T, o->tbptt_H, MAX_PAIRS);
         else if (cli_is(&c, "--isi")) {
             int lo, hi;
@@ -244,9 +254,10 @@ static void first_look(const options *o, const run *R, int n) {
             for (q = 0; q < n; ++q)
                 if (R[q].kind == TBPTT && R[q].norm && R[q].T == R[k].T && R[q].H == R[k].H &&
                     R[q].alpha == R[k].alpha)
-                    printf("  %s: MSRE %.4f with its inputs as they are (the authors' baseline), %.4f with\n"
+                    printf("  T-BPTT %d:%d%s: MSRE %.4f with its inputs as they are (the authors' baseline), %.4f with\n"
                            "    them normalised online (%.2fx)\n",
-                           R[k].name, mean[k], mean[q], mean[q] / mean[k]);
+                           R[k].T, R[k].H, strchr(R[k].name, '@') ? strchr(R[k].name, '@') : "", mean[k], mean[q],
+                           mean[q] / mean[k]);
     for (k = 0; k < n; ++k) {
         if (R[k].kind < TBPTT && (best_ccn < 0 || mean[k] < mean[best_ccn])) best_ccn = k;
         if (R[k].kind == TBPTT && !R[k].norm && (best_tb < 0 || mean[k] < mean[best_tb])) best_tb = k;
@@ -367,8 +378,8 @@ int main(int argc, char **argv) {
         printf(")\n");
         for (k = 0; k < TBPTT; ++k)
             if (B[k].b && B[k].count > 1)
-                printf("  %s: %d nets (%d step size(s) x %d seed(s)) stepped together as one batch\n", kind_names[k],
-                       B[k].count, o.n_alpha, o.seeds);
+                printf("  %s: %d nets (%d step size(s) x %d seed(s)) %s\n", kind_names[k], B[k].count, o.n_alpha,
+                       o.seeds, o.batch ? "stepped together as one batch" : "stepped one by one (--batch 0)");
         for (k = 0; k < o.n_tbptt && o.want[TBPTT]; ++k) /* the pairs the paper matched to its CCN nets' cost */
             printf("  tbptt-%d-%d: %.0f multiply-adds per step by the paper's cost model\n", o.tbptt_T[k],
                    o.tbptt_H[k], tbptt_cost(TRACE_INPUTS, o.tbptt_H[k], o.tbptt_T[k]));
@@ -396,7 +407,11 @@ int main(int argc, char **argv) {
                     bt->cumulant[j] = C[bt->seed[j]][i];
                     bt->y[j] = 0;
                 }
-                ccn_batch_td_step(bt->b, bt->x, bt->cumulant, bt->gamma, bt->y);
+                if (o.batch) ccn_batch_td_step(bt->b, bt->x, bt->cumulant, bt->gamma, bt->y);
+                else
+                    for (j = 0; j < bt->count; ++j)
+                        ccn_td_step(ccn_batch_net(bt->b, j), bt->x + (size_t)j * TRACE_INPUTS, bt->cumulant[j],
+                                    bt->gamma[j], &bt->y[j]);
                 for (j = 0; j < bt->count; ++j) account(&o, &R[bt->run[j]], bt->seed[j], blocks, b, ends, bt->y[j],
                                                          G[bt->seed[j]][i]);
             }
