@@ -25,9 +25,9 @@
 
    --seed and --step-size take lists (--seed 11..20 --step-size 0.001,0.0003): every seed runs on
    its own stream, all of them in step, and the ccn.h learners of one kind, at every seed and
-   step size, are one ccn_batch, whose nets each get the bits they get stepped alone: the lines
-   are those of one process per seed and step size, for less processor time. T-BPTT's nets run
-   one after another.
+   step size, are one ccn_batch (--batch 0: each net by its own call), whose nets each get the
+   bits they get stepped alone: the lines are those of one process per seed and step size.
+   T-BPTT's nets run one after another.
 
    make demo runs 2,000,000 steps on one seed with T-BPTT both ways (under a minute): a first
    look. The paper's scale: --steps 5e7 --seeds 5 (see --help).
