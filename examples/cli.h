@@ -243,9 +243,9 @@ CLI_DEF void cli__one_real(cli *c, const char *v, double *out) { *out = cli_numb
 CLI_DEF int cli_reals(cli *c, double lo, double hi, double *out, int max) {
     int n = cli__list(c, max, cli__one_real, out), i, k;
     for (i = 0; i < n; ++i) {
-        if (out[i] < lo || out[i] > hi) cli_bad(c, "'%s' has %.17g, outside [%g, %g]", c->value, out[i], lo, hi);
+        if (out[i] < lo || out[i] > hi) cli_bad(c, "'%s' has %g, outside [%g, %g]", c->value, out[i], lo, hi);
         for (k = 0; k < i; ++k)
-            if (out[k] == out[i]) cli_bad(c, "'%s' has %.17g twice", c->value, out[i]);
+            if (out[k] == out[i]) cli_bad(c, "'%s' has %g twice", c->value, out[i]);
     }
     return n;
 }

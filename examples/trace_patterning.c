@@ -69,7 +69,6 @@ typedef struct run {
     int kind, T, H, norm;
     double alpha;       /* its step size (zero: none; its result lines carry each ccn.h one) */
     char name[48];
-    int row;            /* a ccn.h learner: the batch row of seed 0; seed s is row + s       */
     tbptt_net **tb;     /* the T-BPTT baseline: one net per seed                             */
     double *acc, *seconds; /* per seed: the block's squared errors so far; processor time   */
     double *curve;      /* per seed, its MSRE per block: seeds x blocks                      */
@@ -340,15 +339,13 @@ int main(int argc, char **argv) {
         bt->gamma = (ccn_real *)alloc_or_die((size_t)bt->count, sizeof(ccn_real));
         bt->y = (ccn_real *)alloc_or_die((size_t)bt->count, sizeof(ccn_real));
         for (j = 0, q = 0; q < n; ++q)
-            if (R[q].kind == k) {
-                R[q].row = j;
+            if (R[q].kind == k)
                 for (s = 0; s < o.seeds; ++s, ++j) {
                     ccn_setup(&cfgs[j], kind_F[k], kind_d[k], o.steps, R[q].alpha, (uint64_t)o.seed[s]);
                     bt->run[j] = q;
                     bt->seed[j] = s;
                     bt->gamma[j] = CCN_R(TRACE_GAMMA);
                 }
-            }
         res = ccn_batch_create(cfgs, bt->count, NULL, &bt->b);
         free(cfgs);
         if (res != CCN_OK) {
