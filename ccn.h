@@ -3943,11 +3943,10 @@ CCN_API ccn_result ccn_batch_create(const ccn_config *cfgs, int count, const ccn
     *out = NULL;
     if (!cfgs || (alloc && (!alloc->alloc || !alloc->free))) return CCN_ERR_NULL_ARGUMENT;
     if (count < 1 || count > CCN_MAX_DIM) return CCN_ERR_BAD_BATCH;
-    memset(&first, 0, sizeof first);
-    for (i = 0; i < count; ++i) {
+    if ((r = ccn_config_resolve(&cfgs[0], &first)) != CCN_OK) return r;
+    for (i = 1; i < count; ++i) {
         if ((r = ccn_config_resolve(&cfgs[i], &c)) != CCN_OK) return r;
-        if (i == 0) first = c;
-        else if (!ccn__same_shape(&first, &c)) return CCN_ERR_BAD_BATCH;
+        if (!ccn__same_shape(&first, &c)) return CCN_ERR_BAD_BATCH;
     }
     G = (size_t)ccn__kind_of(first.kind)->gates;
     two = ccn__kind_of(first.kind)->states == 2;

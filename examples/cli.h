@@ -217,6 +217,73 @@ CLI_DEF int cli_ints(cli *c, int lo, int hi, int *out, int max) {
     }
 }
 
+/* The list "X[,X...]" of the current flag's value, item by item: up to max items of at most
+   63 characters, none empty; each given to item(c, text, out + n), which stores it. Their count. */
+CLI_DEF int cli__list(cli *c, int max, void (*item)(cli *, const char *, double *), double *out) {
+    const char *v = cli_value(c), *s = v;
+    int n = 0;
+    for (;;) {
+        char one[64];
+        size_t len = strcspn(s, ",");
+        if (len == 0 || len >= sizeof one) cli_bad(c, "'%s' is not a comma-separated list", v);
+        if (n == max) cli_bad(c, "'%s' has more than %d entries", v, max);
+        memcpy(one, s, len);
+        one[len] = 0;
+        item(c, one, out + n++);
+        s += len;
+        if (!*s) return n;
+        if (!s[1]) cli_bad(c, "'%s' is not a comma-separated list", v);
+        ++s;
+    }
+}
+
+CLI_DEF void cli__one_real(cli *c, const char *v, double *out) { *out = cli_number(c, v, 0); }
+
+/* A list "X[,X...]" of up to max finite reals in [lo, hi], none twice: their count. */
+CLI_DEF int cli_reals(cli *c, double lo, double hi, double *out, int max) {
+    int n = cli__list(c, max, cli__one_real, out), i, k;
+    for (i = 0; i < n; ++i) {
+        if (out[i] < lo || out[i] > hi) cli_bad(c, "'%s' has %g, outside [%g, %g]", c->value, out[i], lo, hi);
+        for (k = 0; k < i; ++k)
+            if (out[k] == out[i]) cli_bad(c, "'%s' has %g twice", c->value, out[i]);
+    }
+    return n;
+}
+
+/* A list "N[,N...]" of whole numbers in [lo, hi], each item N or a range A..B (A <= B: A, A+1,
+   ..., B), up to max numbers in all, none twice: their count (into out, in the list's order). */
+CLI_DEF int cli_counts(cli *c, double lo, double hi, double *out, int max) {
+    const char *v = cli_value(c), *s = v;
+    int n = 0, i, k;
+    for (;;) {
+        char one[64];
+        const char *dots;
+        double a, b, x;
+        size_t len = strcspn(s, ",");
+        if (len == 0 || len >= sizeof one) cli_bad(c, "'%s' is not a list of whole numbers and A..B ranges", v);
+        memcpy(one, s, len);
+        one[len] = 0;
+        dots = strstr(one, "..");
+        if (dots) {
+            one[dots - one] = 0;
+            a = cli_number(c, one, 1);
+            b = cli_number(c, dots + 2, 1);
+            if (a > b) cli_bad(c, "'%s': the range %.17g..%.17g is empty", v, a, b);
+        } else a = b = cli_number(c, one, 1);
+        if (a < lo || b > hi) cli_bad(c, "'%s' goes outside [%.17g, %.17g]", v, lo, hi);
+        if (b - a >= (double)(max - n)) cli_bad(c, "'%s' has more than %d numbers", v, max);
+        for (x = a; x <= b; ++x) out[n++] = x;
+        s += len;
+        if (!*s) break;
+        if (!s[1]) cli_bad(c, "'%s' is not a list of whole numbers and A..B ranges", v);
+        ++s;
+    }
+    for (i = 0; i < n; ++i)
+        for (k = 0; k < i; ++k)
+            if (out[k] == out[i]) cli_bad(c, "'%s' has %.17g twice", v, out[i]);
+    return n;
+}
+
 /* Ends the program (exit 1) saying path cannot be written and why (errno). */
 CLI_DEF void cli_cannot_write(const cli *c, const char *path) {
     fprintf(stderr, "%s: cannot write %s: %s\n", c->prog, path, errno ? strerror(errno) : "write error");

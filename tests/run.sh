@@ -196,6 +196,28 @@ for src in examples/*.c; do
         failed=$((failed + 1))
     fi
 done
+# trace_patterning's batches: one process over 2 seeds x 2 step sizes (each ccn.h kind one
+# ccn_batch of 4 nets, through constructive's stage changes; and with --batch 0, each net by its
+# own call) prints the lines of the 4 processes of one seed and step size each, byte for byte
+# but us_per_step
+if [ -x "$out/ex_trace_patterning" ]; then
+    tp_args="--steps 3e3 --window 1000 --json --svg '' --learner columnar,ccn,constructive,tbptt,zero --tbptt 5:8"
+    (cd "$out" && for s in 1 2; do for a in 0.01 0.001; do
+        eval "$RUNNER ./ex_trace_patterning $tp_args --seed $s --step-size $a"; done; done) >"$out/tp_one.jsonl" 2>&1
+    (cd "$out" && eval "$RUNNER ./ex_trace_patterning $tp_args --seed 1..2 --step-size 0.01,0.001") >"$out/tp_batch.jsonl" 2>&1
+    (cd "$out" && eval "$RUNNER ./ex_trace_patterning $tp_args --seed 1..2 --step-size 0.01,0.001 --batch 0") \
+        >"$out/tp_batch0.jsonl" 2>&1
+    for f in one batch batch0; do sed 's/,"us_per_step":[^,}]*//' "$out/tp_$f.jsonl" | sort >"$out/tp_$f.sorted"; done
+    for f in batch batch0; do
+        if [ "$(wc -l <"$out/tp_one.sorted")" -eq 20 ] && cmp "$out/tp_one.sorted" "$out/tp_$f.sorted" >/dev/null; then
+            echo "ok   example: trace_patterning --seed 1..2 --step-size 0.01,0.001 ($f) prints the 4 single runs' lines"
+            passed=$((passed + 1))
+        else
+            echo "FAIL example: trace_patterning's lines ($f) differ from the single runs' (<: single, >: $f)"
+            diff "$out/tp_one.sorted" "$out/tp_$f.sorted" | head -n 6; failed=$((failed + 1))
+        fi
+    done
+fi
 
 # the reference itself: ref_bptt.h against finite differences of its own forward pass
 echo "reference: building and running its self-test"
@@ -287,6 +309,29 @@ command = sh fake.sh --seed {seed}
 seed = 1 2
 step_size = 0.1
 EOF
+cat >"$sw/tb.sweep" <<'EOF'
+# t.sweep's 16 runs in 2 jobs: [...] is one value, so each learner's job runs its list of step
+# sizes and seeds in one process (as trace_patterning batches its nets)
+results = resb
+[main]
+command = sh fake.sh --json --learner {learner} --step-size {step_size} --seed {seed}
+learner = ccn columnar
+step_size = [0.1 0.01]
+seed = [1..4]
+EOF
+cat >"$sw/tsplit.sweep" <<'EOF'
+[split]
+command = sh fake.sh --json --step-size {step_size} --seed {seed}
+step_size = 0.1 [ 0.01   0.001 ]
+seed = [1..2] [3..4] 5..6
+EOF
+cat >"$sw/bad2.sweep" <<'EOF'
+[b]
+command = sh fake.sh --seed {seed}
+seed = [1 2
+EOF
+(cd "$sw" && sh "$sweep_sh" jobs tb.sweep >jobsb.txt 2>&1; sh "$sweep_sh" jobs tsplit.sweep >split.txt 2>&1
+ ! command -v bash >/dev/null || bash "$sweep_sh" jobs tsplit.sweep >split.bash 2>&1)
 (cd "$sw" && sh "$sweep_sh" jobs t.sweep >jobs.txt 2>&1; ! command -v bash >/dev/null || bash "$sweep_sh" jobs t.sweep >jobs.bash 2>&1)
 swcheck "jobs: 16 lines, the cross product with seed fastest" sh -c "
     [ \$(wc -l <'$sw/jobs.txt') -eq 16 ] &&
@@ -300,15 +345,32 @@ fi
 swcheck "jobs: a setting the command does not use is an error" sh -c "
     ! (cd '$sw' && sh '$sweep_sh' jobs bad.sweep) >'$sw/bad.out' 2>&1 &&
     grep -q 'the setting step_size is not used in the command' '$sw/bad.out'"
+swcheck "jobs: a [list] is one value, its words joined by commas: 2 jobs for 16 runs" sh -c "
+    [ \$(wc -l <'$sw/jobsb.txt') -eq 2 ] &&
+    sed -n 1p '$sw/jobsb.txt' | grep -qF \"f='resb/main/learner=ccn,step_size=0.1%2C0.01,seed=1..4.json'; \" &&
+    sed -n 1p '$sw/jobsb.txt' | grep -qF '( sh fake.sh --json --learner ccn --step-size 0.1,0.01 --seed 1..4 )' &&
+    sed -n 2p '$sw/jobsb.txt' | grep -qF -e '--learner columnar --step-size 0.1,0.01 --seed 1..4 )'"
+swcheck "jobs: [a] [b] are two values, beside plain values and ranges" sh -c "
+    [ \$(wc -l <'$sw/split.txt') -eq 8 ] &&
+    sed -n 1p '$sw/split.txt' | grep -qF \"f='results/tsplit/split/step_size=0.1,seed=1..2.json'\" &&
+    sed -n 4p '$sw/split.txt' | grep -qF -e '--step-size 0.1 --seed 6 )' &&
+    sed -n 6p '$sw/split.txt' | grep -qF -e '--step-size 0.01,0.001 --seed 3..4 )' &&
+    sed -n 6p '$sw/split.txt' | grep -qF \"f='results/tsplit/split/step_size=0.01%2C0.001,seed=3..4.json'\" &&
+    { ! command -v bash >/dev/null || cmp '$sw/split.txt' '$sw/split.bash'; }"
+swcheck "jobs: a [ without its ] is an error" sh -c "
+    ! (cd '$sw' && sh '$sweep_sh' jobs bad2.sweep) >'$sw/bad2.out' 2>&1 &&
+    grep -qF 'bad2.sweep:3: block [b]: seed: a [ without its ]' '$sw/bad2.out'"
 sh "$sweep_sh" jobs examples/sweep/trace_patterning_select.sweep >"$sw/tp.jobs" 2>&1
-swcheck "jobs: examples/sweep/trace_patterning_select.sweep, 90 + 384 jobs, all --json" sh -c "
-    [ \$(grep -c \"^f='build/sweeps/tp_select/columnar/learner=\" '$sw/tp.jobs') -eq 90 ] &&
+swcheck "jobs: examples/sweep/trace_patterning_select.sweep, 6 batched + 384 jobs, all --json" sh -c "
+    [ \$(grep -c \"^f='build/sweeps/tp_select/columnar/learner=\" '$sw/tp.jobs') -eq 6 ] &&
+    [ \$(grep -c -e '--step-size 0.01,0.003,0.001,0.0003,0.0001 --isi [0-9:]* --seed 1..3 )' '$sw/tp.jobs') -eq 6 ] &&
     [ \$(grep -c \"^f='build/sweeps/tp_select/tbptt/isi=\" '$sw/tp.jobs') -eq 384 ] &&
-    [ \$(wc -l <'$sw/tp.jobs') -eq 474 ] && [ \$(grep -c ' --json ' '$sw/tp.jobs') -eq 474 ]"
+    [ \$(wc -l <'$sw/tp.jobs') -eq 390 ] && [ \$(grep -c ' --json ' '$sw/tp.jobs') -eq 390 ]"
 sh "$sweep_sh" jobs examples/sweep/trace_patterning_report.sweep >"$sw/tpr.jobs" 2>&1
-swcheck "jobs: examples/sweep/trace_patterning_report.sweep, 190 jobs of 10M steps on seeds 11-20" sh -c "
-    [ \$(wc -l <'$sw/tpr.jobs') -eq 190 ] && [ \$(grep -c ' --steps 1e7 ' '$sw/tpr.jobs') -eq 190 ] &&
-    [ \$(grep -c 'seed=1[1-9].json\\|seed=20.json' '$sw/tpr.jobs') -eq 190 ]"
+swcheck "jobs: examples/sweep/trace_patterning_report.sweep, 3 batched + 160 jobs of 10M steps on seeds 11-20" sh -c "
+    [ \$(wc -l <'$sw/tpr.jobs') -eq 163 ] && [ \$(grep -c ' --steps 1e7 ' '$sw/tpr.jobs') -eq 163 ] &&
+    [ \$(grep -c 'seed=1[1-9].json\\|seed=20.json' '$sw/tpr.jobs') -eq 160 ] &&
+    [ \$(grep -c \"seed=11..20.json'.* --seed 11..20 )\" '$sw/tpr.jobs') -eq 3 ]"
 : >"$sw/ran"
 swcheck "run -j 2: every job ran once and left its result" sh -c "
     (cd '$sw' && sh '$sweep_sh' run t.sweep -j 2) &&
@@ -349,6 +411,19 @@ swcheck "slurm --per-task 3: task 2 runs lines 4 to 6" sh -c "
     grep -qx '#SBATCH --array=1-6' '$sw/array3.sh' && SLURM_ARRAY_TASK_ID=2 sh '$sw/array3.sh' &&
     [ \"\$(tr '\\n' / <'$sw/ran')\" = 'ccn 0.1 4/ccn 0.01 1/ccn 0.01 2/' ]"
 rm -rf "$sw/res"; mv "$sw/res.all" "$sw/res"
+: >"$sw/ran"
+swcheck "run: a list's job runs once and writes all its runs' lines to its one result file" sh -c "
+    (cd '$sw' && sh '$sweep_sh' run tb.sweep -j 2) && [ \$(wc -l <'$sw/ran') -eq 2 ] &&
+    grep -qx 'ccn 0.1,0.01 1..4' '$sw/ran' && grep -qx 'columnar 0.1,0.01 1..4' '$sw/ran' &&
+    [ \$(ls '$sw/resb/main' | wc -l) -eq 2 ] &&
+    [ \$(wc -l <'$sw/resb/main/learner=columnar,step_size=0.1%2C0.01,seed=1..4.json') -eq 8 ] &&
+    grep -q '\"learner\":\"columnar\",\"seed\":3,.*\"step_size\":0.1,.*\"final\":11,' '$sw/resb/main/learner=columnar,step_size=0.1%2C0.01,seed=1..4.json'"
+rm -f "$sw/resb/main/learner=ccn,step_size=0.1%2C0.01,seed=1..4.json"
+: >"$sw/ran"
+swcheck "status and resume: a list's job is done or pending as a whole" sh -c "
+    (cd '$sw' && sh '$sweep_sh' status tb.sweep) | grep -qx '2 jobs: 1 done, 1 pending (0 failed, 0 partial: running or interrupted)' &&
+    (cd '$sw' && sh '$sweep_sh' run tb.sweep -j 2) && [ \"\$(cat '$sw/ran')\" = 'ccn 0.1,0.01 1..4' ] &&
+    [ \$(wc -l <'$sw/resb/main/learner=ccn,step_size=0.1%2C0.01,seed=1..4.json') -eq 8 ]"
 # the aggregator: final by seed 1..4 is 1 1 1 5 (0.1) and 3 3 1 1 (0.01), plus 10 for columnar,
 # and the curve 9 8 f+2 f, so the last half's mean is f+1 and the whole curve's (19+2f)/4:
 #   0.1: final 2, se sqrt(12/3/4) = 1; 0.01: final 2, se sqrt(4/3/4) = 0.577
@@ -370,6 +445,11 @@ ccn       0.01       4      2 ± 0.58   3 ± 0.58
 ccn       0.1        4      2 ± 1      3 ± 1
 columnar  0.01       4      12 ± 0.58  13 ± 0.58
 columnar  0.1        4      12 ± 1     13 ± 1'
+$RUNNER "$sw/aggregate" "$sw/resb" >"$sw/tableb.txt" 2>"$sw/tableb.err"
+$RUNNER "$sw/aggregate" --select step_size --select-seeds 1-2 --report-seeds 3-4 "$sw/resb" >"$sw/selectb.txt" 2>&1
+$RUNNER "$sw/aggregate" --select step_size --select-seeds 1-2 --report-seeds 3-4 "$sw/res" >"$sw/selecta.txt" 2>&1
+swcheck "aggregate: the lists' 2 result files give the table and selection of the 16 one-run files" sh -c "
+    cmp '$sw/table.txt' '$sw/tableb.txt' && [ ! -s '$sw/tableb.err' ] && cmp '$sw/selecta.txt' '$sw/selectb.txt'"
 $RUNNER "$sw/aggregate" --markdown --tail 1 "$sw/res/main" >"$sw/table.md" 2>&1
 swcheck "aggregate --markdown --tail 1: the whole curve's mean" sweq "$sw/table.md" \
 'fake (msre); common settings: isi=14:26 window=1000

@@ -40,9 +40,15 @@ A description (DESC) is a text file of blocks; '#' starts a comment:
   learner = columnar ccn              every name = value... line is a setting; the block's jobs
   step_size = 0.01 0.001              are the cross product of its settings, each {name} in the
   seed = 1..10                        command replaced by the value (a..b: the whole numbers)
+or, to give each job a list (a program that runs a list in one process: trace_patterning
+steps its nets of one shape together as a batch):
+  step_size = [0.01 0.001]            [...] is ONE value, its words joined by commas as written
+  seed = [1..10]                      ({step_size} -> 0.01,0.001, {seed} -> 1..10); [1..5] [6..10]
+                                      is two values: two jobs of five seeds each
 A job's result file: <results>/<block>/<name>=<value>,....json (values with characters other
-than letters, digits, '.', '_' and '-' %-escaped); its command's stdout goes there, its stderr
-to <file>.err, which stays only if the job failed.
+than letters, digits, '.', '_' and '-' %-escaped: step_size=0.01%2C0.001); its command's stdout
+goes there (all its lines: a list's job writes one line per run), its stderr to <file>.err,
+which stays only if the job failed.
 JOBS is a job list written by 'sweep.sh jobs'.
 EOF
 }
@@ -140,15 +146,30 @@ line ~ /^\[.*\]$/ {
         next
     }
     if (key in isset) fail("block [" block "]: " key " is set twice")
-    n = split(value, w, /[ \t]+/)
-    if (value == "" || n == 0) fail("block [" block "]: " key " has no values")
+    if (value == "") fail("block [" block "]: " key " has no values")
     nk = ++nkeys; keys[nk] = key; isset[key] = 1; nvals[nk] = 0
-    for (i = 1; i <= n; ++i) {
-        if (w[i] ~ /^-?[0-9]+\.\.-?[0-9]+$/) { # a range of whole numbers
-            split(w[i], ab, /\.\./)
-            if (ab[2] - ab[1] > 1000000 || ab[2] < ab[1]) fail(key ": the range " w[i] " is empty or too long")
+    rest = value
+    while (rest != "") {
+        if (substr(rest, 1, 1) == "[") { # [a b ...]: one value, the words joined by commas as written
+            cb = index(rest, "]")
+            if (cb == 0) fail("block [" block "]: " key ": a [ without its ]")
+            inner = trim(substr(rest, 2, cb - 2))
+            if (inner == "") fail("block [" block "]: " key ": an empty [ ]")
+            if (index(inner, "[")) fail("block [" block "]: " key ": a [ inside [ ]")
+            if (substr(rest, cb + 1, 1) !~ /^[ \t]?$/) fail("block [" block "]: " key ": a value right after ]: " rest)
+            n = split(inner, w, /[ \t]+/); word = w[1]
+            for (i = 2; i <= n; ++i) word = word "," w[i]
+            vals[nk, ++nvals[nk]] = word
+            rest = trim(substr(rest, cb + 1))
+            continue
+        }
+        match(rest, /^[^ \t]+/); word = substr(rest, 1, RLENGTH); rest = trim(substr(rest, RLENGTH + 1))
+        if (word ~ /[][]/) fail("block [" block "]: " key ": a [ or ] inside a value: " word)
+        if (word ~ /^-?[0-9]+\.\.-?[0-9]+$/) { # a range of whole numbers
+            split(word, ab, /\.\./)
+            if (ab[2] - ab[1] > 1000000 || ab[2] < ab[1]) fail(key ": the range " word " is empty or too long")
             for (v = ab[1] + 0; v <= ab[2] + 0; ++v) vals[nk, ++nvals[nk]] = v
-        } else vals[nk, ++nvals[nk]] = w[i]
+        } else vals[nk, ++nvals[nk]] = word
     }
 }
 END {
