@@ -310,8 +310,8 @@ static void test_batch_refusals(void) {
     /* learning on forward-only nets: refused before any net steps (as ccn_learn_steps does) */
     {
         ccn_config fw[2];
-        ccn_batch *bf;
-        ccn_net *fw0;
+        ccn_batch *bf = NULL;
+        ccn_net *fw0 = NULL;
         fw[0] = tu_config(CCN_GATED, CCN_FORWARD, 0, 0.0, 3, 4, 1);
         fw[1] = fw[0];
         fw[1].seed = 9;
@@ -349,7 +349,7 @@ static void test_batch_refusals(void) {
     {
         ccn_result seen = CCN_OK;
         int t, agree = 1;
-        for (t = 0; t < 6; ++t) {
+        for (t = 0; t < 20; ++t) {
             ccn_result r = ccn_batch_td_step(b, x, cum, gam, y);
             for (i = 0; i < 3; ++i) {
                 ccn_real ya;
