@@ -356,6 +356,9 @@
           by one call, each with the bits of its own per-net calls and each an ordinary net
           (ccn_batch_net: save it, load it back with ccn_batch_set); new code CCN_ERR_BAD_BATCH.
           No result of a net changes.
+          Faster: the later stages of CCN and constructive nets (pre-activations and traces of
+          16 to 31 entries, stages of 1 to 4 columns), TD's readout update and a step's
+          dispatch cost less, with the same bits.
    0.6.0  New: CCN_GRU, a one-unit GRU column (gates r s g; OVERVIEW, Kinds) with every method,
           learner, optimiser, feature depth, links, stages, and files (kind 4).
           Changed: no result of the other kinds changes (same outputs, same saved bytes); a kind
@@ -364,9 +367,7 @@
           New: ccn_steps, ccn_learn_steps, ccn_td_steps: a whole sequence of steps in one call,
           with the bits of the per-step calls (for bindings: examples/python/ccn.py).
           Faster: in AVX-512 builds the lstm cells of a stage's last few columns run vectorised
-          (the papers' nets of 4-7 columns a stage), with the same bits; the later stages of
-          CCN and constructive nets (pre-activations and traces of 16 to 31 entries, stages of
-          1 to 4 columns) and TD's readout update cost less per step, with the same bits.
+          (the papers' nets of 4-7 columns a stage), with the same bits.
    0.5.0  Fixes: feedforward gated and lstm columns got wrong gradients (their traces kept a
           memory the net does not have); ccn_save wrote into the const net it saved (a data
           race between two saving threads); a float net with step size 1e30 saved a file it
