@@ -629,13 +629,39 @@ def _finish_out(obj, form, rows, width, flat_rows):
 
 
 # ---- the net -------------------------------------------------------------------------------
-class Net:
+class _Handle:
+    """What Net and Batch share: a C handle (_p) closed by close(), on deletion, or at the end
+    of a with block; _h() gives it, or ValueError once closed."""
+
+    _what = "handle"
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _h(self):
+        if not self._p:
+            raise ValueError("the %s is closed" % self._what)
+        return self._p
+
+
+class Net(_Handle):
     """A ccn.h net. Net(n_inputs=3, n_columns=8, kind='lstm', step_size=0.01, ...): keyword
     names as in ccn_config (Config; a Config may be given first instead), precision='float' or
     'double' (which library), native=True for -march=native. kind, method, learner and
     optimizer take names ('lstm', 'rtrl', 'td', 'adam') or the C constants. A refused
     configuration raises CCNError naming the field. close() (or a with block) frees it at once;
     otherwise it is freed with the object."""
+
+    _what = "net"
 
     _owner = None  # a member of a Batch (Batch.net): the batch, which owns the net
 
@@ -685,22 +711,6 @@ class Net:
             self._p = None
         self._owner = None
 
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def _h(self):
-        if not self._p:
-            raise ValueError("the net is closed")
-        return self._p
 
     def _check(self, r, call, **extra):
         if r != 0:
@@ -982,7 +992,7 @@ def _batch_rows(lib, data, width, what, n):
     return s
 
 
-class Batch:
+class Batch(_Handle):
     """ccn.h's batch (ccn_batch_*): many nets of one shape stepped together by one C call, each
     net with the bits its own per-net calls give it. Batch(configs, precision='float',
     native=None): configs a list of Config or dicts (keyword names as Net's), net i made from
@@ -1003,6 +1013,8 @@ class Batch:
     becomes a copy of net (e.g. Net.load of bytes net i saved); it frees net i's old arrays, so
     params/grad/state views taken from batch[i] before are invalid after (batch[i] itself
     follows). close() or a with block frees the batch and its nets."""
+
+    _what = "batch"
 
     def __init__(self, configs, *, precision="float", native=None):
         self._p = None
@@ -1037,22 +1049,6 @@ class Batch:
             self._lib.batch_destroy(self._p)
             self._p = None
 
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def _h(self):
-        if not self._p:
-            raise ValueError("the batch is closed")
-        return self._p
 
     # -- members --
     def __len__(self):
