@@ -3689,15 +3689,20 @@ static ccn_result ccn__learn_after(ccn_net *net, const ccn_real *target) {
     return ccn__update(net, NULL, NULL, net->err, CCN_R(-1), &ride);
 }
 
-static ccn_result ccn__api_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y) {
-    if (!net || !x || !target) return CCN_ERR_NULL_ARGUMENT;
+/* ccn_learn_step on an x already checked (finite). */
+static ccn_result ccn__learn_step_run(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y) {
     if (!ccn__learn_rides(net)) {
-        ccn_result res = ccn__api_step(net, x, y);
-        return res != CCN_OK ? res : ccn__api_learn(net, target);
+        ccn__step(net, x, y, 1);
+        return ccn__api_learn(net, target);
     }
-    if (!ccn__all_finite(x, (size_t)net->m)) return CCN_ERR_NOT_FINITE;
     ccn__step(net, x, y, 0);
     return ccn__learn_after(net, target);
+}
+
+static ccn_result ccn__api_learn_step(ccn_net *net, const ccn_real *x, const ccn_real *target, ccn_real *y) {
+    if (!net || !x || !target) return CCN_ERR_NULL_ARGUMENT;
+    if (!ccn__all_finite(x, (size_t)net->m)) return CCN_ERR_NOT_FINITE;
+    return ccn__learn_step_run(net, x, target, y);
 }
 
 /* What ccn_td_step refuses before anything changes (x not NULL). */
@@ -3750,17 +3755,22 @@ static ccn_result ccn__td_after(ccn_net *net, ccn_real cumulant, ccn_real gamma,
     return result;
 }
 
+/* ccn_td_step on arguments already checked (ccn__td_check). */
+static ccn_result ccn__td_step_run(ccn_net *net, const ccn_real *x, ccn_real cumulant, ccn_real gamma,
+                                   ccn_real *prediction) {
+    ccn_real previous = net->y[0];
+    ccn__ride ride;
+    ccn__td_before(net, &ride);
+    ccn__step(net, x, NULL, 0);
+    return ccn__td_after(net, cumulant, gamma, previous, &ride, prediction);
+}
+
 static ccn_result ccn__api_td_step(ccn_net *net, const ccn_real *x, ccn_real cumulant, ccn_real gamma,
                                    ccn_real *prediction) {
-    ccn_real previous;
     ccn_result r;
-    ccn__ride ride;
     if (!net || !x) return CCN_ERR_NULL_ARGUMENT;
     if ((r = ccn__td_check(net, x, cumulant, gamma)) != CCN_OK) return r;
-    previous = net->y[0];
-    ccn__td_before(net, &ride);
-    ccn__step(net, x, NULL, 0); /* x was checked above */
-    return ccn__td_after(net, cumulant, gamma, previous, &ride, prediction);
+    return ccn__td_step_run(net, x, cumulant, gamma, prediction);
 }
 
 /* The sequence calls: the per-step calls in a loop, in the net's floating-point mode for the
@@ -4161,8 +4171,9 @@ static ccn_result ccn__batch_first(const ccn_batch *b) {
 
 enum { CCN__BATCH_STEP, CCN__BATCH_LEARN, CCN__BATCH_TD };
 
-/* Without the group (CCN__GROUPS 0), the batch is each net's own call in turn, in its mode:
-   the pieces' interleaving would only add work there (each net's step visited once a piece). */
+/* Without the group (CCN__GROUPS 0, or a batch of one net), the batch is each net's own call in
+   turn, in its mode, on the rows the batch has checked: the pieces' interleaving would only add
+   work there (each net's step visited once a piece). */
 static ccn_result ccn__batch_calls(ccn_batch *b, int call, const ccn_real *x, const ccn_real *a, const ccn_real *g,
                                    ccn_real *out) {
     size_t m = (size_t)b->nets[0]->m, o = (size_t)b->nets[0]->o;
@@ -4171,9 +4182,13 @@ static ccn_result ccn__batch_calls(ccn_batch *b, int call, const ccn_real *x, co
         ccn_net *net = b->nets[i];
         const ccn_real *xi = x + (size_t)i * m;
         unsigned csr = ccn__mode_enter(net);
-        b->results[i] = call == CCN__BATCH_STEP    ? ccn__api_step(net, xi, out ? out + (size_t)i * o : NULL)
-                        : call == CCN__BATCH_LEARN ? ccn__api_learn_step(net, xi, a + (size_t)i * o, out ? out + (size_t)i * o : NULL)
-                                                   : ccn__api_td_step(net, xi, a[i], g[i], out ? out + i : NULL);
+        if (call == CCN__BATCH_STEP) {
+            ccn__step(net, xi, out ? out + (size_t)i * o : NULL, 1);
+            b->results[i] = CCN_OK;
+        } else
+            b->results[i] = call == CCN__BATCH_LEARN
+                                ? ccn__learn_step_run(net, xi, a + (size_t)i * o, out ? out + (size_t)i * o : NULL)
+                                : ccn__td_step_run(net, xi, a[i], g[i], out ? out + i : NULL);
         ccn__mode_leave(net, csr);
     }
     return ccn__batch_first(b);
@@ -4183,7 +4198,7 @@ CCN_API ccn_result ccn_batch_step(ccn_batch *batch, const ccn_real *x, ccn_real 
     int i;
     if (!batch || !x) return batch ? ccn__batch_refuse(batch, CCN_ERR_NULL_ARGUMENT) : CCN_ERR_NULL_ARGUMENT;
     if (ccn__batch_inputs(batch, x) != CCN_OK) return CCN_ERR_NOT_FINITE;
-    if (!CCN__GROUPS) return ccn__batch_calls(batch, CCN__BATCH_STEP, x, NULL, NULL, y);
+    if (!CCN__GROUPS || batch->count < 2) return ccn__batch_calls(batch, CCN__BATCH_STEP, x, NULL, NULL, y);
     for (i = 0; i < batch->count; ++i) batch->traces[i] = 1, batch->results[i] = CCN_OK;
     ccn__batch_forward(batch, x, y);
     return CCN_OK;
@@ -4198,7 +4213,7 @@ CCN_API ccn_result ccn_batch_learn_step(ccn_batch *batch, const ccn_real *x, con
     if (!batch || !x || !target) return batch ? ccn__batch_refuse(batch, CCN_ERR_NULL_ARGUMENT) : CCN_ERR_NULL_ARGUMENT;
     if (batch->nets[0]->cfg.method == CCN_FORWARD) return ccn__batch_refuse(batch, CCN_ERR_NO_GRADIENT);
     if (ccn__batch_inputs(batch, x) != CCN_OK) return CCN_ERR_NOT_FINITE;
-    if (!CCN__GROUPS) return ccn__batch_calls(batch, CCN__BATCH_LEARN, x, target, NULL, y);
+    if (!CCN__GROUPS || batch->count < 2) return ccn__batch_calls(batch, CCN__BATCH_LEARN, x, target, NULL, y);
     o = (size_t)batch->nets[0]->o;
     for (i = 0; i < batch->count; ++i) batch->traces[i] = !ccn__learn_rides(batch->nets[i]);
     ccn__batch_forward(batch, x, y);
@@ -4224,7 +4239,7 @@ CCN_API ccn_result ccn_batch_td_step(ccn_batch *batch, const ccn_real *x, const 
     for (i = 0; i < batch->count; ++i)
         if ((r = ccn__td_check(batch->nets[i], x + (size_t)i * m, cumulant[i], gamma[i])) != CCN_OK)
             return ccn__batch_refuse(batch, r);
-    if (!CCN__GROUPS) return ccn__batch_calls(batch, CCN__BATCH_TD, x, cumulant, gamma, prediction);
+    if (!CCN__GROUPS || batch->count < 2) return ccn__batch_calls(batch, CCN__BATCH_TD, x, cumulant, gamma, prediction);
     for (i = 0; i < batch->count; ++i) {
         ccn_net *net = batch->nets[i];
         batch->traces[i] = 0;

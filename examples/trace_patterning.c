@@ -103,9 +103,8 @@ static const char usage_text[] =
     "  --tbptt-step-size A,...  alpha of T-BPTT (default: --step-size)\n"
     "  --svg PATH           the figure (default trace_patterning.svg; \"\" for none)\n"
     "  --json               stdout: one JSON result line per learner, setting and seed\n"
-    "  --batch 1|0          the ccn.h learners of one kind: one ccn_batch (1, default; a single\n"
-    "                       net steps by its own call), or each net by its own call (0); the\n"
-    "                       same results either way\n"
+    "  --batch 1|0          the ccn.h learners of one kind: one ccn_batch (1, default), or each\n"
+    "                       net by its own call (0); the same results either way\n"
     "Every seed has its own stream; the ccn.h learners of one kind run as one batch (ccn_batch)\n"
     "over all the seeds and step sizes, each net with the bits it gets run alone: 10 seeds x 3\n"
     "step sizes in one process print what 30 processes of one seed and step size print.\n"
@@ -405,8 +404,8 @@ int main(int argc, char **argv) {
                     bt->cumulant[j] = C[bt->seed[j]][i];
                     bt->y[j] = 0;
                 }
-                if (o.batch && bt->count > 1) ccn_batch_td_step(bt->b, bt->x, bt->cumulant, bt->gamma, bt->y);
-                else /* one net has nothing to share its cells with: its own call costs less */
+                if (o.batch) ccn_batch_td_step(bt->b, bt->x, bt->cumulant, bt->gamma, bt->y);
+                else
                     for (j = 0; j < bt->count; ++j)
                         ccn_td_step(ccn_batch_net(bt->b, j), bt->x + (size_t)j * TRACE_INPUTS, bt->cumulant[j],
                                     bt->gamma[j], &bt->y[j]);
