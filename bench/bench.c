@@ -149,77 +149,57 @@ static void one_step(ccn_net *net, int learner, const ccn_real *x, long t) {
         ccn_learn_step(net, x, target, &y);
 }
 
-/* The median of 5 timed runs, in ns per step; *fastest gets the fastest run. */
-static double time_net(ccn_net *net, int learner, const ccn_real *pool, int m, double min_time, long *steps_out,
-                       double *fastest) {
-    const long pool_len = learner == BENCH_TRACE ? TRACE_POOL : POOL; /* in steps */
-    long steps = 16, t;
-    double best;
-    int rep;
-    for (t = 0; t < pool_len; ++t) one_step(net, learner, pool + (t % pool_len) * m, t); /* warm-up */
-    for (;;) { /* grow the batch until it takes min_time */
-        double t0 = now_s(), dt;
-        for (t = 0; t < steps; ++t) one_step(net, learner, pool + (t % pool_len) * m, t);
-        dt = now_s() - t0;
-        if (dt >= min_time || steps > (1L << 40)) break;
-        steps = dt > min_time / 8 ? (long)((double)steps * min_time / dt * 1.1) + 1 : steps * 8;
-    }
-    {
-        double runs[5];
-        for (rep = 0; rep < 5; ++rep) {
-            double t0 = now_s();
-            for (t = 0; t < steps; ++t) one_step(net, learner, pool + (t % pool_len) * m, t);
-            runs[rep] = (now_s() - t0) / (double)steps;
-        }
-        for (rep = 1; rep < 5; ++rep) { /* sorted: the median is runs[2], the fastest runs[0] */
-            double v = runs[rep];
-            int k = rep;
-            for (; k > 0 && runs[k - 1] > v; --k) runs[k] = runs[k - 1];
-            runs[k] = v;
-        }
-        best = runs[2];
-        *fastest = runs[0] * 1e9;
-    }
-    *steps_out = steps * 6;
-    return best * 1e9;
-}
+/* What a case times: one net's learning steps on pool (m inputs a step), or a batch's steps
+   (alone: its nets one after another by their own calls) on xs, cums and gams (TRACE_POOL steps
+   of the batch's rows). */
+typedef struct stepper {
+    ccn_net *net;
+    int learner, m;
+    const ccn_real *pool;
+    ccn_batch *b;
+    int alone;
+    const ccn_real *xs, *cums, *gams;
+} stepper;
 
-/* The median of 5 timed runs of a batch's steps (or of its nets' steps one after another), in
-   ns per step of all the nets; *fastest gets the fastest run. xs: TRACE_POOL steps of
-   `count` rows each, cums and gams likewise. */
-static void batch_steps(ccn_batch *b, int alone, const ccn_real *xs, const ccn_real *cums, const ccn_real *gams,
-                        long t0, long steps) {
-    int count = ccn_batch_count(b), i;
+/* Steps 0 .. steps - 1 of what s times. */
+static void run_steps(const stepper *s, long steps) {
     long t;
-    for (t = t0; t < t0 + steps; ++t) {
+    int i;
+    if (!s->b) {
+        const long pool_len = s->learner == BENCH_TRACE ? TRACE_POOL : POOL;
+        for (t = 0; t < steps; ++t) one_step(s->net, s->learner, s->pool + (t % pool_len) * s->m, t);
+        return;
+    }
+    for (t = 0; t < steps; ++t) {
+        int count = ccn_batch_count(s->b);
         size_t row = (size_t)(t % TRACE_POOL) * (size_t)count;
-        if (!alone) ccn_batch_td_step(b, xs + row * TRACE_INPUTS, cums + row, gams + row, NULL);
+        if (!s->alone) ccn_batch_td_step(s->b, s->xs + row * TRACE_INPUTS, s->cums + row, s->gams + row, NULL);
         else
             for (i = 0; i < count; ++i)
-                ccn_td_step(ccn_batch_net(b, i), xs + (row + (size_t)i) * TRACE_INPUTS, cums[row + (size_t)i],
-                            gams[row + (size_t)i], NULL);
+                ccn_td_step(ccn_batch_net(s->b, i), s->xs + (row + (size_t)i) * TRACE_INPUTS, s->cums[row + (size_t)i],
+                            s->gams[row + (size_t)i], NULL);
     }
 }
 
-static double time_batch(ccn_batch *b, int alone, const ccn_real *xs, const ccn_real *cums, const ccn_real *gams,
-                         double min_time, long *steps_out, double *fastest) {
+/* The median of 5 timed runs, in ns per step; *fastest gets the fastest run. */
+static double time_steps(const stepper *s, double min_time, long *steps_out, double *fastest) {
     long steps = 16;
     double runs[5];
     int rep;
-    batch_steps(b, alone, xs, cums, gams, 0, TRACE_POOL); /* warm-up */
-    for (;;) {
+    run_steps(s, s->b || s->learner == BENCH_TRACE ? TRACE_POOL : POOL); /* warm-up */
+    for (;;) { /* grow the run until it takes min_time */
         double t0 = now_s(), dt;
-        batch_steps(b, alone, xs, cums, gams, 0, steps);
+        run_steps(s, steps);
         dt = now_s() - t0;
         if (dt >= min_time || steps > (1L << 40)) break;
         steps = dt > min_time / 8 ? (long)((double)steps * min_time / dt * 1.1) + 1 : steps * 8;
     }
     for (rep = 0; rep < 5; ++rep) {
         double t0 = now_s();
-        batch_steps(b, alone, xs, cums, gams, 0, steps);
+        run_steps(s, steps);
         runs[rep] = (now_s() - t0) / (double)steps;
     }
-    for (rep = 1; rep < 5; ++rep) {
+    for (rep = 1; rep < 5; ++rep) { /* sorted: the median is runs[2], the fastest runs[0] */
         double v = runs[rep];
         int k = rep;
         for (; k > 0 && runs[k - 1] > v; --k) runs[k] = runs[k - 1];
@@ -276,6 +256,30 @@ static int arrays_per_param(const bench_case *c) {
     return 2 + (c->kind == CCN_LSTM) + (c->learner == CCN_TD || c->learner == BENCH_TRACE ? 2 : 0);
 }
 
+/* A trace-patterning case's net moved to its last stage; the parameters of its frozen stages
+   (only read by a step). */
+static size_t trace_last_stage(ccn_net *net, const bench_case *c) {
+    int i, stages = (c->columns + c->per_stage - 1) / c->per_stage;
+    size_t frozen = 0;
+    for (i = 1; i < stages; ++i) ccn_next_stage(net);
+    for (i = 0; i < c->columns; ++i) {
+        ccn_column_info info;
+        ccn_column_info_get(net, i, &info);
+        if (info.stage + 1 < stages) frozen += info.param_count;
+    }
+    return frozen;
+}
+
+/* The floor in ns per parameter of one net, for `nets` nets of `params` parameters each, of which
+   `frozen` only read: the learning ones' arrays read and written in place, the frozen ones
+   read (one array). */
+static double case_floor(const bench_case *c, size_t params, size_t frozen, size_t nets, double min_time) {
+    int k = arrays_per_param(c);
+    double f = k ? memory_floor((params - frozen) * nets, k, min_time) * k * (double)(params - frozen) / (double)params : 0;
+    if (frozen) f += memory_floor(frozen * nets, 1, min_time) * (double)frozen / (double)params;
+    return f;
+}
+
 static int run_case(const bench_case *c, double min_time, bench_result *res);
 
 /* A case of c->learners trace-patterning nets in their last stage, each on its own stream; its
@@ -286,7 +290,7 @@ static int run_batch_case(const bench_case *c, double min_time, bench_result *re
     ccn_config cfg[MAX_LEARNERS];
     ccn_batch *b;
     ccn_real *xs, *cums, *gams;
-    int i, k, B = c->learners, stages = (c->columns + c->per_stage - 1) / c->per_stage;
+    int i, B = c->learners;
     size_t frozen = 0, t;
     if (B > MAX_LEARNERS) return 0;
     for (i = 0; i < B; ++i) {
@@ -294,13 +298,7 @@ static int run_batch_case(const bench_case *c, double min_time, bench_result *re
         cfg[i].init_scale = 0.1;
     }
     if (ccn_batch_create(cfg, B, NULL, &b) != CCN_OK) return 0;
-    for (i = 0; i < B; ++i)
-        for (k = 1; k < stages; ++k) ccn_next_stage(ccn_batch_net(b, i));
-    for (i = 0; i < c->columns; ++i) {
-        ccn_column_info info;
-        ccn_column_info_get(ccn_batch_net(b, 0), i, &info);
-        if (info.stage + 1 < stages) frozen += info.param_count;
-    }
+    for (i = 0; i < B; ++i) frozen = trace_last_stage(ccn_batch_net(b, i), c);
     xs = (ccn_real *)malloc(sizeof(ccn_real) * TRACE_POOL * (size_t)B * TRACE_INPUTS);
     cums = (ccn_real *)malloc(sizeof(ccn_real) * TRACE_POOL * (size_t)B);
     gams = (ccn_real *)malloc(sizeof(ccn_real) * TRACE_POOL * (size_t)B);
@@ -316,12 +314,15 @@ static int run_batch_case(const bench_case *c, double min_time, bench_result *re
     }
     res->params = ccn_param_count(ccn_batch_net(b, 0));
     ccn_memory_size(&cfg[0], &res->bytes);
-    res->ns_step = time_batch(b, c->alone, xs, cums, gams, min_time, &res->steps, &res->best_ns_param) / B;
+    {
+        stepper st;
+        memset(&st, 0, sizeof st);
+        st.b = b, st.alone = c->alone, st.xs = xs, st.cums = cums, st.gams = gams;
+        res->ns_step = time_steps(&st, min_time, &res->steps, &res->best_ns_param) / B;
+    }
     res->ns_param = res->ns_step / (double)res->params;
     res->best_ns_param /= (double)B * (double)res->params;
-    res->floor_ns_param = memory_floor((res->params - frozen) * (size_t)B, arrays_per_param(c), min_time) *
-                              arrays_per_param(c) * (double)(res->params - frozen) / (double)res->params +
-                          (frozen ? memory_floor(frozen * (size_t)B, 1, min_time) * (double)frozen / (double)res->params : 0);
+    res->floor_ns_param = case_floor(c, res->params, frozen, (size_t)B, min_time);
     free(xs);
     free(cums);
     free(gams);
@@ -336,19 +337,14 @@ static int run_case(const bench_case *c, double min_time, bench_result *res) {
     ccn_rng rng;
     int i;
     size_t frozen = 0; /* parameters of the frozen stages: only read by the step */
+    stepper st;
     if (c->learners > 1) return run_batch_case(c, min_time, res);
     memset(&cfg, 0, sizeof cfg);
     if (c->per_stage > 0) {
-        int stages = (c->columns + c->per_stage - 1) / c->per_stage;
         trace_ccn_config(&cfg, c->columns, c->per_stage, 0, 0.001, 1);
         cfg.init_scale = 0.1;
         if (ccn_create(&cfg, NULL, &net) != CCN_OK) return 0;
-        for (i = 1; i < stages; ++i) ccn_next_stage(net); /* its last stage */
-        for (i = 0; i < c->columns; ++i) {
-            ccn_column_info info;
-            ccn_column_info_get(net, i, &info);
-            if (info.stage + 1 < stages) frozen += info.param_count;
-        }
+        frozen = trace_last_stage(net, c);
         pool = (ccn_real *)malloc(sizeof(ccn_real) * TRACE_POOL * TRACE_INPUTS);
         if (!pool) return 0;
         {
@@ -386,22 +382,20 @@ static int run_case(const bench_case *c, double min_time, bench_result *res) {
     }
     res->params = ccn_param_count(net);
     ccn_memory_size(&cfg, &res->bytes);
+    memset(&st, 0, sizeof st);
+    st.net = net, st.learner = c->learner, st.pool = pool, st.m = c->inputs;
     if (c->threads > 1) {
         thread_pool tp;
         pool_open(&tp, c->threads);
         ccn_set_parallel(net, pool_parallel_for, &tp);
-        res->ns_step = time_net(net, c->learner, pool, c->inputs, min_time, &res->steps, &res->best_ns_param);
+        res->ns_step = time_steps(&st, min_time, &res->steps, &res->best_ns_param);
         ccn_set_parallel(net, NULL, NULL);
         pool_close(&tp);
     } else
-        res->ns_step = time_net(net, c->learner, pool, c->inputs, min_time, &res->steps, &res->best_ns_param);
+        res->ns_step = time_steps(&st, min_time, &res->steps, &res->best_ns_param);
     res->ns_param = res->ns_step / (double)res->params;
     res->best_ns_param /= (double)res->params;
-    res->floor_ns_param = arrays_per_param(c) ? memory_floor(res->params - frozen, arrays_per_param(c), min_time) *
-                                                    arrays_per_param(c) * (double)(res->params - frozen) / (double)res->params
-                                              : 0;
-    if (frozen) /* a frozen stage's parameters: one array, read */
-        res->floor_ns_param += memory_floor(frozen, 1, min_time) * (double)frozen / (double)res->params;
+    res->floor_ns_param = case_floor(c, res->params, frozen, 1, min_time);
     free(pool);
     ccn_destroy(net);
     return 1;
