@@ -4171,6 +4171,9 @@ static ccn_result ccn__batch_first(const ccn_batch *b) {
 
 enum { CCN__BATCH_STEP, CCN__BATCH_LEARN, CCN__BATCH_TD };
 
+/* Whether the batch steps by pieces with the group of cells (else: ccn__batch_calls). */
+static int ccn__batch_groups(const ccn_batch *b) { return CCN__GROUPS && b->count > 1; }
+
 /* Without the group (CCN__GROUPS 0, or a batch of one net), the batch is each net's own call in
    turn, in its mode, on the rows the batch has checked: the pieces' interleaving would only add
    work there (each net's step visited once a piece). */
@@ -4198,7 +4201,7 @@ CCN_API ccn_result ccn_batch_step(ccn_batch *batch, const ccn_real *x, ccn_real 
     int i;
     if (!batch || !x) return batch ? ccn__batch_refuse(batch, CCN_ERR_NULL_ARGUMENT) : CCN_ERR_NULL_ARGUMENT;
     if (ccn__batch_inputs(batch, x) != CCN_OK) return CCN_ERR_NOT_FINITE;
-    if (!CCN__GROUPS || batch->count < 2) return ccn__batch_calls(batch, CCN__BATCH_STEP, x, NULL, NULL, y);
+    if (!ccn__batch_groups(batch)) return ccn__batch_calls(batch, CCN__BATCH_STEP, x, NULL, NULL, y);
     for (i = 0; i < batch->count; ++i) batch->traces[i] = 1, batch->results[i] = CCN_OK;
     ccn__batch_forward(batch, x, y);
     return CCN_OK;
@@ -4213,7 +4216,7 @@ CCN_API ccn_result ccn_batch_learn_step(ccn_batch *batch, const ccn_real *x, con
     if (!batch || !x || !target) return batch ? ccn__batch_refuse(batch, CCN_ERR_NULL_ARGUMENT) : CCN_ERR_NULL_ARGUMENT;
     if (batch->nets[0]->cfg.method == CCN_FORWARD) return ccn__batch_refuse(batch, CCN_ERR_NO_GRADIENT);
     if (ccn__batch_inputs(batch, x) != CCN_OK) return CCN_ERR_NOT_FINITE;
-    if (!CCN__GROUPS || batch->count < 2) return ccn__batch_calls(batch, CCN__BATCH_LEARN, x, target, NULL, y);
+    if (!ccn__batch_groups(batch)) return ccn__batch_calls(batch, CCN__BATCH_LEARN, x, target, NULL, y);
     o = (size_t)batch->nets[0]->o;
     for (i = 0; i < batch->count; ++i) batch->traces[i] = !ccn__learn_rides(batch->nets[i]);
     ccn__batch_forward(batch, x, y);
@@ -4239,7 +4242,7 @@ CCN_API ccn_result ccn_batch_td_step(ccn_batch *batch, const ccn_real *x, const 
     for (i = 0; i < batch->count; ++i)
         if ((r = ccn__td_check(batch->nets[i], x + (size_t)i * m, cumulant[i], gamma[i])) != CCN_OK)
             return ccn__batch_refuse(batch, r);
-    if (!CCN__GROUPS || batch->count < 2) return ccn__batch_calls(batch, CCN__BATCH_TD, x, cumulant, gamma, prediction);
+    if (!ccn__batch_groups(batch)) return ccn__batch_calls(batch, CCN__BATCH_TD, x, cumulant, gamma, prediction);
     for (i = 0; i < batch->count; ++i) {
         ccn_net *net = batch->nets[i];
         batch->traces[i] = 0;
